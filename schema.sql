@@ -1,0 +1,286 @@
+-- jempol database schema: the one source of truth, embedded in the binary.
+--
+-- Layout of this file (read by src/store/migrate.rs):
+--   "-- @migration N" starts forward-only step N. Steps run in order, each in its own
+--   transaction, and set PRAGMA user_version = N. A step is never edited once released:
+--   change the schema by appending a new step.
+--   "-- @views" starts the public views. They are dropped and recreated whenever any
+--   step runs, so they always match the newest tables.
+--
+-- Conventions: instants are INTEGER Unix seconds in UTC (`*_at`); the views turn them into
+-- ISO-8601 text in the campaign time zone. A NULL count means "the platform did not report
+-- it" and is never 0. Secrets never appear in any table.
+
+-- @migration 1
+-- The registry and what was observed: the first released schema.
+
+CREATE TABLE businesses (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL UNIQUE,          -- the campaign's registry key
+    name        TEXT NOT NULL,
+    category    TEXT,
+    district    TEXT,                          -- kecamatan
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE accounts (
+    id               INTEGER PRIMARY KEY,
+    platform         TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    handle           TEXT NOT NULL,            -- normalised: username, page id, channel id or @handle
+    platform_user_id TEXT,                     -- the platform's own id, once learned
+    business_id      INTEGER REFERENCES businesses(id),
+    origin           TEXT NOT NULL CHECK (origin IN ('registered', 'discovered')),
+    first_seen_at    INTEGER NOT NULL,
+    UNIQUE (platform, handle)
+) STRICT;
+CREATE INDEX accounts_business ON accounts(business_id);
+
+CREATE TABLE posts (
+    id                INTEGER PRIMARY KEY,
+    platform          TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    platform_post_id  TEXT NOT NULL,
+    account_id        INTEGER REFERENCES accounts(id),
+    business_id       INTEGER REFERENCES businesses(id),   -- NULL: not in the registry
+    permalink         TEXT,
+    caption           TEXT,
+    media_type        TEXT,
+    posted_at         INTEGER,
+    first_seen_at     INTEGER NOT NULL,
+    last_refreshed_at INTEGER NOT NULL,
+    deleted_at        INTEGER,                 -- marked, never removed
+    UNIQUE (platform, platform_post_id)
+) STRICT;
+CREATE INDEX posts_business ON posts(business_id, posted_at);
+CREATE INDEX posts_account ON posts(account_id);
+
+-- Written on first sight and whenever any count changed.
+CREATE TABLE post_snapshots (
+    post_id   INTEGER NOT NULL REFERENCES posts(id),
+    taken_at  INTEGER NOT NULL,
+    likes     INTEGER,
+    comments  INTEGER,
+    shares    INTEGER,
+    views     INTEGER,
+    PRIMARY KEY (post_id, taken_at)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE account_snapshots (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    taken_at    INTEGER NOT NULL,
+    followers   INTEGER,
+    following   INTEGER,
+    media_count INTEGER,
+    total_likes INTEGER,                       -- TikTok likes_count
+    total_views INTEGER,                       -- YouTube channel viewCount
+    PRIMARY KEY (account_id, taken_at)
+) STRICT, WITHOUT ROWID;
+
+-- @migration 2
+-- What the polling daemon needs to run for months: its history, spent quota, resumable
+-- cursors, resolved platform ids, and the campaign settings the views read.
+
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE poll_runs (
+    id          INTEGER PRIMARY KEY,
+    platform    TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'ok', 'partial', 'failed', 'interrupted')),
+    requests    INTEGER NOT NULL DEFAULT 0,
+    items_seen  INTEGER NOT NULL DEFAULT 0,
+    error       TEXT                           -- already redacted
+) STRICT;
+CREATE INDEX poll_runs_platform ON poll_runs(platform, started_at);
+
+-- Spent quota per platform, bucket (e.g. 'units', 'requests', 'hashtags') and window.
+CREATE TABLE quota_ledger (
+    platform     TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    bucket       TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    used         INTEGER NOT NULL,
+    PRIMARY KEY (platform, bucket, window_start)
+) STRICT;
+
+-- Where an interrupted pagination resumes, per platform and query.
+CREATE TABLE sync_state (
+    platform   TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    query      TEXT NOT NULL,
+    cursor     TEXT,
+    state      TEXT,                           -- JSON, client specific
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (platform, query)
+) STRICT;
+
+-- Platform ids of hashtags (Instagram ids are static: resolve once) and when each was
+-- first searched, for Instagram's 30 unique hashtags per rolling 7 days.
+CREATE TABLE hashtags (
+    platform          TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    tag               TEXT NOT NULL,           -- lower-case, without '#'
+    platform_tag_id   TEXT,
+    last_searched_at  INTEGER,
+    PRIMARY KEY (platform, tag)
+) STRICT;
+
+ALTER TABLE accounts ADD COLUMN display_name TEXT;
+-- 'active', or why polling it stopped: 'undiscoverable', 'not_found'.
+ALTER TABLE accounts ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE accounts ADD COLUMN checked_at INTEGER;
+
+CREATE INDEX post_snapshots_taken ON post_snapshots(taken_at);
+
+-- @views
+-- The public contract for dashboards (README, "Views for dashboards"). Column names of
+-- posts_latest, business_daily and campaign_daily are fixed; columns may be added.
+
+DROP VIEW IF EXISTS campaign_daily;
+DROP VIEW IF EXISTS business_daily;
+DROP VIEW IF EXISTS post_daily;
+DROP VIEW IF EXISTS posts_latest;
+DROP VIEW IF EXISTS campaign_tz;
+
+-- The campaign time zone's offset, written by jempol from the config (Indonesian zones
+-- have no daylight saving, so one offset is exact); WIB when never written.
+CREATE VIEW campaign_tz AS
+SELECT
+    COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'), 25200) AS off,
+    COALESCE((SELECT value FROM settings WHERE key = 'utc_offset'), '+07:00') AS suffix,
+    COALESCE((SELECT value FROM settings WHERE key = 'timezone'), 'Asia/Jakarta') AS timezone;
+
+-- One row per post with its latest counts.
+CREATE VIEW posts_latest AS
+SELECT
+    p.platform,
+    p.platform_post_id,
+    b.key AS business_key,
+    a.handle AS account,
+    p.permalink,
+    strftime('%Y-%m-%dT%H:%M:%S', p.posted_at + tz.off, 'unixepoch') || tz.suffix AS posted_at,
+    s.likes,
+    s.comments,
+    s.shares,
+    s.views,
+    strftime('%Y-%m-%dT%H:%M:%S', s.taken_at + tz.off, 'unixepoch') || tz.suffix AS taken_at,
+    b.name AS business_name,
+    p.caption,
+    p.media_type,
+    strftime('%Y-%m-%dT%H:%M:%S', p.first_seen_at + tz.off, 'unixepoch') || tz.suffix AS first_seen_at,
+    strftime('%Y-%m-%dT%H:%M:%S', p.deleted_at + tz.off, 'unixepoch') || tz.suffix AS deleted_at
+FROM posts p
+CROSS JOIN campaign_tz tz
+LEFT JOIN accounts a ON a.id = p.account_id
+LEFT JOIN businesses b ON b.id = p.business_id
+LEFT JOIN post_snapshots s
+       ON s.post_id = p.id
+      AND s.taken_at = (SELECT max(taken_at) FROM post_snapshots WHERE post_id = p.id);
+
+-- Per post and campaign day: counts at the day's end and what was gained that day
+-- (end of day minus end of the previous observed day; minus zero on first sight).
+-- A NULL on either side gives a NULL gain: unknown, never 0.
+CREATE VIEW post_daily AS
+WITH day_end AS (
+    SELECT post_id, day, taken_at, likes, comments, shares, views
+    FROM (
+        SELECT s.post_id, s.taken_at, s.likes, s.comments, s.shares, s.views,
+               date(s.taken_at + tz.off, 'unixepoch') AS day,
+               row_number() OVER (PARTITION BY s.post_id, date(s.taken_at + tz.off, 'unixepoch')
+                                  ORDER BY s.taken_at DESC) AS rn
+        FROM post_snapshots s CROSS JOIN campaign_tz tz
+    )
+    WHERE rn = 1
+),
+with_prev AS (
+    SELECT d.*,
+           lag(taken_at) OVER w AS prev_at,
+           lag(likes)    OVER w AS prev_likes,
+           lag(comments) OVER w AS prev_comments,
+           lag(shares)   OVER w AS prev_shares,
+           lag(views)    OVER w AS prev_views
+    FROM day_end d
+    WINDOW w AS (PARTITION BY post_id ORDER BY day)
+)
+SELECT post_id, day, likes, comments, shares, views,
+       likes    - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_likes    END AS likes_gained,
+       comments - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_comments END AS comments_gained,
+       shares   - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_shares   END AS shares_gained,
+       views    - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_views    END AS views_gained
+FROM with_prev;
+
+-- One row per registered business, platform and campaign day with any activity.
+CREATE VIEW business_daily AS
+WITH gains AS (
+    SELECT p.business_id, p.platform, d.day,
+           sum(d.likes_gained) AS likes_gained, sum(d.comments_gained) AS comments_gained,
+           sum(d.shares_gained) AS shares_gained, sum(d.views_gained) AS views_gained
+    FROM post_daily d JOIN posts p ON p.id = d.post_id
+    WHERE p.business_id IS NOT NULL
+    GROUP BY p.business_id, p.platform, d.day
+),
+published AS (
+    SELECT p.business_id, p.platform, date(p.posted_at + tz.off, 'unixepoch') AS day, count(*) AS n
+    FROM posts p CROSS JOIN campaign_tz tz
+    WHERE p.business_id IS NOT NULL AND p.posted_at IS NOT NULL
+    GROUP BY 1, 2, 3
+),
+followed AS (
+    SELECT a.business_id, a.platform, date(s.taken_at + tz.off, 'unixepoch') AS day
+    FROM account_snapshots s JOIN accounts a ON a.id = s.account_id CROSS JOIN campaign_tz tz
+    WHERE a.business_id IS NOT NULL
+    GROUP BY 1, 2, 3
+),
+keys AS (
+    SELECT business_id, platform, day FROM gains
+    UNION SELECT business_id, platform, day FROM published
+    UNION SELECT business_id, platform, day FROM followed
+)
+SELECT
+    k.day,
+    b.key AS business_key,
+    b.name AS business_name,
+    k.platform,
+    COALESCE(pub.n, 0) AS posts_published,
+    g.likes_gained,
+    g.comments_gained,
+    g.shares_gained,
+    g.views_gained,
+    (SELECT s.followers
+       FROM account_snapshots s JOIN accounts a ON a.id = s.account_id
+      WHERE a.business_id = k.business_id AND a.platform = k.platform
+        AND s.taken_at < CAST(strftime('%s', k.day, '+1 day') AS INTEGER) - tz.off
+      ORDER BY s.taken_at DESC LIMIT 1) AS followers,
+    COALESCE(g.likes_gained, 0) + COALESCE(g.comments_gained, 0) + COALESCE(g.shares_gained, 0)
+        AS engagement_gained,
+    b.category,
+    b.district
+FROM keys k
+JOIN businesses b ON b.id = k.business_id
+CROSS JOIN campaign_tz tz
+LEFT JOIN gains g ON g.business_id = k.business_id AND g.platform = k.platform AND g.day = k.day
+LEFT JOIN published pub ON pub.business_id = k.business_id AND pub.platform = k.platform AND pub.day = k.day;
+
+-- business_daily summed per day and platform. followers is the sum over every
+-- registered account of that platform at the day's end, active that day or not.
+CREATE VIEW campaign_daily AS
+SELECT
+    d.day,
+    d.platform,
+    sum(d.posts_published) AS posts_published,
+    sum(d.likes_gained) AS likes_gained,
+    sum(d.comments_gained) AS comments_gained,
+    sum(d.shares_gained) AS shares_gained,
+    sum(d.views_gained) AS views_gained,
+    (SELECT sum((SELECT s.followers FROM account_snapshots s
+                  WHERE s.account_id = a.id
+                    AND s.taken_at < CAST(strftime('%s', d.day, '+1 day') AS INTEGER) - tz.off
+                  ORDER BY s.taken_at DESC LIMIT 1))
+       FROM accounts a
+      WHERE a.platform = d.platform AND a.business_id IS NOT NULL) AS followers,
+    sum(d.engagement_gained) AS engagement_gained,
+    count(DISTINCT d.business_key) AS businesses_active
+FROM business_daily d
+CROSS JOIN campaign_tz tz
+GROUP BY d.day, d.platform;

@@ -1,0 +1,105 @@
+//! `jempol businesses import` and `jempol businesses list`.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::{ListFormat, open_store, output};
+use crate::registry::{self, InvalidRow};
+
+/// Rows of an import were invalid and nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {count} invalid row(s); nothing was imported (fix them, or pass --skip-invalid to import the valid rows)", count = rows.len())]
+pub struct ImportRejected {
+    pub file: String,
+    pub rows: Vec<InvalidRow>,
+}
+
+pub fn import(config: &Path, file: &Path, skip_invalid: bool, dry_run: bool) -> anyhow::Result<()> {
+    let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let parsed = registry::parse(&data).with_context(|| file.display().to_string())?;
+    let (_, mut store) = open_store(config)?;
+
+    let parsed = parsed.reject_claimed_elsewhere(&store.handle_owners()?);
+    let (invalid, valid) = (parsed.invalid, parsed.businesses);
+    let valid: Vec<_> = valid.into_iter().map(|(_, b)| b).collect();
+
+    for row in &invalid {
+        eprintln!("{}:{}: {}", file.display(), row.line, row.reason);
+    }
+    if !invalid.is_empty() && !skip_invalid {
+        return Err(ImportRejected {
+            file: file.display().to_string(),
+            rows: invalid,
+        }
+        .into());
+    }
+    if dry_run {
+        println!(
+            "{} valid business(es), {} invalid row(s); nothing written (--dry-run)",
+            valid.len(),
+            invalid.len()
+        );
+        return Ok(());
+    }
+    let now = jiff::Timestamp::now().as_second();
+    let s = store.import_businesses(&valid, now)?;
+    println!(
+        "imported {}: {} created, {} updated, {} unchanged; {} account(s) linked, {} released{}",
+        file.display(),
+        s.created,
+        s.updated,
+        s.unchanged,
+        s.accounts_linked,
+        s.accounts_released,
+        if invalid.is_empty() {
+            String::new()
+        } else {
+            format!("; {} invalid row(s) skipped", invalid.len())
+        }
+    );
+    Ok(())
+}
+
+pub fn list(config: &Path, format: ListFormat) -> anyhow::Result<()> {
+    let (_, store) = open_store(config)?;
+    let rows = store.list_businesses()?;
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut stdout, &rows)?;
+            println!();
+        }
+        ListFormat::Csv => {
+            let mut w = csv::Writer::from_writer(stdout);
+            for row in &rows {
+                w.serialize(row)?;
+            }
+            if rows.is_empty() {
+                w.write_record(registry::HEADER)?;
+            }
+            w.flush()?;
+        }
+        ListFormat::Table => {
+            let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.key.clone(),
+                        b.name.clone(),
+                        opt(&b.category),
+                        opt(&b.district),
+                        opt(&b.instagram),
+                        opt(&b.tiktok),
+                        opt(&b.facebook),
+                        opt(&b.youtube),
+                    ]
+                })
+                .collect();
+            print!("{}", output::table(&registry::HEADER, &cells));
+            eprintln!("{} business(es)", rows.len());
+        }
+    }
+    Ok(())
+}

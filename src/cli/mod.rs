@@ -1,0 +1,220 @@
+//! The command line: clap definitions, dispatch, and the mapping of errors to exit codes
+//! (0 ok, 1 runtime failure, 2 bad usage or invalid input). `main.rs` only calls [`main`].
+
+mod businesses;
+mod config_cmd;
+mod db;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, ConfigError};
+use crate::registry::RegistryError;
+use crate::store::Store;
+
+pub use businesses::ImportRejected;
+
+const ABOUT: &str = "jempol tracks the likes, comments, shares, views and followers that a \
+hashtag campaign (such as Padang's #UMKMKotaPadangMajuBersama) brings to registered small \
+businesses on Instagram, Facebook, TikTok and YouTube, and keeps them in one SQLite file.";
+
+const AFTER_HELP: &str = "\
+Getting started:
+  cp config/jempol.example.toml config/jempol.toml   # then edit the campaign and platforms
+  jempol config check                                # validate; secrets shown as ***
+  jempol businesses import umkm.csv                  # the registry of coached businesses
+  jempol businesses list --format csv
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid input (config, CSV).
+The config file is --config FILE, else $JEMPOL_CONFIG, else config/jempol.toml.";
+
+/// Command-line interface of jempol.
+#[derive(Debug, Parser)]
+#[command(name = "jempol", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Config file (TOML). Relative paths inside it are relative to its folder.
+    #[arg(long, short = 'c', global = true, env = "JEMPOL_CONFIG", default_value = crate::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+
+    /// Log format on stderr: `text` for people, `json` for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// More log detail (-v debug, -vv trace). RUST_LOG overrides.
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate and show the config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// The registry of businesses (UMKM) the campaign coaches.
+    #[command(subcommand)]
+    Businesses(BusinessesCommand),
+    /// Database maintenance.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config, check that every enabled platform's secret is set in the
+    /// environment, and print the effective config (defaults filled, secrets as ***).
+    ///
+    /// Exits 2 and names the file, key and line of the first problem.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BusinessesCommand {
+    /// Import or update businesses from a CSV file (all or nothing by default).
+    ///
+    /// Header: key,name,category,district,instagram,tiktok,facebook,youtube (only key
+    /// and name required). Comma, semicolon or tab separated; UTF-8 with or without BOM.
+    /// Handles may be @names, profile URLs, Facebook page ids, YouTube UC… ids or @handles.
+    /// Re-importing updates businesses by key; it never duplicates them.
+    #[command(
+        after_help = "Examples:\n  jempol businesses import umkm.csv\n  jempol businesses import export-excel.csv --skip-invalid\n  jempol businesses import umkm.csv --dry-run"
+    )]
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Import the valid rows even if some are invalid (they are still listed).
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Validate only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List registered businesses with their handles.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create the database or bring it to this jempol's schema version (also done on
+    /// every open); prints the versions before and after.
+    Migrate,
+    /// Run SQLite's integrity and foreign-key checks and show the schema version.
+    /// Exits 1 if anything is wrong.
+    Check {
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+}
+
+/// A command that ran but did not succeed, with the exit code it asks for.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failed {
+    pub message: String,
+    pub code: u8,
+}
+
+/// Parses the process arguments, runs the command, returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
+
+/// Runs one parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Config(ConfigCommand::Check) => config_cmd::check(&cli.config),
+        Command::Businesses(BusinessesCommand::Import {
+            file,
+            skip_invalid,
+            dry_run,
+        }) => businesses::import(&cli.config, &file, skip_invalid, dry_run),
+        Command::Businesses(BusinessesCommand::List { format }) => {
+            businesses::list(&cli.config, format)
+        }
+        Command::Db(DbCommand::Migrate) => db::migrate(&cli.config),
+        Command::Db(DbCommand::Check { format }) => db::check(&cli.config, format),
+    }
+}
+
+/// 2 for invalid input (config, CSV), the code a [`Failed`] asks for, else 1.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if cause.is::<ConfigError>() || cause.is::<RegistryError>() || cause.is::<ImportRejected>()
+        {
+            return 2;
+        }
+        if let Some(failed) = cause.downcast_ref::<Failed>() {
+            return failed.code;
+        }
+    }
+    1
+}
+
+/// Loads the config and opens its database, recording the campaign time zone for views.
+fn open_store(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> {
+    use anyhow::Context;
+    let config = Config::load(config_path)?;
+    let store = Store::open(&config.database)
+        .with_context(|| format!("opening database {}", config.database.display()))?;
+    let (secs, text) = crate::time::offset_now(&config.campaign.timezone, jiff::Timestamp::now());
+    if !crate::time::has_fixed_offset(&config.campaign.timezone, jiff::Timestamp::now()) {
+        tracing::warn!(
+            timezone = %config.campaign.timezone_name,
+            "this time zone changes its offset during the year; the database views use today's offset"
+        );
+    }
+    store.set_campaign_timezone(&config.campaign.timezone_name, secs, &text)?;
+    Ok((config, store))
+}
+
+fn init_logging(format: LogFormat, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}

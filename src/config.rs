@@ -1,0 +1,620 @@
+//! TOML config → typed [`Config`]. Every error names the file, the key and, where the
+//! key is in the file, its line. Secrets are never in the file: only the names of the
+//! environment variables that hold them (`*_env` keys).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::hashtag::Hashtag;
+use crate::platform::Platform;
+
+/// The config file used when neither `--config` nor `JEMPOL_CONFIG` names one.
+pub const DEFAULT_PATH: &str = "config/jempol.toml";
+
+/// A config that cannot be used, in terms an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "config file {path} not found (pass --config FILE or set JEMPOL_CONFIG; \
+         config/jempol.example.toml documents every key)"
+    )]
+    NotFound { path: PathBuf },
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}{message}", location(file, *line, key))]
+    Invalid {
+        file: PathBuf,
+        key: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error(
+        "{}environment variable {var} is not set (or empty); \
+         {platform} is enabled and reads its secret from it",
+        location(file, *line, key)
+    )]
+    MissingEnv {
+        file: PathBuf,
+        key: String,
+        line: Option<usize>,
+        var: String,
+        platform: Platform,
+    },
+}
+
+/// `file:line: key: ` with the parts that are known.
+fn location(file: &Path, line: Option<usize>, key: &str) -> String {
+    let mut out = file.display().to_string();
+    if let Some(line) = line {
+        out.push_str(&format!(":{line}"));
+    }
+    out.push_str(": ");
+    if !key.is_empty() {
+        out.push_str(key);
+        out.push_str(": ");
+    }
+    out
+}
+
+/// A secret read from the environment. Prints as `***` so it cannot reach a log by
+/// accident; [`Secret::expose`] is the one way to the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+// ---- the file format: what operators write (defaults filled by serde) ----
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    campaign: RawCampaign,
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    platforms: RawPlatforms,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawCampaign {
+    name: String,
+    hashtags: Vec<String>,
+    #[serde(default = "default_timezone")]
+    timezone: String,
+}
+
+fn default_timezone() -> String {
+    "Asia/Jakarta".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    #[serde(default = "default_database")]
+    database: PathBuf,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage {
+            database: default_database(),
+        }
+    }
+}
+
+fn default_database() -> PathBuf {
+    PathBuf::from("data/jempol.db")
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlatforms {
+    instagram: Option<RawInstagram>,
+    facebook: Option<RawFacebook>,
+    tiktok: Option<RawTiktok>,
+    youtube: Option<RawYoutube>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Default base URLs: the real APIs (platform-apis.md).
+pub const GRAPH_BASE_URL: &str = "https://graph.facebook.com/v21.0";
+pub const TIKTOK_BASE_URL: &str = "https://open.tiktokapis.com";
+pub const YOUTUBE_BASE_URL: &str = "https://www.googleapis.com/youtube/v3";
+
+macro_rules! default_fn {
+    ($name:ident, $ty:ty, $value:expr) => {
+        fn $name() -> $ty {
+            $value.into()
+        }
+    };
+}
+default_fn!(graph_base_url, String, GRAPH_BASE_URL);
+default_fn!(tiktok_base_url, String, TIKTOK_BASE_URL);
+default_fn!(youtube_base_url, String, YOUTUBE_BASE_URL);
+default_fn!(instagram_token_env, String, "JEMPOL_INSTAGRAM_TOKEN");
+default_fn!(facebook_token_env, String, "JEMPOL_FACEBOOK_TOKEN");
+default_fn!(tiktok_key_env, String, "JEMPOL_TIKTOK_CLIENT_KEY");
+default_fn!(tiktok_secret_env, String, "JEMPOL_TIKTOK_CLIENT_SECRET");
+default_fn!(youtube_key_env, String, "JEMPOL_YOUTUBE_API_KEY");
+
+fn youtube_daily_units() -> u32 {
+    10_000
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstagram {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default = "graph_base_url")]
+    base_url: String,
+    #[serde(default)]
+    ig_user_id: Option<String>,
+    #[serde(default = "instagram_token_env")]
+    access_token_env: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawFacebook {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default = "graph_base_url")]
+    base_url: String,
+    #[serde(default = "facebook_token_env")]
+    access_token_env: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawTiktok {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default = "tiktok_base_url")]
+    base_url: String,
+    #[serde(default = "tiktok_key_env")]
+    client_key_env: String,
+    #[serde(default = "tiktok_secret_env")]
+    client_secret_env: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawYoutube {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default = "youtube_base_url")]
+    base_url: String,
+    #[serde(default = "youtube_key_env")]
+    api_key_env: String,
+    #[serde(default = "youtube_daily_units")]
+    daily_quota_units: u32,
+}
+
+// ---- the typed config the rest of jempol reads ----
+
+/// The campaign being tracked.
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    pub name: String,
+    pub hashtags: Vec<Hashtag>,
+    pub timezone_name: String,
+    pub timezone: TimeZone,
+}
+
+/// One enabled platform's settings. `secret_envs` names the environment variables that
+/// hold its credentials, with the config key that named each.
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    pub platform: Platform,
+    pub base_url: String,
+    /// Instagram: the campaign's own professional account that searches act as.
+    pub ig_user_id: Option<String>,
+    /// YouTube: units a day (the platform's default is 10,000).
+    pub daily_quota_units: Option<u32>,
+    pub secret_envs: Vec<(&'static str, String)>,
+}
+
+/// A validated config.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from; relative paths in it are relative to its folder.
+    pub file: PathBuf,
+    pub campaign: Campaign,
+    /// The database file, resolved against the config file's folder.
+    pub database: PathBuf,
+    /// Enabled platforms only, in [`Platform::ALL`] order.
+    pub platforms: Vec<PlatformConfig>,
+    raw: RawConfig,
+}
+
+/// Credentials read from the environment for the enabled platforms, by variable name.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(BTreeMap<String, Secret>);
+
+impl Secrets {
+    pub fn get(&self, var: &str) -> Option<&Secret> {
+        self.0.get(var)
+    }
+    /// Every secret value, for redaction.
+    pub fn values(&self) -> impl Iterator<Item = &Secret> {
+        self.0.values()
+    }
+}
+
+impl Config {
+    /// Reads and validates the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::NotFound {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates config text as if it were read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            file: path.to_path_buf(),
+            key: key.to_string(),
+            line: line_of(text, key),
+            message,
+        };
+        let raw = deserialize(text).map_err(|(key, line, message)| ConfigError::Invalid {
+            file: path.to_path_buf(),
+            line: line.or_else(|| line_of(text, &key)),
+            key,
+            message,
+        })?;
+
+        let c = &raw.campaign;
+        if c.name.trim().is_empty() {
+            return Err(invalid("campaign.name", "must not be empty".into()));
+        }
+        if c.hashtags.is_empty() {
+            return Err(invalid(
+                "campaign.hashtags",
+                "must list at least one hashtag, e.g. [\"UMKMKotaPadangMajuBersama\"]".into(),
+            ));
+        }
+        let mut hashtags = Vec::new();
+        for raw_tag in &c.hashtags {
+            let tag = Hashtag::parse(raw_tag).ok_or_else(|| {
+                invalid(
+                    "campaign.hashtags",
+                    format!(
+                        "{raw_tag:?} is not a hashtag (letters, digits and _ only, '#' optional)"
+                    ),
+                )
+            })?;
+            hashtags.push(tag);
+        }
+        let timezone = TimeZone::get(&c.timezone).map_err(|_| {
+            invalid(
+                "campaign.timezone",
+                format!(
+                    "unknown time zone {:?} (an IANA name such as \"Asia/Jakarta\", \"Asia/Makassar\" or \"Asia/Jayapura\")",
+                    c.timezone
+                ),
+            )
+        })?;
+        if raw.storage.database.as_os_str().is_empty() {
+            return Err(invalid("storage.database", "must not be empty".into()));
+        }
+        let base = path.parent().unwrap_or(Path::new(""));
+        let database = normalize(&base.join(&raw.storage.database));
+
+        let mut platforms = Vec::new();
+        let p = &raw.platforms;
+        if let Some(ig) = p.instagram.as_ref().filter(|s| s.enabled) {
+            check_url(&ig.base_url, "platforms.instagram.base_url", &invalid)?;
+            let user = ig.ig_user_id.as_deref().map(str::trim).unwrap_or("");
+            if user.is_empty() || !user.chars().all(|c| c.is_ascii_digit()) {
+                return Err(invalid(
+                    "platforms.instagram.ig_user_id",
+                    "required while Instagram is enabled: the numeric id of the campaign's own Instagram professional account".into(),
+                ));
+            }
+            platforms.push(PlatformConfig {
+                platform: Platform::Instagram,
+                base_url: ig.base_url.clone(),
+                ig_user_id: Some(user.to_string()),
+                daily_quota_units: None,
+                secret_envs: vec![("access_token_env", ig.access_token_env.clone())],
+            });
+        }
+        if let Some(fb) = p.facebook.as_ref().filter(|s| s.enabled) {
+            check_url(&fb.base_url, "platforms.facebook.base_url", &invalid)?;
+            platforms.push(PlatformConfig {
+                platform: Platform::Facebook,
+                base_url: fb.base_url.clone(),
+                ig_user_id: None,
+                daily_quota_units: None,
+                secret_envs: vec![("access_token_env", fb.access_token_env.clone())],
+            });
+        }
+        if let Some(tt) = p.tiktok.as_ref().filter(|s| s.enabled) {
+            check_url(&tt.base_url, "platforms.tiktok.base_url", &invalid)?;
+            platforms.push(PlatformConfig {
+                platform: Platform::Tiktok,
+                base_url: tt.base_url.clone(),
+                ig_user_id: None,
+                daily_quota_units: None,
+                secret_envs: vec![
+                    ("client_key_env", tt.client_key_env.clone()),
+                    ("client_secret_env", tt.client_secret_env.clone()),
+                ],
+            });
+        }
+        if let Some(yt) = p.youtube.as_ref().filter(|s| s.enabled) {
+            check_url(&yt.base_url, "platforms.youtube.base_url", &invalid)?;
+            if yt.daily_quota_units == 0 {
+                return Err(invalid(
+                    "platforms.youtube.daily_quota_units",
+                    "must be at least 1 (the platform's default is 10000)".into(),
+                ));
+            }
+            platforms.push(PlatformConfig {
+                platform: Platform::Youtube,
+                base_url: yt.base_url.clone(),
+                ig_user_id: None,
+                daily_quota_units: Some(yt.daily_quota_units),
+                secret_envs: vec![("api_key_env", yt.api_key_env.clone())],
+            });
+        }
+        for pc in &platforms {
+            for (key, var) in &pc.secret_envs {
+                if var.trim().is_empty() {
+                    return Err(invalid(
+                        &format!("platforms.{}.{key}", pc.platform),
+                        "must name an environment variable".into(),
+                    ));
+                }
+            }
+        }
+
+        Ok(Config {
+            file: path.to_path_buf(),
+            campaign: Campaign {
+                name: c.name.clone(),
+                hashtags,
+                timezone_name: c.timezone.clone(),
+                timezone,
+            },
+            database,
+            platforms,
+            raw,
+        })
+    }
+
+    /// Settings of one platform, if it is enabled.
+    pub fn platform(&self, platform: Platform) -> Option<&PlatformConfig> {
+        self.platforms.iter().find(|p| p.platform == platform)
+    }
+
+    /// Reads every enabled platform's credentials through `env` (normally
+    /// `std::env::var`). A missing or empty variable is an error naming its key.
+    pub fn secrets(&self, env: impl Fn(&str) -> Option<String>) -> Result<Secrets, ConfigError> {
+        let text = std::fs::read_to_string(&self.file).unwrap_or_default();
+        let mut secrets = BTreeMap::new();
+        for pc in &self.platforms {
+            for (key, var) in &pc.secret_envs {
+                let dotted = format!("platforms.{}.{key}", pc.platform);
+                match env(var).filter(|v| !v.trim().is_empty()) {
+                    Some(value) => {
+                        secrets.insert(var.clone(), Secret(value));
+                    }
+                    None => {
+                        return Err(ConfigError::MissingEnv {
+                            file: self.file.clone(),
+                            line: line_of(&text, &dotted),
+                            key: dotted,
+                            var: var.clone(),
+                            platform: pc.platform,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(Secrets(secrets))
+    }
+
+    /// The effective config as TOML (defaults filled in, every platform shown), with
+    /// the secrets' variables listed as comments and their values as `***`.
+    pub fn to_effective_toml(&self, env: impl Fn(&str) -> Option<String>) -> String {
+        let mut raw = self.raw.clone();
+        raw.storage.database = self.database.clone();
+        let p = &mut raw.platforms;
+        p.instagram.get_or_insert_with(|| RawInstagram {
+            enabled: false,
+            base_url: graph_base_url(),
+            ig_user_id: None,
+            access_token_env: instagram_token_env(),
+        });
+        p.facebook.get_or_insert_with(|| RawFacebook {
+            enabled: false,
+            base_url: graph_base_url(),
+            access_token_env: facebook_token_env(),
+        });
+        p.tiktok.get_or_insert_with(|| RawTiktok {
+            enabled: false,
+            base_url: tiktok_base_url(),
+            client_key_env: tiktok_key_env(),
+            client_secret_env: tiktok_secret_env(),
+        });
+        p.youtube.get_or_insert_with(|| RawYoutube {
+            enabled: false,
+            base_url: youtube_base_url(),
+            api_key_env: youtube_key_env(),
+            daily_quota_units: youtube_daily_units(),
+        });
+        let mut out = toml::to_string_pretty(&raw).unwrap_or_default();
+        out.push_str("\n# Secrets, read from the environment (values never printed):\n");
+        for pc in &self.platforms {
+            for (key, var) in &pc.secret_envs {
+                let state = match env(var).filter(|v| !v.trim().is_empty()) {
+                    Some(_) => "***",
+                    None => "NOT SET",
+                };
+                out.push_str(&format!(
+                    "#   platforms.{}.{key}: {var} = {state}\n",
+                    pc.platform
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn check_url(
+    url: &str,
+    key: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(key, format!("{url:?} is not an http(s) URL")))
+    }
+}
+
+/// Folds `a/../b` lexically, so printed paths read as people expect.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// Deserializes with the dotted path of the failing key. Returns (key, line, message).
+fn deserialize(text: &str) -> Result<RawConfig, (String, Option<usize>, String)> {
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        (
+            String::new(),
+            e.span().map(|s| line_at(text, s.start)),
+            first_line(e.message()),
+        )
+    })?;
+    serde_path_to_error::deserialize::<_, RawConfig>(de).map_err(|e| {
+        let mut key = e.path().to_string();
+        let inner = e.into_inner();
+        let message = first_line(inner.message());
+        // An unknown key is reported at its table; name the key itself.
+        if let Some(unknown) = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next())
+        {
+            if key == "." || key.is_empty() {
+                key = unknown.to_string();
+            } else if !key.ends_with(unknown) {
+                key = format!("{key}.{unknown}");
+            }
+            let hint = secret_hint(unknown);
+            let line = inner.span().map(|s| line_at(text, s.start));
+            return (key, line, format!("{message}{hint}"));
+        }
+        if key == "." {
+            key = String::new();
+        }
+        (key, inner.span().map(|s| line_at(text, s.start)), message)
+    })
+}
+
+/// Points operators who paste a token into the file at the `*_env` keys.
+fn secret_hint(key: &str) -> &'static str {
+    let k = key.to_ascii_lowercase();
+    if ["token", "secret", "api_key", "password", "client_key"]
+        .iter()
+        .any(|s| k.contains(s))
+    {
+        " — secrets are never read from the config file: put the value in an environment \
+         variable and name it with the matching *_env key (e.g. access_token_env = \"JEMPOL_INSTAGRAM_TOKEN\")"
+    } else {
+        ""
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+fn line_at(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].matches('\n').count() + 1
+}
+
+/// Line of a dotted key (`platforms.instagram.base_url`) in the TOML text, or of its
+/// nearest table present in the file.
+fn line_of(text: &str, dotted: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let doc = DeTable::parse(text).ok()?;
+    let mut table = doc.get_ref();
+    let mut found = None;
+    for part in dotted.split('.') {
+        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == part) else {
+            break;
+        };
+        found = Some(line_at(text, k.span().start));
+        match v.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => break,
+        }
+    }
+    found
+}

@@ -1,0 +1,13 @@
+//! jempol: tracks the engagement that a hashtag campaign brings to small businesses
+//! (UMKM) on Instagram, Facebook, TikTok and YouTube.
+//!
+//! Data flows one way: config → scheduler → platform clients (through quota) → store →
+//! views and reports. The simulator speaks the platforms' wire formats beside the clients.
+
+pub mod cli;
+pub mod config;
+pub mod hashtag;
+pub mod platform;
+pub mod registry;
+pub mod store;
+pub mod time;

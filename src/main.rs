@@ -1,0 +1,5 @@
+//! The `jempol` binary: everything lives in the library; see `jempol --help`.
+
+fn main() -> std::process::ExitCode {
+    jempol::cli::main()
+}

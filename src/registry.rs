@@ -1,0 +1,502 @@
+//! The business registry CSV: parse, normalise handles, validate all or nothing.
+//!
+//! Header: `key,name,category,district,instagram,tiktok,facebook,youtube` (any order,
+//! any case; only `key` and `name` are required). UTF-8 with or without BOM; comma,
+//! semicolon (Excel in the Indonesian locale) or tab separated; quoted fields.
+
+use std::collections::HashMap;
+
+use crate::platform::Platform;
+
+/// One business as the registry describes it, handles already normalised.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Business {
+    pub key: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    /// Normalised handle per platform, in [`Platform::ALL`] order.
+    pub handles: Vec<(Platform, String)>,
+}
+
+impl Business {
+    pub fn handle(&self, platform: Platform) -> Option<&str> {
+        self.handles
+            .iter()
+            .find(|(p, _)| *p == platform)
+            .map(|(_, h)| h.as_str())
+    }
+}
+
+/// A data row that cannot be imported, with its line in the file (1 = header).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InvalidRow {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// A parsed registry: the valid businesses with their lines, and every invalid row.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub businesses: Vec<(u64, Business)>,
+    pub invalid: Vec<InvalidRow>,
+}
+
+impl Parsed {
+    /// Moves to [`Parsed::invalid`] every business that claims a handle the database
+    /// gives to another business that this file does not list (a listed one may give
+    /// its handle away in the same import). `owners` maps handles to business keys.
+    pub fn reject_claimed_elsewhere(
+        mut self,
+        owners: &HashMap<(Platform, String), String>,
+    ) -> Parsed {
+        let listed: std::collections::HashSet<String> =
+            self.businesses.iter().map(|(_, b)| b.key.clone()).collect();
+        let mut kept = Vec::new();
+        for (line, business) in std::mem::take(&mut self.businesses) {
+            let conflicts: Vec<String> = business
+                .handles
+                .iter()
+                .filter_map(|(platform, handle)| {
+                    let owner = owners.get(&(*platform, handle.clone()))?;
+                    (owner != &business.key && !listed.contains(owner)).then(|| {
+                        format!("{platform} handle {handle:?} already belongs to business {owner:?} in the database")
+                    })
+                })
+                .collect();
+            if conflicts.is_empty() {
+                kept.push((line, business));
+            } else {
+                self.invalid.push(InvalidRow {
+                    line,
+                    reason: conflicts.join("; "),
+                });
+            }
+        }
+        self.businesses = kept;
+        self.invalid.sort_by_key(|r| r.line);
+        self
+    }
+}
+
+/// Problems with the file as a whole (the header), as opposed to single rows.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("the file is empty: expected a header line `{}`", HEADER.join(","))]
+    Empty,
+    #[error("line 1: the header has no `{0}` column (expected `{header}`)", header = HEADER.join(","))]
+    MissingColumn(&'static str),
+    #[error("line 1: unknown column `{0}` (expected columns: {header})", header = HEADER.join(", "))]
+    UnknownColumn(String),
+    #[error("line 1: column `{0}` appears twice")]
+    DuplicateColumn(String),
+    #[error("line {line}: {message}")]
+    Csv { line: u64, message: String },
+}
+
+/// The registry columns, in the documented order.
+pub const HEADER: [&str; 8] = [
+    "key",
+    "name",
+    "category",
+    "district",
+    "instagram",
+    "tiktok",
+    "facebook",
+    "youtube",
+];
+
+/// Guesses the separator from the header line: the most frequent of `,` `;` and tab.
+fn sniff_delimiter(data: &[u8]) -> u8 {
+    let header = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| header.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',')
+}
+
+/// Parses and validates a registry file. Row problems are collected in
+/// [`Parsed::invalid`] so the caller can list every bad line at once.
+pub fn parse(data: &[u8]) -> Result<Parsed, RegistryError> {
+    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+    if data.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(RegistryError::Empty);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(data))
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(data);
+
+    let mut records = reader.byte_records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => {
+            let (line, message) = csv_problem(data, &e);
+            return Err(RegistryError::Csv { line, message });
+        }
+        None => return Err(RegistryError::Empty),
+    };
+    let columns = header_columns(&header)?;
+
+    let mut parsed = Parsed::default();
+    let mut first_line_of_key: HashMap<String, u64> = HashMap::new();
+    let mut owner_of_handle: HashMap<(Platform, String), (u64, String)> = HashMap::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let (line, reason) = csv_problem(data, &e);
+                parsed.invalid.push(InvalidRow { line, reason });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| line_at(data, p.byte()));
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // blank rows, or Excel's trailing `;;;;;;;`
+        }
+        if record.len() > header.len() {
+            parsed.invalid.push(InvalidRow {
+                line,
+                reason: format!(
+                    "{} fields, but the header has {} (a separator inside a name needs quotes)",
+                    record.len(),
+                    header.len()
+                ),
+            });
+            continue;
+        }
+        match parse_row(&record, &columns) {
+            Err(reason) => parsed.invalid.push(InvalidRow { line, reason }),
+            Ok(business) => {
+                let mut reasons = Vec::new();
+                if let Some(first) = first_line_of_key.get(&business.key) {
+                    reasons.push(format!(
+                        "duplicate key {:?} (first on line {first})",
+                        business.key
+                    ));
+                }
+                for (platform, handle) in &business.handles {
+                    if let Some((other_line, other_key)) =
+                        owner_of_handle.get(&(*platform, handle.clone()))
+                    {
+                        reasons.push(format!(
+                            "{platform} handle {handle:?} is already claimed by {other_key:?} on line {other_line}"
+                        ));
+                    }
+                }
+                if !reasons.is_empty() {
+                    parsed.invalid.push(InvalidRow {
+                        line,
+                        reason: reasons.join("; "),
+                    });
+                    continue;
+                }
+                first_line_of_key.insert(business.key.clone(), line);
+                for (platform, handle) in &business.handles {
+                    owner_of_handle
+                        .insert((*platform, handle.clone()), (line, business.key.clone()));
+                }
+                parsed.businesses.push((line, business));
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn csv_problem(data: &[u8], e: &csv::Error) -> (u64, String) {
+    (
+        e.position().map_or(0, |p| line_at(data, p.byte())),
+        format!("unreadable CSV: {e}"),
+    )
+}
+
+/// The line a record starting at `byte` is on. The reader may report a record's start
+/// just before the `\n` of a CRLF that ended the previous one, so a leading `\n` is
+/// skipped (csv's own line count is off by one there).
+fn line_at(data: &[u8], byte: u64) -> u64 {
+    let mut at = (byte as usize).min(data.len());
+    while data.get(at).is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        at += 1;
+    }
+    1 + data[..at].iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// Index of each known column in the header.
+fn header_columns(header: &csv::ByteRecord) -> Result<HashMap<&'static str, usize>, RegistryError> {
+    let mut columns = HashMap::new();
+    for (i, raw) in header.iter().enumerate() {
+        let name = String::from_utf8_lossy(raw).trim().to_lowercase();
+        if name.is_empty() && i >= HEADER.len() {
+            continue; // trailing separators
+        }
+        let Some(&known) = HEADER.iter().find(|h| **h == name) else {
+            return Err(RegistryError::UnknownColumn(name));
+        };
+        if columns.insert(known, i).is_some() {
+            return Err(RegistryError::DuplicateColumn(name));
+        }
+    }
+    for required in ["key", "name"] {
+        if !columns.contains_key(required) {
+            return Err(RegistryError::MissingColumn(required));
+        }
+    }
+    Ok(columns)
+}
+
+fn parse_row(
+    record: &csv::ByteRecord,
+    columns: &HashMap<&'static str, usize>,
+) -> Result<Business, String> {
+    let field = |name: &str| -> Result<Option<String>, String> {
+        let Some(&i) = columns.get(name) else {
+            return Ok(None);
+        };
+        let raw = record.get(i).unwrap_or(b"");
+        let text = std::str::from_utf8(raw).map_err(|_| {
+            format!("column `{name}` is not valid UTF-8 (save the file as \"CSV UTF-8\")")
+        })?;
+        let text = text.trim();
+        Ok((!text.is_empty()).then(|| text.to_string()))
+    };
+    let key = field("key")?.ok_or("the `key` is empty")?;
+    let name = field("name")?.ok_or("the `name` is empty")?;
+    if key.chars().any(char::is_control) {
+        return Err(format!("the key {key:?} contains control characters"));
+    }
+    let mut handles = Vec::new();
+    let mut problems = Vec::new();
+    for platform in Platform::ALL {
+        if let Some(raw) = field(platform.as_str())? {
+            match normalize_handle(platform, &raw) {
+                Ok(h) => handles.push((platform, h)),
+                Err(reason) => problems.push(format!("{platform} {raw:?}: {reason}")),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems.join("; "));
+    }
+    Ok(Business {
+        key,
+        name,
+        category: field("category")?,
+        district: field("district")?,
+        handles,
+    })
+}
+
+/// Returns the part of `raw` after a known host (`https://www.instagram.com/...` →
+/// `...`), or `None` when `raw` is not a URL of one of `hosts`.
+fn url_path<'a>(raw: &'a str, hosts: &[&str]) -> Option<&'a str> {
+    let lower = raw.to_ascii_lowercase();
+    let without_scheme = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .unwrap_or(&lower);
+    let offset = raw.len() - without_scheme.len();
+    for prefix in ["www.", "m.", "web.", ""] {
+        for host in hosts {
+            let full = format!("{prefix}{host}/");
+            if without_scheme.starts_with(&full) {
+                return Some(&raw[offset + full.len()..]);
+            }
+        }
+    }
+    None
+}
+
+/// First path segment, without query or fragment.
+fn first_segment(path: &str) -> &str {
+    path.split(['/', '?', '#']).next().unwrap_or("")
+}
+
+fn check_chars(
+    handle: &str,
+    allowed: impl Fn(char) -> bool,
+    min: usize,
+    max: usize,
+) -> Result<(), String> {
+    let len = handle.chars().count();
+    if len < min || len > max {
+        return Err(format!("must be {min} to {max} characters long"));
+    }
+    if let Some(bad) = handle.chars().find(|c| !allowed(*c)) {
+        return Err(format!(
+            "contains {bad:?}, which handles on this platform cannot"
+        ));
+    }
+    Ok(())
+}
+
+/// Normalises a handle as people write it in a spreadsheet into the form jempol stores:
+/// - Instagram, TikTok: lower-case username without `@` (`@Dendeng.UniLis`, profile URLs);
+/// - Facebook: numeric page id, or lower-case username (`facebook.com/name`,
+///   `profile.php?id=…`);
+/// - YouTube: a `UC…` channel id (case kept) or a lower-case `@handle`.
+pub fn normalize_handle(platform: Platform, raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let username = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_';
+    match platform {
+        Platform::Instagram => {
+            let h = url_path(raw, &["instagram.com"]).map_or(raw, first_segment);
+            let h = h.strip_prefix('@').unwrap_or(h).to_lowercase();
+            check_chars(&h, username, 1, 30)?;
+            Ok(h)
+        }
+        Platform::Tiktok => {
+            let h = url_path(raw, &["tiktok.com"]).map_or(raw, first_segment);
+            let h = h.strip_prefix('@').unwrap_or(h).to_lowercase();
+            check_chars(&h, username, 2, 24)?;
+            Ok(h)
+        }
+        Platform::Facebook => {
+            let h = match url_path(raw, &["facebook.com", "fb.com"]) {
+                Some(path) if path.to_ascii_lowercase().starts_with("profile.php") => path
+                    .split(['?', '&'])
+                    .find_map(|kv| kv.strip_prefix("id="))
+                    .ok_or("a profile.php link without id=")?,
+                // facebook.com/people/Name/1000123 → the numeric id
+                Some(path) if path.to_ascii_lowercase().starts_with("people/") => {
+                    path.split('/').nth(2).unwrap_or("")
+                }
+                Some(path) => first_segment(path),
+                None => raw,
+            };
+            let h = h.strip_prefix('@').unwrap_or(h).to_lowercase();
+            if h.chars().all(|c| c.is_ascii_digit()) && !h.is_empty() {
+                return Ok(h);
+            }
+            check_chars(&h, |c| c.is_ascii_alphanumeric() || c == '.', 5, 50)?;
+            Ok(h)
+        }
+        Platform::Youtube => {
+            let h = match url_path(raw, &["youtube.com"]) {
+                Some(path) => match path.split_once('/') {
+                    Some((kind, rest)) if kind.eq_ignore_ascii_case("channel") => {
+                        first_segment(rest)
+                    }
+                    _ => first_segment(path),
+                },
+                None => raw,
+            };
+            if let Some(id) = h.strip_prefix("UC") {
+                let id_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+                if id.len() == 22 && id.chars().all(id_char) {
+                    return Ok(h.to_string());
+                }
+                if !h.starts_with('@') {
+                    return Err("a channel id is UC followed by 22 letters, digits, - or _".into());
+                }
+            }
+            let Some(handle) = h.strip_prefix('@') else {
+                return Err("use an @handle or a UC… channel id".into());
+            };
+            let handle = handle.to_lowercase();
+            check_chars(
+                &handle,
+                |c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '·'),
+                3,
+                30,
+            )?;
+            Ok(format!("@{handle}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instagram_handles_from_urls_and_at_signs() {
+        for raw in [
+            "@Dendeng.UniLis",
+            "dendeng.unilis",
+            "https://www.instagram.com/dendeng.unilis/",
+            "instagram.com/Dendeng.UniLis?igsh=abc",
+        ] {
+            assert_eq!(
+                normalize_handle(Platform::Instagram, raw).unwrap(),
+                "dendeng.unilis"
+            );
+        }
+        assert!(normalize_handle(Platform::Instagram, "dendeng unilis").is_err());
+        assert!(normalize_handle(Platform::Instagram, &"a".repeat(31)).is_err());
+    }
+
+    #[test]
+    fn tiktok_handles() {
+        assert_eq!(
+            normalize_handle(
+                Platform::Tiktok,
+                "https://www.tiktok.com/@DendengUniLis?lang=id"
+            )
+            .unwrap(),
+            "dendengunilis"
+        );
+        assert!(normalize_handle(Platform::Tiktok, "x").is_err());
+    }
+
+    #[test]
+    fn facebook_ids_usernames_and_profile_links() {
+        assert_eq!(
+            normalize_handle(Platform::Facebook, "102000000000007").unwrap(),
+            "102000000000007"
+        );
+        assert_eq!(
+            normalize_handle(
+                Platform::Facebook,
+                "https://web.facebook.com/DendengUniLis/"
+            )
+            .unwrap(),
+            "dendengunilis"
+        );
+        assert_eq!(
+            normalize_handle(
+                Platform::Facebook,
+                "https://www.facebook.com/profile.php?id=1000123"
+            )
+            .unwrap(),
+            "1000123"
+        );
+        assert_eq!(
+            normalize_handle(Platform::Facebook, "facebook.com/people/Uni-Lis/100064").unwrap(),
+            "100064"
+        );
+        assert!(normalize_handle(Platform::Facebook, "abc").is_err());
+    }
+
+    #[test]
+    fn youtube_channel_ids_keep_case_and_handles_get_an_at() {
+        let id = "UCdendengUniLis00000000";
+        assert_eq!(id.len(), 24);
+        assert_eq!(normalize_handle(Platform::Youtube, id).unwrap(), id);
+        assert_eq!(
+            normalize_handle(
+                Platform::Youtube,
+                &format!("https://www.youtube.com/channel/{id}")
+            )
+            .unwrap(),
+            id
+        );
+        assert_eq!(
+            normalize_handle(Platform::Youtube, "https://youtube.com/@DendengUniLis").unwrap(),
+            "@dendengunilis"
+        );
+        assert_eq!(
+            normalize_handle(Platform::Youtube, "@dendengunilis").unwrap(),
+            "@dendengunilis"
+        );
+        assert!(normalize_handle(Platform::Youtube, "dendengunilis").is_err());
+        assert!(normalize_handle(Platform::Youtube, "UCshort").is_err());
+    }
+
+    #[test]
+    fn semicolon_is_detected_from_the_header() {
+        assert_eq!(sniff_delimiter(b"key;name;category\n1;a,b;c"), b';');
+        assert_eq!(sniff_delimiter(b"key,name\n"), b',');
+        assert_eq!(sniff_delimiter(b"key\tname\tcategory\n"), b'\t');
+    }
+}

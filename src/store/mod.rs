@@ -1,0 +1,182 @@
+//! The SQLite store: the only Rust code that holds SQL.
+//!
+//! One writer (the daemon or a command) and any number of readers (dashboards) share the
+//! file: WAL mode lets readers see a consistent snapshot while the writer goes on.
+
+mod businesses;
+pub mod migrate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use businesses::{BusinessRow, ImportSummary};
+pub use migrate::Migration;
+
+/// What can go wrong with the database, in the store's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database has schema version {found}, newer than this jempol knows ({known}); \
+         upgrade jempol instead of opening it with an older binary"
+    )]
+    NewerSchema { found: u32, known: u32 },
+    #[error("migration to schema version {version} failed: {source}")]
+    Migration {
+        version: u32,
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the database folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// How long a connection waits for another's lock before failing with SQLITE_BUSY.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An open jempol database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    migration: Migration,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Self::open_at_version(path, None)
+    }
+
+    /// Opens and migrates only up to `version`: how tests make a file of an older release.
+    pub fn open_at_version(path: &Path, version: Option<u32>) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        create_private(path);
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )?;
+        configure(&conn)?;
+        let migration = migrate::migrate(&mut conn, version)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            migration,
+        })
+    }
+
+    /// The file this store writes.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// What opening this store migrated.
+    pub fn migration(&self) -> Migration {
+        self.migration
+    }
+
+    /// The schema version in the file (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        migrate::user_version(&self.conn)
+    }
+
+    /// Records the campaign time zone that the views convert times into.
+    pub fn set_campaign_timezone(
+        &self,
+        name: &str,
+        offset_seconds: i32,
+        offset: &str,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value
+             WHERE value IS NOT excluded.value",
+        )?;
+        stmt.execute(["timezone", name])?;
+        stmt.execute(["utc_offset_seconds", &offset_seconds.to_string()])?;
+        stmt.execute(["utc_offset", offset])?;
+        Ok(())
+    }
+
+    /// Runs SQLite's integrity and foreign-key checks.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let integrity = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let foreign_key_violations: i64 =
+            self.conn
+                .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(CheckReport {
+            integrity_ok: integrity == ["ok"],
+            integrity,
+            foreign_key_violations,
+            schema_version: self.schema_version()?,
+            latest_version: migrate::latest_version(),
+        })
+    }
+
+    /// Direct access for tests and benchmarks that compare against raw SQL.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// What `jempol db check` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckReport {
+    pub integrity_ok: bool,
+    pub integrity: Vec<String>,
+    pub foreign_key_violations: i64,
+    pub schema_version: u32,
+    pub latest_version: u32,
+}
+
+impl CheckReport {
+    pub fn is_healthy(&self) -> bool {
+        self.integrity_ok
+            && self.foreign_key_violations == 0
+            && self.schema_version == self.latest_version
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(%mode, "SQLite refused WAL mode; readers may block the writer");
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Creates the file readable by its owner and group only (0640), so other local users
+/// cannot read the campaign's data; SQLite gives its -wal and -shm files the same mode.
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        if !path.exists() {
+            // A failure here surfaces as SQLite's own error on open.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o640)
+                .open(path);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
