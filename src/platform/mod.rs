@@ -55,6 +55,55 @@ impl FromStr for Platform {
     }
 }
 
+/// Engagement counts of a post. `None` means the platform did not report the count
+/// (hidden likes, comments turned off, no such metric): stored as NULL, never 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub likes: Option<u64>,
+    pub comments: Option<u64>,
+    pub shares: Option<u64>,
+    pub views: Option<u64>,
+}
+
+/// Who posted, as far as the platform says. Instagram hashtag media carry no owner, so
+/// a post's account may be unknown until Business Discovery lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountRef {
+    /// Normalised as the registry stores it (lower-case username, `@handle`, page id).
+    pub handle: Option<String>,
+    /// The platform's own id (Instagram user id, page id, `UC…` channel id).
+    pub platform_user_id: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// One post as a platform reported it at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub platform: Platform,
+    /// The platform's id, kept as text (Graph ids are digit strings; TikTok ids exceed 2^53).
+    pub id: String,
+    pub account: Option<AccountRef>,
+    pub permalink: Option<String>,
+    pub caption: Option<String>,
+    pub media_type: Option<String>,
+    pub posted_at: Option<jiff::Timestamp>,
+    pub counts: Counts,
+}
+
+/// An account's public figures at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountStats {
+    pub platform: Platform,
+    pub account: AccountRef,
+    pub followers: Option<u64>,
+    pub following: Option<u64>,
+    pub media_count: Option<u64>,
+    /// TikTok `likes_count`: likes over all the account's videos.
+    pub total_likes: Option<u64>,
+    /// YouTube channel `viewCount`.
+    pub total_views: Option<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

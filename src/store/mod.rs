@@ -5,6 +5,7 @@
 
 mod businesses;
 pub mod migrate;
+mod posts;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use businesses::{BusinessRow, ImportSummary};
 pub use migrate::Migration;
+pub use posts::IngestSummary;
 
 /// What can go wrong with the database, in the store's terms.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,238 @@
+//! What the platforms were seen to report: posts, their counts over time, accounts.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError};
+use crate::platform::{AccountRef, AccountStats, Counts, Platform, Post};
+
+/// What one ingested batch changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestSummary {
+    pub new_posts: u64,
+    pub snapshots: u64,
+    pub unchanged: u64,
+}
+
+fn count(v: Option<u64>) -> Option<i64> {
+    v.map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// Finds the account by platform id, then by handle; creates it as discovered when the
+/// platform names someone jempol has not seen. Learns missing ids and names on the way.
+fn account_id(
+    tx: &Transaction,
+    platform: Platform,
+    account: &AccountRef,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let p = platform.as_str();
+    let mut found: Option<i64> = None;
+    if let Some(uid) = &account.platform_user_id {
+        found = tx
+            .prepare_cached(
+                "SELECT id FROM accounts WHERE platform = ?1 AND platform_user_id = ?2",
+            )?
+            .query_row(params![p, uid], |r| r.get(0))
+            .optional()?;
+    }
+    if found.is_none()
+        && let Some(handle) = &account.handle
+    {
+        found = tx
+            .prepare_cached("SELECT id FROM accounts WHERE platform = ?1 AND handle = ?2")?
+            .query_row(params![p, handle], |r| r.get(0))
+            .optional()?;
+    }
+    match found {
+        Some(id) => {
+            tx.prepare_cached(
+                "UPDATE accounts SET platform_user_id = COALESCE(platform_user_id, ?2),
+                        display_name = COALESCE(?3, display_name)
+                 WHERE id = ?1 AND (platform_user_id IS NULL AND ?2 IS NOT NULL
+                                    OR ?3 IS NOT NULL AND display_name IS NOT ?3)",
+            )?
+            .execute(params![id, account.platform_user_id, account.display_name])?;
+            Ok(Some(id))
+        }
+        None => {
+            let Some(handle) = account
+                .handle
+                .as_ref()
+                .or(account.platform_user_id.as_ref())
+            else {
+                return Ok(None);
+            };
+            tx.prepare_cached(
+                "INSERT INTO accounts (platform, handle, platform_user_id, display_name, origin, first_seen_at)
+                 VALUES (?1, ?2, ?3, ?4, 'discovered', ?5)",
+            )?
+            .execute(params![p, handle, account.platform_user_id, account.display_name, now])?;
+            Ok(Some(tx.last_insert_rowid()))
+        }
+    }
+}
+
+impl Store {
+    /// Records posts as seen at `now` (Unix seconds) in one transaction. A post's first
+    /// sighting and any change of a count write a snapshot; an unchanged post only gets
+    /// its `last_refreshed_at`. Replaying the same batch changes nothing else.
+    pub fn record_posts(&mut self, posts: &[Post], now: i64) -> Result<IngestSummary, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut summary = IngestSummary::default();
+        for post in posts {
+            let account = match &post.account {
+                Some(a) => account_id(&tx, post.platform, a, now)?,
+                None => None,
+            };
+            let p = post.platform.as_str();
+            let existing: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT id FROM posts WHERE platform = ?1 AND platform_post_id = ?2",
+                )?
+                .query_row(params![p, post.id], |r| r.get(0))
+                .optional()?;
+            let posted_at = post.posted_at.map(|t| t.as_second());
+            let post_id = match existing {
+                None => {
+                    tx.prepare_cached(
+                        "INSERT INTO posts (platform, platform_post_id, account_id, business_id, permalink,
+                                            caption, media_type, posted_at, first_seen_at, last_refreshed_at)
+                         VALUES (?1, ?2, ?3, (SELECT business_id FROM accounts WHERE id = ?3), ?4, ?5, ?6, ?7, ?8, ?8)",
+                    )?
+                    .execute(params![p, post.id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
+                    summary.new_posts += 1;
+                    tx.last_insert_rowid()
+                }
+                Some(id) => {
+                    // Fill what an earlier, thinner response lacked (hashtag media have no
+                    // owner); a post seen again is evidently not deleted.
+                    tx.prepare_cached(
+                        "UPDATE posts SET
+                            account_id = COALESCE(account_id, ?2),
+                            business_id = COALESCE(business_id, (SELECT business_id FROM accounts WHERE id = COALESCE(account_id, ?2))),
+                            permalink = COALESCE(?3, permalink),
+                            caption = COALESCE(?4, caption),
+                            media_type = COALESCE(?5, media_type),
+                            posted_at = COALESCE(?6, posted_at),
+                            last_refreshed_at = max(last_refreshed_at, ?7),
+                            deleted_at = NULL
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
+                    id
+                }
+            };
+            if record_snapshot(&tx, post_id, &post.counts, now)? {
+                summary.snapshots += 1;
+            } else {
+                summary.unchanged += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(summary)
+    }
+
+    /// Records account figures seen at `now`; a snapshot only when a figure changed.
+    pub fn record_account_stats(
+        &mut self,
+        stats: &[AccountStats],
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut written = 0;
+        for s in stats {
+            let Some(id) = account_id(&tx, s.platform, &s.account, now)? else {
+                continue;
+            };
+            let values = [
+                s.followers,
+                s.following,
+                s.media_count,
+                s.total_likes,
+                s.total_views,
+            ]
+            .map(count);
+            let last: Option<[Option<i64>; 5]> = tx
+                .prepare_cached(
+                    "SELECT followers, following, media_count, total_likes, total_views
+                     FROM account_snapshots WHERE account_id = ?1 ORDER BY taken_at DESC LIMIT 1",
+                )?
+                .query_row([id], |r| {
+                    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
+                })
+                .optional()?;
+            if last != Some(values) {
+                tx.prepare_cached(
+                    "INSERT INTO account_snapshots (account_id, taken_at, followers, following, media_count, total_likes, total_views)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (account_id, taken_at) DO UPDATE SET
+                        followers = excluded.followers, following = excluded.following,
+                        media_count = excluded.media_count, total_likes = excluded.total_likes,
+                        total_views = excluded.total_views",
+                )?
+                .execute(params![id, now, values[0], values[1], values[2], values[3], values[4]])?;
+                written += 1;
+            }
+            tx.prepare_cached("UPDATE accounts SET checked_at = ?2 WHERE id = ?1")?
+                .execute(params![id, now])?;
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
+    /// Marks posts the platform no longer serves as deleted at `now`. They and their
+    /// snapshots stay. Returns how many were newly marked.
+    pub fn mark_deleted(
+        &mut self,
+        platform: Platform,
+        ids: &[String],
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut marked = 0;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE posts SET deleted_at = ?3
+                 WHERE platform = ?1 AND platform_post_id = ?2 AND deleted_at IS NULL",
+            )?;
+            for id in ids {
+                marked += stmt.execute(params![platform.as_str(), id, now])? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(marked)
+    }
+}
+
+/// Writes a snapshot if this is the post's first or any count differs from the latest.
+fn record_snapshot(
+    tx: &Transaction,
+    post_id: i64,
+    counts: &Counts,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let values = [counts.likes, counts.comments, counts.shares, counts.views].map(count);
+    let last: Option<[Option<i64>; 4]> = tx
+        .prepare_cached(
+            "SELECT likes, comments, shares, views FROM post_snapshots
+             WHERE post_id = ?1 ORDER BY taken_at DESC LIMIT 1",
+        )?
+        .query_row([post_id], |r| {
+            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])
+        })
+        .optional()?;
+    if last == Some(values) {
+        return Ok(false);
+    }
+    tx.prepare_cached(
+        "INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (post_id, taken_at) DO UPDATE SET
+            likes = excluded.likes, comments = excluded.comments,
+            shares = excluded.shares, views = excluded.views",
+    )?
+    .execute(params![
+        post_id, now, values[0], values[1], values[2], values[3]
+    ])?;
+    Ok(true)
+}

@@ -1,0 +1,234 @@
+//! Specification of the config file: defaults, validation that names the key, secrets.
+
+mod common;
+
+use common::{MINIMAL_CONFIG, Workspace, repo_root};
+use jempol::config::{Config, ConfigError};
+use jempol::platform::Platform;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, std::path::Path::new("/etc/jempol/jempol.toml"))
+}
+
+fn error_of(text: &str) -> String {
+    parse(text)
+        .expect_err("config should be refused")
+        .to_string()
+}
+
+#[test]
+fn a_file_with_only_the_required_keys_is_complete() {
+    let config = parse(MINIMAL_CONFIG).unwrap();
+    assert_eq!(config.campaign.timezone_name, "Asia/Jakarta");
+    assert_eq!(
+        config.campaign.hashtags[0].as_str(),
+        "UMKMKotaPadangMajuBersama"
+    );
+    assert!(
+        config.platforms.is_empty(),
+        "no [platforms.*] table: nothing enabled"
+    );
+}
+
+#[test]
+fn relative_database_path_is_relative_to_the_config_file() {
+    let config =
+        parse("[campaign]\nname='x'\nhashtags=['a']\n[storage]\ndatabase='../data/j.db'\n")
+            .unwrap();
+    assert_eq!(config.database, std::path::Path::new("/etc/data/j.db"));
+    let default = parse("[campaign]\nname='x'\nhashtags=['a']\n").unwrap();
+    assert_eq!(
+        default.database,
+        std::path::Path::new("/etc/jempol/data/jempol.db")
+    );
+}
+
+#[test]
+fn a_platform_table_enables_it_with_the_real_api_as_default_base_url() {
+    let config = parse(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.youtube]\n[platforms.tiktok]\n[platforms.facebook]\nenabled = false\n[platforms.instagram]\nig_user_id = \"1784\"\n"
+    ))
+    .unwrap();
+    let yt = config.platform(Platform::Youtube).unwrap();
+    assert_eq!(yt.base_url, "https://www.googleapis.com/youtube/v3");
+    assert_eq!(yt.daily_quota_units, Some(10_000));
+    assert_eq!(
+        config.platform(Platform::Tiktok).unwrap().base_url,
+        "https://open.tiktokapis.com"
+    );
+    assert_eq!(
+        config.platform(Platform::Instagram).unwrap().base_url,
+        "https://graph.facebook.com/v21.0"
+    );
+    assert!(
+        config.platform(Platform::Facebook).is_none(),
+        "enabled = false"
+    );
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    let err = error_of("[campaign]\nname='x'\nhashtags=['a']\ntimezon='Asia/Jakarta'\n");
+    assert!(err.contains("jempol.toml:4"), "{err}");
+    assert!(err.contains("campaign.timezon"), "{err}");
+}
+
+#[test]
+fn wrong_type_is_named_with_its_key() {
+    let err = error_of(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.youtube]\ndaily_quota_units = \"banyak\"\n"
+    ));
+    assert!(err.contains("platforms.youtube.daily_quota_units"), "{err}");
+    assert!(err.contains("invalid type"), "{err}");
+}
+
+#[test]
+fn invalid_time_zone_is_named_with_its_line() {
+    let err = error_of("[campaign]\nname='x'\nhashtags=['a']\ntimezone='Asia/Padang'\n");
+    assert!(err.contains(":4: campaign.timezone"), "{err}");
+    assert!(err.contains("Asia/Padang"), "{err}");
+}
+
+#[test]
+fn empty_hashtag_list_is_refused() {
+    let err = error_of("[campaign]\nname='x'\nhashtags=[]\n");
+    assert!(err.contains(":3: campaign.hashtags"), "{err}");
+    let err = error_of("[campaign]\nname='x'\nhashtags=['dua kata']\n");
+    assert!(err.contains("campaign.hashtags"), "{err}");
+}
+
+#[test]
+fn instagram_needs_the_campaign_account_id() {
+    let err = error_of(&format!("{MINIMAL_CONFIG}\n[platforms.instagram]\n"));
+    assert!(err.contains("platforms.instagram.ig_user_id"), "{err}");
+}
+
+#[test]
+fn a_token_in_the_file_is_refused_with_a_pointer_to_the_env_keys() {
+    let err = error_of(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.instagram]\nig_user_id = \"1\"\naccess_token = \"EAABsbCS1iHgBAKZCZA\"\n"
+    ));
+    assert!(err.contains("platforms.instagram.access_token"), "{err}");
+    assert!(err.contains("access_token_env"), "{err}");
+    assert!(
+        !err.contains("EAABsbCS1iHgBAKZCZA"),
+        "the secret must not be echoed: {err}"
+    );
+}
+
+#[test]
+fn a_missing_secret_variable_names_key_and_variable() {
+    let config = parse(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.youtube]\napi_key_env = \"YT_KEY\"\n"
+    ))
+    .unwrap();
+    let err = config.secrets(|_| None).unwrap_err().to_string();
+    assert!(err.contains("platforms.youtube.api_key_env"), "{err}");
+    assert!(err.contains("YT_KEY"), "{err}");
+    let secrets = config
+        .secrets(|v| (v == "YT_KEY").then(|| "AIzaSyExample".to_string()))
+        .unwrap();
+    assert_eq!(secrets.get("YT_KEY").unwrap().expose(), "AIzaSyExample");
+    assert_eq!(format!("{:?}", secrets.get("YT_KEY").unwrap()), "***");
+}
+
+#[test]
+fn config_check_prints_secrets_as_stars_and_exits_0() {
+    let ws = Workspace::with_config(&format!("{MINIMAL_CONFIG}\n[platforms.youtube]\n"));
+    let run = ws
+        .jempol_env(
+            &["config", "check"],
+            &[("JEMPOL_YOUTUBE_API_KEY", "AIzaSySuperSecret123")],
+        )
+        .expect_code(0);
+    assert!(
+        run.stdout().contains("JEMPOL_YOUTUBE_API_KEY = ***"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout().contains("daily_quota_units = 10000"),
+        "defaults are shown"
+    );
+    assert!(!run.stdout().contains("AIzaSySuperSecret123"));
+    assert!(!run.stderr().contains("AIzaSySuperSecret123"));
+}
+
+#[test]
+fn config_check_exits_2_naming_the_missing_variable() {
+    let ws = Workspace::with_config(&format!("{MINIMAL_CONFIG}\n[platforms.tiktok]\n"));
+    let run = ws.jempol(&["config", "check"]).expect_code(2);
+    assert!(
+        run.stderr().contains("platforms.tiktok.client_key_env"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        run.stderr().contains("JEMPOL_TIKTOK_CLIENT_KEY"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn config_check_exits_2_on_a_bad_file() {
+    let ws = Workspace::with_config("[campaign]\nname='x'\nhashtags=['a']\nnonsense=1\n");
+    let run = ws.jempol(&["config", "check"]).expect_code(2);
+    assert!(
+        run.stderr().contains("jempol.toml:4: campaign.nonsense"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_exit_2_with_a_hint() {
+    let ws = Workspace::new();
+    std::fs::remove_file(ws.config()).unwrap();
+    let run = ws.jempol(&["config", "check"]).expect_code(2);
+    assert!(run.stderr().contains("not found"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("jempol.example.toml"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn the_shipped_example_and_demo_configs_are_valid() {
+    for name in ["jempol.example.toml", "demo.toml"] {
+        let path = repo_root().join("config").join(name);
+        let config = Config::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            config.platforms.len(),
+            4,
+            "{name} enables all four platforms"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let ws = Workspace::new();
+    ws.jempol(&["businesses", "frobnicate"]).expect_code(2);
+    ws.jempol(&["businesses", "list", "--format", "xml"])
+        .expect_code(2);
+}
+
+#[test]
+fn jempol_config_variable_is_used_when_no_flag_is_given() {
+    let ws = Workspace::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .args(["config", "check"])
+        .env("JEMPOL_CONFIG", ws.config())
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Sedekah Jempol"));
+}

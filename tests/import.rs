@@ -1,0 +1,290 @@
+//! Specification of `jempol businesses import` and `list`: the registry of businesses.
+
+mod common;
+
+use common::Workspace;
+use jempol::platform::{AccountRef, Counts, Platform, Post};
+use jempol::store::Store;
+
+const HEADER: &str = "key,name,category,district,instagram,tiktok,facebook,youtube";
+
+fn businesses(ws: &Workspace) -> Vec<serde_json::Value> {
+    let run = ws
+        .jempol(&["businesses", "list", "--format", "json"])
+        .expect_code(0);
+    serde_json::from_str(&run.stdout()).expect("list --format json is JSON")
+}
+
+#[test]
+fn excel_export_with_bom_semicolons_quotes_and_indonesian_names_imports() {
+    let ws = Workspace::new();
+    let csv = "\u{feff}key;name;category;district;instagram;tiktok;facebook;youtube\r\n\
+               PDG-001;\"Dendeng Batokok \"\"Uni Lis\"\"; Padang\";kuliner;Padang Utara;@Dendeng.UniLis;https://www.tiktok.com/@dendengunilis;https://www.facebook.com/dendengunilis/;https://www.youtube.com/@DendengUniLis\r\n\
+               PDG-002;Kripik Balado Mak Étek;kuliner;Nanggalo;;;102000000000007;UCtenunSongket000000000A\r\n\
+               PDG-003;Songket Pandai Sikek;kerajinan;Koto Tangah;;;;\r\n";
+    ws.write("umkm.csv", csv);
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    assert!(run.stdout().contains("3 created"), "{}", run.stdout());
+
+    let list = businesses(&ws);
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[0]["name"], "Dendeng Batokok \"Uni Lis\"; Padang");
+    assert_eq!(list[0]["instagram"], "dendeng.unilis");
+    assert_eq!(list[0]["tiktok"], "dendengunilis");
+    assert_eq!(list[0]["facebook"], "dendengunilis");
+    assert_eq!(list[0]["youtube"], "@dendengunilis");
+    assert_eq!(list[1]["name"], "Kripik Balado Mak Étek");
+    assert_eq!(list[1]["facebook"], "102000000000007");
+    assert_eq!(list[1]["youtube"], "UCtenunSongket000000000A");
+    assert_eq!(list[2]["instagram"], serde_json::Value::Null);
+}
+
+#[test]
+fn tab_separated_file_with_columns_in_another_order_imports() {
+    let ws = Workspace::new();
+    ws.write(
+        "umkm.tsv",
+        "Name\tKey\tInstagram\nSate Mak Syukur\tPDG-9\tsatemaksyukur\n",
+    );
+    ws.jempol(&["businesses", "import", "umkm.tsv"])
+        .expect_code(0);
+    let list = businesses(&ws);
+    assert_eq!(list[0]["key"], "PDG-9");
+    assert_eq!(list[0]["instagram"], "satemaksyukur");
+}
+
+#[test]
+fn csv_with_one_bad_row_writes_nothing_and_names_every_bad_line() {
+    let ws = Workspace::new();
+    ws.write(
+        "umkm.csv",
+        format!(
+            "{HEADER}\nPDG-1,Rendang Uni,kuliner,,@rendang.uni,,,\n,Tanpa Kunci,,,,,,\nPDG-3,,,,,,,\nPDG-1,Dua Kali,,,,,,\nPDG-5,Nama,,,bukan handle!,,,\n"
+        ),
+    );
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(2);
+    let err = run.stderr();
+    assert!(err.contains("umkm.csv:3: the `key` is empty"), "{err}");
+    assert!(err.contains("umkm.csv:4: the `name` is empty"), "{err}");
+    assert!(
+        err.contains("umkm.csv:5: duplicate key \"PDG-1\" (first on line 2)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("umkm.csv:6: instagram \"bukan handle!\""),
+        "{err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert!(businesses(&ws).is_empty(), "all or nothing");
+}
+
+#[test]
+fn skip_invalid_imports_the_valid_rows_and_still_lists_the_rest() {
+    let ws = Workspace::new();
+    ws.write(
+        "umkm.csv",
+        format!("{HEADER}\nPDG-1,Rendang Uni,,,,,,\nPDG-2,,,,,,,\n"),
+    );
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv", "--skip-invalid"])
+        .expect_code(0);
+    assert!(run.stderr().contains("umkm.csv:3"), "{}", run.stderr());
+    assert!(
+        run.stdout().contains("1 invalid row(s) skipped"),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(businesses(&ws).len(), 1);
+}
+
+#[test]
+fn one_handle_claimed_by_two_businesses_is_refused() {
+    let ws = Workspace::new();
+    ws.write(
+        "umkm.csv",
+        format!(
+            "{HEADER}\nPDG-1,Satu,,,@sama.saja,,,\nPDG-2,Dua,,,https://instagram.com/Sama.Saja,,,\n"
+        ),
+    );
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(2);
+    assert!(
+        run.stderr().contains(
+            "umkm.csv:3: instagram handle \"sama.saja\" is already claimed by \"PDG-1\" on line 2"
+        ),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn a_handle_owned_by_another_business_in_the_database_is_refused() {
+    let ws = Workspace::new();
+    ws.write("a.csv", format!("{HEADER}\nPDG-1,Satu,,,@milik.satu,,,\n"));
+    ws.jempol(&["businesses", "import", "a.csv"]).expect_code(0);
+    ws.write("b.csv", format!("{HEADER}\nPDG-2,Dua,,,milik.satu,,,\n"));
+    let run = ws.jempol(&["businesses", "import", "b.csv"]).expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("already belongs to business \"PDG-1\" in the database"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn reimport_updates_by_key_and_never_duplicates() {
+    let ws = Workspace::new();
+    ws.write(
+        "umkm.csv",
+        format!("{HEADER}\nPDG-1,Rendang Uni,kuliner,Padang Barat,@rendang.uni,,,\n"),
+    );
+    ws.jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    let again = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    assert!(
+        again.stdout().contains("0 created, 0 updated, 1 unchanged"),
+        "{}",
+        again.stdout()
+    );
+
+    ws.write(
+        "umkm.csv",
+        format!("{HEADER}\nPDG-1,Rendang Uni Lis,kuliner,Padang Timur,@rendang.unilis,,,\n"),
+    );
+    let changed = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    assert!(
+        changed.stdout().contains("1 updated"),
+        "{}",
+        changed.stdout()
+    );
+    let list = businesses(&ws);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["name"], "Rendang Uni Lis");
+    assert_eq!(list[0]["district"], "Padang Timur");
+    assert_eq!(list[0]["instagram"], "rendang.unilis");
+}
+
+#[test]
+fn dry_run_validates_without_writing() {
+    let ws = Workspace::new();
+    ws.write("umkm.csv", format!("{HEADER}\nPDG-1,Rendang Uni,,,,,,\n"));
+    ws.jempol(&["businesses", "import", "umkm.csv", "--dry-run"])
+        .expect_code(0);
+    assert!(businesses(&ws).is_empty());
+}
+
+#[test]
+fn header_without_a_name_column_is_refused_on_line_1() {
+    let ws = Workspace::new();
+    ws.write("umkm.csv", "key,nama\nPDG-1,Rendang\n");
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(2);
+    assert!(
+        run.stderr().contains("line 1: unknown column `nama`"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
+fn list_formats_table_and_csv() {
+    let ws = Workspace::new();
+    ws.write(
+        "umkm.csv",
+        format!("{HEADER}\nPDG-1,\"Rendang, Uni\",kuliner,,,,,\n"),
+    );
+    ws.jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    let table = ws.jempol(&["businesses", "list"]).expect_code(0).stdout();
+    assert!(table.lines().next().unwrap().starts_with("key"), "{table}");
+    assert!(table.contains("Rendang, Uni"));
+    let csv = ws
+        .jempol(&["businesses", "list", "--format", "csv"])
+        .expect_code(0)
+        .stdout();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header.join(","),
+        HEADER,
+        "list --format csv re-imports as it is"
+    );
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[1], "Rendang, Uni");
+}
+
+fn post(id: &str, handle: &str) -> Post {
+    Post {
+        platform: Platform::Instagram,
+        id: id.into(),
+        account: Some(AccountRef {
+            handle: Some(handle.into()),
+            ..Default::default()
+        }),
+        permalink: None,
+        caption: Some("#UMKMKotaPadangMajuBersama".into()),
+        media_type: Some("IMAGE".into()),
+        posted_at: None,
+        counts: Counts::default(),
+    }
+}
+
+#[test]
+fn registering_a_discovered_account_attributes_its_earlier_posts() {
+    let ws = Workspace::new();
+    {
+        let mut store = Store::open(&ws.database()).unwrap();
+        store
+            .record_posts(&[post("179001", "kedai.baru")], 1_763_700_000)
+            .unwrap();
+    }
+    ws.write(
+        "umkm.csv",
+        format!("{HEADER}\nPDG-7,Kedai Baru,kuliner,,@kedai.baru,,,\n"),
+    );
+    ws.jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+
+    let store = Store::open(&ws.database()).unwrap();
+    let key: Option<String> = store
+        .connection()
+        .query_row(
+            "SELECT business_key FROM posts_latest WHERE platform_post_id = '179001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(key.as_deref(), Some("PDG-7"));
+
+    // The business drops that handle: the account and its posts leave the registry.
+    drop(store);
+    ws.write(
+        "umkm.csv",
+        format!("{HEADER}\nPDG-7,Kedai Baru,kuliner,,,,,\n"),
+    );
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    assert!(run.stdout().contains("1 released"), "{}", run.stdout());
+    let store = Store::open(&ws.database()).unwrap();
+    let key: Option<String> = store
+        .connection()
+        .query_row(
+            "SELECT business_key FROM posts_latest WHERE platform_post_id = '179001'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(key, None);
+}
