@@ -383,7 +383,9 @@ pub fn normalize_handle(platform: Platform, raw: &str) -> Result<String, String>
             };
             if let Some(id) = h.strip_prefix("UC") {
                 let id_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-                if id.len() == 22 && id.chars().all(id_char) {
+                // Real ids are UC + 22 characters; platform-apis.md's examples are longer
+                // (UCdendengUniLis00000000007), so accept a tolerant range.
+                if (16..=40).contains(&id.len()) && id.chars().all(id_char) {
                     return Ok(h.to_string());
                 }
                 if !h.starts_with('@') {
@@ -470,8 +472,10 @@ mod tests {
 
     #[test]
     fn youtube_channel_ids_keep_case_and_handles_get_an_at() {
-        let id = "UCdendengUniLis00000000";
+        let id = "UCdendengUniLis000000000";
         assert_eq!(id.len(), 24);
+        let reference_example = "UCdendengUniLis00000000007";
+        assert_eq!(normalize_handle(Platform::Youtube, reference_example).unwrap(), reference_example);
         assert_eq!(normalize_handle(Platform::Youtube, id).unwrap(), id);
         assert_eq!(
             normalize_handle(
