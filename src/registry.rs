@@ -475,7 +475,10 @@ mod tests {
         let id = "UCdendengUniLis000000000";
         assert_eq!(id.len(), 24);
         let reference_example = "UCdendengUniLis00000000007";
-        assert_eq!(normalize_handle(Platform::Youtube, reference_example).unwrap(), reference_example);
+        assert_eq!(
+            normalize_handle(Platform::Youtube, reference_example).unwrap(),
+            reference_example
+        );
         assert_eq!(normalize_handle(Platform::Youtube, id).unwrap(), id);
         assert_eq!(
             normalize_handle(
