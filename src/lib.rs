@@ -9,5 +9,6 @@ pub mod config;
 pub mod hashtag;
 pub mod platform;
 pub mod registry;
+pub mod sim;
 pub mod store;
 pub mod time;

@@ -5,6 +5,7 @@ mod businesses;
 mod config_cmd;
 mod db;
 mod output;
+mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +69,8 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Run the local simulator of the four platform APIs (for rehearsals and tests).
+    Sim(Box<sim::SimArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +171,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Db(DbCommand::Migrate) => db::migrate(&cli.config),
         Command::Db(DbCommand::Check { format }) => db::check(&cli.config, format),
+        Command::Sim(args) => sim::run(*args),
     }
 }
 

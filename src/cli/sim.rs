@@ -1,0 +1,148 @@
+//! `jempol sim`: the platform simulator as a standalone server.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::sim::{self, FaultProfile, Quotas, SimConfig, SimState, Simulator};
+
+/// Options of `jempol sim`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  jempol sim                                   # 200 businesses, real time, port 8700
+  jempol sim --businesses 45000 --speed 3600   # a simulated hour per second
+  jempol sim --write-config config/sim.toml    # then: jempol businesses import <(curl …/__sim/registry.csv)
+
+Control endpoints (fixed, for scripts):
+  GET  /__sim/truth[?platform=P]   every post's and account's true counts now (JSON)
+  GET  /__sim/registry.csv         the registered businesses, for `jempol businesses import`
+  POST /__sim/advance?hours=H      move simulated time forward
+  POST /__sim/faults?profile=P     none | flaky | hostile; also &inject=KIND&platform=P&count=N
+  GET  /__sim/stats                requests served, quota used and refused, faults served")]
+pub struct SimArgs {
+    /// Port to listen on (0: any free port).
+    #[arg(long, default_value_t = 8700)]
+    pub port: u16,
+    /// Address to bind; the simulator is for this machine only by default.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Seed of the generated world: the same seed gives the same world.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Registered businesses to generate (plus a tenth as many accounts outside the registry).
+    #[arg(long, default_value_t = 200)]
+    pub businesses: usize,
+    /// Fault profile: none, flaky or hostile.
+    #[arg(long, default_value = "none")]
+    pub faults: FaultProfile,
+    /// Simulated seconds per real second (1: follow the wall clock).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// When simulated time starts (RFC 3339); default: now.
+    #[arg(long)]
+    pub start: Option<jiff::Timestamp>,
+    /// Write a complete jempol config pointing at this simulator, then serve.
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
+    /// YouTube units per day (default 10000, the platform's default).
+    #[arg(long)]
+    pub youtube_units: Option<u64>,
+    /// TikTok research requests per day (default 1000).
+    #[arg(long)]
+    pub tiktok_requests: Option<u64>,
+    /// Graph calls per rolling hour (default 10000: 200 × 50 users).
+    #[arg(long)]
+    pub graph_calls_per_hour: Option<u64>,
+    /// Lift every quota (for benchmarks); the 30-hashtag rule stays.
+    #[arg(long)]
+    pub unlimited_quotas: bool,
+    /// How long a `slow` fault holds a response (ms).
+    #[arg(long, default_value_t = 35_000)]
+    pub slow_ms: u64,
+    /// Accept only this Graph access token (default: any non-empty one).
+    #[arg(long, value_name = "TOKEN")]
+    pub require_graph_token: Option<String>,
+    /// Accept only this YouTube API key.
+    #[arg(long, value_name = "KEY")]
+    pub require_youtube_key: Option<String>,
+    /// Accept only this TikTok client key.
+    #[arg(long, value_name = "KEY")]
+    pub require_tiktok_key: Option<String>,
+    /// Accept only this TikTok client secret.
+    #[arg(long, value_name = "SECRET")]
+    pub require_tiktok_secret: Option<String>,
+}
+
+pub fn run(args: SimArgs) -> anyhow::Result<()> {
+    let start = args.start.unwrap_or_else(jiff::Timestamp::now);
+    let mut config = SimConfig::new(args.seed, args.businesses, start);
+    config.speed = args.speed;
+    config.faults = args.faults;
+    config.slow_ms = args.slow_ms;
+    if args.unlimited_quotas {
+        config.quotas = Quotas::unlimited();
+    }
+    let q = &mut config.quotas;
+    q.youtube_units_per_day = args.youtube_units.unwrap_or(q.youtube_units_per_day);
+    q.tiktok_requests_per_day = args.tiktok_requests.unwrap_or(q.tiktok_requests_per_day);
+    q.graph_calls_per_hour = args.graph_calls_per_hour.unwrap_or(q.graph_calls_per_hour);
+    config.credentials = sim::Credentials {
+        graph_token: args.require_graph_token,
+        tiktok_client_key: args.require_tiktok_key,
+        tiktok_client_secret: args.require_tiktok_secret,
+        youtube_key: args.require_youtube_key,
+    };
+
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let began = std::time::Instant::now();
+        let state = SimState::new(config);
+        let generated = began.elapsed();
+        let world = &state.world;
+        eprintln!(
+            "world (seed {}): {} businesses, {} accounts, {} posts, generated in {:.2} s",
+            args.seed,
+            world.businesses.len(),
+            world.accounts.len(),
+            world.posts.len(),
+            generated.as_secs_f64()
+        );
+        let sim = Simulator::start(state, SocketAddr::new(args.bind, args.port))
+            .await
+            .with_context(|| format!("binding {}:{}", args.bind, args.port))?;
+        let hashtag = sim.state.world.config.hashtag.clone();
+        println!("jempol simulator listening on {}", sim.urls.root);
+        println!("  instagram, facebook  {}", sim.urls.graph);
+        println!("  tiktok               {}", sim.urls.tiktok);
+        println!("  youtube              {}", sim.urls.youtube);
+        println!(
+            "  control              {}/__sim/{{truth,registry.csv,advance,faults,stats}}",
+            sim.urls.root
+        );
+        println!(
+            "simulated time {} at {}× speed, faults: {}",
+            sim.state.clock.start(),
+            args.speed,
+            args.faults
+        );
+        if let Some(path) = &args.write_config {
+            let text = sim::jempol_config(&sim.urls, &hashtag, "jempol-sim.db");
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "wrote {} (database jempol-sim.db beside it); it reads these variables:",
+                path.display()
+            );
+            for var in sim::CONFIG_ENV {
+                println!("  export {var}=sim");
+            }
+        }
+        println!("press Ctrl-C to stop");
+        tokio::signal::ctrl_c().await?;
+        sim.stop().await;
+        Ok(())
+    })
+}
