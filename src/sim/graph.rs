@@ -439,6 +439,33 @@ fn media_type(p: &SimPost) -> &'static str {
     ["IMAGE", "VIDEO", "CAROUSEL_ALBUM"][p.media_type as usize % 3]
 }
 
+const IG_MEDIA_FIELDS: [&str; 9] = [
+    "id",
+    "caption",
+    "media_type",
+    "media_product_type",
+    "comments_count",
+    "like_count",
+    "permalink",
+    "timestamp",
+    "media_url",
+];
+
+/// Graph checks the requested fields before reading anything, so a bad field fails even
+/// when the page would be empty.
+fn check_media_fields(fields: &[Field], owner_allowed: bool) -> Result<(), String> {
+    match fields.iter().find(|f| {
+        !(IG_MEDIA_FIELDS.contains(&f.name.as_str())
+            || owner_allowed && matches!(f.name.as_str(), "username" | "owner"))
+    }) {
+        Some(f) => Err(format!(
+            "(#100) Tried accessing nonexisting field ({}) on node type (IGMedia)",
+            f.name
+        )),
+        None => Ok(()),
+    }
+}
+
 /// An IG media object with the requested fields. `owner_allowed`: hashtag media cannot
 /// name their owner (§1.2). Unknown fields are an error, as on Graph.
 fn ig_media(
@@ -579,6 +606,9 @@ async fn hashtag_media(
         Some(Some(f)) => f,
         Some(None) => return bad_parameter("(#100) Syntax error in fields", passed.headers),
     };
+    if let Err(e) = check_media_fields(&fields, false) {
+        return bad_parameter(&e, passed.headers);
+    }
     let w = &state.world;
     let now = state.now();
     let mut media: Vec<u32> = Vec::new();
@@ -663,6 +693,7 @@ fn business_discovery(
             "media_count" => json!(figures.media_count),
             "biography" => json!("UMKM Kota Padang"),
             "media" => {
+                check_media_fields(&f.children, true).map_err(|e| (100, None, e))?;
                 let posts: Vec<u32> = w.visible_posts(account, now).map(|(i, _)| i).collect();
                 let limit = f
                     .modifier("limit")
@@ -706,7 +737,9 @@ fn fb_post(state: &SimState, p: &SimPost, fields: &[Field], now: i64) -> Result<
     let w = &state.world;
     let counts = w.reported(p, now);
     let page = &w.accounts[p.account as usize];
+    // Graph always returns a node's id.
     let mut o = Map::new();
+    o.insert("id".into(), json!(p.id));
     for f in fields {
         let v = match f.name.as_str() {
             "id" => json!(p.id),
@@ -754,6 +787,7 @@ fn fb_post(state: &SimState, p: &SimPost, fields: &[Field], now: i64) -> Result<
 fn fb_page(state: &SimState, a: &SimAccount, fields: &[Field], now: i64) -> Result<Value, String> {
     let followers = state.world.figures(a, now).followers;
     let mut o = Map::new();
+    o.insert("id".into(), json!(a.user_id));
     for f in fields {
         let v = match f.name.as_str() {
             "id" => json!(a.user_id),
@@ -1016,6 +1050,7 @@ async fn node(
         return bad_parameter("(#100) Syntax error in fields", passed.headers);
     };
     let mut o = Map::new();
+    o.insert("id".into(), json!(id));
     for f in &fields {
         let v = match f.name.as_str() {
             "id" => json!(id),

@@ -102,3 +102,19 @@ impl Run {
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// A fixed start for simulated worlds, so tests do not depend on the wall clock.
+pub const SIM_START: &str = "2026-11-20T00:00:00Z";
+
+/// Starts an in-process simulator on a free port with a stopped clock.
+pub async fn start_sim(config: jempol::sim::SimConfig) -> jempol::sim::Simulator {
+    let state = jempol::sim::SimState::new(config);
+    jempol::sim::Simulator::start(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("start simulator")
+}
+
+/// A simulator config for tests: `businesses` businesses, seed 7, stopped clock at SIM_START.
+pub fn sim_config(businesses: usize) -> jempol::sim::SimConfig {
+    jempol::sim::SimConfig::new(7, businesses, SIM_START.parse().unwrap())
+}
