@@ -99,6 +99,35 @@ struct RawConfig {
     storage: RawStorage,
     #[serde(default)]
     platforms: RawPlatforms,
+    #[serde(default)]
+    schedule: RawSchedule,
+}
+
+/// How often to poll; defaults follow the refresh tiers of the daemon issue.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSchedule {
+    cycle_minutes: u32,
+    hot_hours: u32,
+    hot_refresh_minutes: u32,
+    warm_refresh_hours: u32,
+    max_age_days: u32,
+    account_refresh_hours: u32,
+    expensive_discovery_hours: u32,
+}
+
+impl Default for RawSchedule {
+    fn default() -> Self {
+        RawSchedule {
+            cycle_minutes: 60,
+            hot_hours: 48,
+            hot_refresh_minutes: 60,
+            warm_refresh_hours: 24,
+            max_age_days: 30,
+            account_refresh_hours: 24,
+            expensive_discovery_hours: 6,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -170,18 +199,45 @@ default_fn!(youtube_key_env, String, "JEMPOL_YOUTUBE_API_KEY");
 fn youtube_daily_units() -> u32 {
     10_000
 }
+fn rps_rawinstagram() -> u32 {
+    2
+}
+fn rps_rawfacebook() -> u32 {
+    2
+}
+fn rps_rawtiktok() -> u32 {
+    1
+}
+fn rps_rawyoutube() -> u32 {
+    5
+}
+fn timeout_default() -> u32 {
+    30
+}
+fn graph_calls_per_hour() -> u32 {
+    4_800
+}
+fn tiktok_daily_requests() -> u32 {
+    1_000
+}
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawInstagram {
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default = "rps_rawinstagram")]
+    requests_per_second: u32,
+    #[serde(default = "timeout_default")]
+    timeout_seconds: u32,
     #[serde(default = "graph_base_url")]
     base_url: String,
     #[serde(default)]
     ig_user_id: Option<String>,
     #[serde(default = "instagram_token_env")]
     access_token_env: String,
+    #[serde(default = "graph_calls_per_hour")]
+    calls_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -189,10 +245,16 @@ struct RawInstagram {
 struct RawFacebook {
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default = "rps_rawfacebook")]
+    requests_per_second: u32,
+    #[serde(default = "timeout_default")]
+    timeout_seconds: u32,
     #[serde(default = "graph_base_url")]
     base_url: String,
     #[serde(default = "facebook_token_env")]
     access_token_env: String,
+    #[serde(default = "graph_calls_per_hour")]
+    calls_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -200,12 +262,18 @@ struct RawFacebook {
 struct RawTiktok {
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default = "rps_rawtiktok")]
+    requests_per_second: u32,
+    #[serde(default = "timeout_default")]
+    timeout_seconds: u32,
     #[serde(default = "tiktok_base_url")]
     base_url: String,
     #[serde(default = "tiktok_key_env")]
     client_key_env: String,
     #[serde(default = "tiktok_secret_env")]
     client_secret_env: String,
+    #[serde(default = "tiktok_daily_requests")]
+    daily_requests: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -213,6 +281,10 @@ struct RawTiktok {
 struct RawYoutube {
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default = "rps_rawyoutube")]
+    requests_per_second: u32,
+    #[serde(default = "timeout_default")]
+    timeout_seconds: u32,
     #[serde(default = "youtube_base_url")]
     base_url: String,
     #[serde(default = "youtube_key_env")]
@@ -243,6 +315,22 @@ pub struct PlatformConfig {
     /// YouTube: units a day (the platform's default is 10,000).
     pub daily_quota_units: Option<u32>,
     pub secret_envs: Vec<(&'static str, String)>,
+    /// Pacing of requests (governor).
+    pub requests_per_second: u32,
+    pub timeout_seconds: u32,
+    /// The quota jempol stays within: YouTube units a Pacific day, TikTok requests a
+    /// UTC day, Graph calls an hour (Instagram and Facebook share it).
+    pub quota: u64,
+}
+
+/// How often the daemon polls, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// A cycle (discovery + due refreshes) starts this often.
+    pub cycle: i64,
+    pub tiers: crate::store::Tiers,
+    /// Discovery that costs more than one unit a page (YouTube search) runs at most this often.
+    pub expensive_discovery_every: i64,
 }
 
 /// A validated config.
@@ -255,6 +343,7 @@ pub struct Config {
     pub database: PathBuf,
     /// Enabled platforms only, in [`Platform::ALL`] order.
     pub platforms: Vec<PlatformConfig>,
+    pub schedule: Schedule,
     raw: RawConfig,
 }
 
@@ -360,6 +449,9 @@ impl Config {
                 ig_user_id: Some(user.to_string()),
                 daily_quota_units: None,
                 secret_envs: vec![("access_token_env", ig.access_token_env.clone())],
+                requests_per_second: ig.requests_per_second,
+                timeout_seconds: ig.timeout_seconds,
+                quota: u64::from(ig.calls_per_hour),
             });
         }
         if let Some(fb) = p.facebook.as_ref().filter(|s| s.enabled) {
@@ -370,6 +462,9 @@ impl Config {
                 ig_user_id: None,
                 daily_quota_units: None,
                 secret_envs: vec![("access_token_env", fb.access_token_env.clone())],
+                requests_per_second: fb.requests_per_second,
+                timeout_seconds: fb.timeout_seconds,
+                quota: u64::from(fb.calls_per_hour),
             });
         }
         if let Some(tt) = p.tiktok.as_ref().filter(|s| s.enabled) {
@@ -383,6 +478,9 @@ impl Config {
                     ("client_key_env", tt.client_key_env.clone()),
                     ("client_secret_env", tt.client_secret_env.clone()),
                 ],
+                requests_per_second: tt.requests_per_second,
+                timeout_seconds: tt.timeout_seconds,
+                quota: u64::from(tt.daily_requests),
             });
         }
         if let Some(yt) = p.youtube.as_ref().filter(|s| s.enabled) {
@@ -399,8 +497,57 @@ impl Config {
                 ig_user_id: None,
                 daily_quota_units: Some(yt.daily_quota_units),
                 secret_envs: vec![("api_key_env", yt.api_key_env.clone())],
+                requests_per_second: yt.requests_per_second,
+                timeout_seconds: yt.timeout_seconds,
+                quota: u64::from(yt.daily_quota_units),
             });
         }
+        for pc in &platforms {
+            for (key, value) in [
+                ("requests_per_second", pc.requests_per_second),
+                ("timeout_seconds", pc.timeout_seconds),
+            ] {
+                if value == 0 {
+                    return Err(invalid(
+                        &format!("platforms.{}.{key}", pc.platform),
+                        "must be at least 1".into(),
+                    ));
+                }
+            }
+            if pc.quota == 0 {
+                return Err(invalid(
+                    &format!("platforms.{}", pc.platform),
+                    "its quota key must be at least 1".into(),
+                ));
+            }
+        }
+        let rs = &raw.schedule;
+        for (key, value) in [
+            ("schedule.cycle_minutes", rs.cycle_minutes),
+            ("schedule.hot_refresh_minutes", rs.hot_refresh_minutes),
+            ("schedule.warm_refresh_hours", rs.warm_refresh_hours),
+            ("schedule.max_age_days", rs.max_age_days),
+            ("schedule.account_refresh_hours", rs.account_refresh_hours),
+            (
+                "schedule.expensive_discovery_hours",
+                rs.expensive_discovery_hours,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1".into()));
+            }
+        }
+        let schedule = Schedule {
+            cycle: i64::from(rs.cycle_minutes) * 60,
+            tiers: crate::store::Tiers {
+                hot_age: i64::from(rs.hot_hours) * 3600,
+                hot_every: i64::from(rs.hot_refresh_minutes) * 60,
+                warm_every: i64::from(rs.warm_refresh_hours) * 3600,
+                max_age: i64::from(rs.max_age_days) * 86_400,
+                account_every: i64::from(rs.account_refresh_hours) * 3600,
+            },
+            expensive_discovery_every: i64::from(rs.expensive_discovery_hours) * 3600,
+        };
         for pc in &platforms {
             for (key, var) in &pc.secret_envs {
                 if var.trim().is_empty() {
@@ -422,6 +569,7 @@ impl Config {
             },
             database,
             platforms,
+            schedule,
             raw,
         })
     }
@@ -466,23 +614,34 @@ impl Config {
         let p = &mut raw.platforms;
         p.instagram.get_or_insert_with(|| RawInstagram {
             enabled: false,
+            requests_per_second: rps_rawinstagram(),
+            timeout_seconds: timeout_default(),
+            calls_per_hour: graph_calls_per_hour(),
             base_url: graph_base_url(),
             ig_user_id: None,
             access_token_env: instagram_token_env(),
         });
         p.facebook.get_or_insert_with(|| RawFacebook {
             enabled: false,
+            requests_per_second: rps_rawfacebook(),
+            timeout_seconds: timeout_default(),
+            calls_per_hour: graph_calls_per_hour(),
             base_url: graph_base_url(),
             access_token_env: facebook_token_env(),
         });
         p.tiktok.get_or_insert_with(|| RawTiktok {
             enabled: false,
+            requests_per_second: rps_rawtiktok(),
+            timeout_seconds: timeout_default(),
+            daily_requests: tiktok_daily_requests(),
             base_url: tiktok_base_url(),
             client_key_env: tiktok_key_env(),
             client_secret_env: tiktok_secret_env(),
         });
         p.youtube.get_or_insert_with(|| RawYoutube {
             enabled: false,
+            requests_per_second: rps_rawyoutube(),
+            timeout_seconds: timeout_default(),
             base_url: youtube_base_url(),
             api_key_env: youtube_key_env(),
             daily_quota_units: youtube_daily_units(),

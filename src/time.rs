@@ -7,6 +7,13 @@ use jiff::tz::TimeZone;
 /// so tests and the demo can run a simulated week in seconds.
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+
+    /// Real time until the clock reads `until`, if it moves by itself (a stopped
+    /// simulated clock only moves when advanced).
+    fn real_wait(&self, until: Timestamp) -> Option<std::time::Duration> {
+        let d = until.duration_since(self.now());
+        Some(d.try_into().unwrap_or_default())
+    }
 }
 
 /// The machine's wall clock.

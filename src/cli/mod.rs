@@ -5,6 +5,7 @@ mod businesses;
 mod config_cmd;
 mod db;
 mod output;
+mod poll;
 mod sim;
 
 use std::path::PathBuf;
@@ -69,8 +70,39 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// One polling cycle (discovery + due refreshes) for every enabled platform, then
+    /// exit: 0 when all succeeded, 1 when one failed. For cron.
+    #[command(
+        after_help = "Examples:\n  jempol poll --once\n  jempol poll --once --platform youtube --format json"
+    )]
+    Poll {
+        /// Run one cycle and exit (the only mode; `jempol run` is the daemon).
+        #[arg(long, required = true)]
+        once: bool,
+        /// Only this platform.
+        #[arg(long)]
+        platform: Option<crate::platform::Platform>,
+        /// `json` prints the per-platform results on stdout.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
+    /// The polling daemon: a cycle at once, then on the schedule, until SIGINT/SIGTERM
+    /// (which finish the current transaction and exit 0). One writer per database.
+    Run,
+    /// Per platform: last success and error, quota used and left, posts tracked, next
+    /// poll; database size and schema version.
+    Status {
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
     /// Run the local simulator of the four platform APIs (for rehearsals and tests).
     Sim(Box<sim::SimArgs>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +204,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Db(DbCommand::Migrate) => db::migrate(&cli.config),
         Command::Db(DbCommand::Check { format }) => db::check(&cli.config, format),
         Command::Sim(args) => sim::run(*args),
+        Command::Poll {
+            once: _,
+            platform,
+            format,
+        } => poll::poll_once(&cli.config, platform, format == StatusFormat::Json),
+        Command::Run => poll::run(&cli.config),
+        Command::Status { format } => poll::status(&cli.config, format),
     }
 }
 

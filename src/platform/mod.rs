@@ -1,7 +1,17 @@
-//! What every platform has in common: the [`Platform`] enum and shared types.
+//! What every platform has in common: the [`Platform`] enum, the shared types, and the
+//! one [`PlatformClient`] trait the scheduler talks to.
+
+pub mod facebook;
+mod graph;
+pub mod http;
+pub mod instagram;
+pub mod tiktok;
+pub mod youtube;
 
 use std::fmt;
 use std::str::FromStr;
+
+pub use http::ApiError;
 
 /// One of the four platforms jempol follows. Stored in the database by [`Platform::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -102,6 +112,176 @@ pub struct AccountStats {
     pub total_likes: Option<u64>,
     /// YouTube channel `viewCount`.
     pub total_views: Option<u64>,
+}
+
+/// A post jempol tracks, as the scheduler hands it to a client for refreshing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedPost {
+    pub id: String,
+    pub account: Option<AccountRef>,
+    pub posted_at: Option<jiff::Timestamp>,
+}
+
+/// An account jempol follows (registered in the registry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedAccount {
+    pub handle: String,
+    pub platform_user_id: Option<String>,
+}
+
+/// One page of discovery, with the cursor to resume from (`None`: the listing ended).
+#[derive(Debug, Clone, Default)]
+pub struct DiscoveryPage {
+    pub posts: Vec<Post>,
+    pub next: Option<String>,
+    /// Items skipped because they could not be parsed, with the reason.
+    pub skipped: Vec<String>,
+    /// Hashtag ids resolved on the way: (tag, platform id), to keep for good.
+    pub learned_tags: Vec<(String, String)>,
+}
+
+/// What a refresh or an account read learned.
+#[derive(Debug, Clone, Default)]
+pub struct Harvest {
+    pub posts: Vec<Post>,
+    pub stats: Vec<AccountStats>,
+    /// Posts the platform no longer serves.
+    pub deleted: Vec<String>,
+    /// Accounts the platform cannot read (unknown, personal, banned), by handle.
+    pub unreachable: Vec<String>,
+    /// Ids learned for accounts registered by handle: (handle, platform id).
+    pub resolved: Vec<(String, String)>,
+    pub skipped: Vec<String>,
+    /// Complete listings of an account's posts back to the horizon: (handle, ids). A
+    /// tracked post of that account, newer than the horizon and not listed, is deleted.
+    pub listings: Vec<(String, Vec<String>)>,
+}
+
+impl Harvest {
+    pub fn absorb(&mut self, other: Harvest) {
+        self.posts.extend(other.posts);
+        self.stats.extend(other.stats);
+        self.deleted.extend(other.deleted);
+        self.unreachable.extend(other.unreachable);
+        self.resolved.extend(other.resolved);
+        self.skipped.extend(other.skipped);
+        self.listings.extend(other.listings);
+    }
+}
+
+/// The one interface between the scheduler and a platform. Every method returns only
+/// posts that carry a campaign tag; counts the platform hides are `None`.
+#[allow(async_fn_in_trait)] // used through the `Client` enum, never as `dyn`
+pub trait PlatformClient {
+    fn platform(&self) -> Platform;
+
+    /// One page of tagged posts published since `since`, resuming at `cursor`. Platforms
+    /// without a hashtag search (Facebook) return an empty, finished page.
+    async fn discover(
+        &self,
+        since: jiff::Timestamp,
+        cursor: Option<String>,
+    ) -> Result<DiscoveryPage, ApiError>;
+
+    /// Registered accounts: their figures and, where the platform lists an account's
+    /// posts (Instagram, Facebook, YouTube), their recent tagged posts.
+    async fn read_accounts(
+        &self,
+        accounts: &[TrackedAccount],
+        horizon: jiff::Timestamp,
+    ) -> Result<Harvest, ApiError>;
+
+    /// Fresh counts for tracked posts, batched as the API allows; posts the platform
+    /// no longer serves come back in [`Harvest::deleted`].
+    async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError>;
+
+    /// How many posts one refresh call should get (the scheduler's batch size).
+    fn refresh_batch(&self) -> usize;
+
+    /// How many accounts one `read_accounts` call should get.
+    fn account_batch(&self) -> usize;
+
+    /// Quota units one discovery page costs (YouTube search: 100).
+    fn discovery_cost(&self) -> u32 {
+        1
+    }
+
+    /// Requests sent so far (retries included).
+    fn requests(&self) -> u64;
+}
+
+/// The four clients as one type, so the scheduler never names a platform.
+pub enum Client {
+    Instagram(instagram::Instagram),
+    Facebook(facebook::Facebook),
+    Tiktok(tiktok::Tiktok),
+    Youtube(youtube::Youtube),
+}
+
+macro_rules! each {
+    ($self:ident, $c:ident => $e:expr) => {
+        match $self {
+            Client::Instagram($c) => $e,
+            Client::Facebook($c) => $e,
+            Client::Tiktok($c) => $e,
+            Client::Youtube($c) => $e,
+        }
+    };
+}
+
+impl PlatformClient for Client {
+    fn platform(&self) -> Platform {
+        each!(self, c => c.platform())
+    }
+    async fn discover(
+        &self,
+        since: jiff::Timestamp,
+        cursor: Option<String>,
+    ) -> Result<DiscoveryPage, ApiError> {
+        each!(self, c => c.discover(since, cursor).await)
+    }
+    async fn read_accounts(
+        &self,
+        accounts: &[TrackedAccount],
+        horizon: jiff::Timestamp,
+    ) -> Result<Harvest, ApiError> {
+        each!(self, c => c.read_accounts(accounts, horizon).await)
+    }
+    async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
+        each!(self, c => c.refresh(posts).await)
+    }
+    fn refresh_batch(&self) -> usize {
+        each!(self, c => c.refresh_batch())
+    }
+    fn account_batch(&self) -> usize {
+        each!(self, c => c.account_batch())
+    }
+    fn discovery_cost(&self) -> u32 {
+        each!(self, c => c.discovery_cost())
+    }
+    fn requests(&self) -> u64 {
+        each!(self, c => c.requests())
+    }
+}
+
+/// Joins a configured base URL and a path (`https://graph.facebook.com/v21.0` +
+/// `/ig_hashtag_search`), keeping the base's own path.
+pub fn endpoint(base: &str, path: &str) -> Result<url::Url, ApiError> {
+    let joined = format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    url::Url::parse(&joined).map_err(|e| ApiError::Invalid(format!("bad URL {joined}: {e}")))
+}
+
+/// Parses a count that may be a JSON number or, as on YouTube, a string of digits.
+pub fn count(v: &serde_json::Value) -> Option<u64> {
+    match v {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,15 @@ impl Clock for SimClock {
         let state = self.lock();
         self.now_locked(&state)
     }
+
+    fn real_wait(&self, until: Timestamp) -> Option<std::time::Duration> {
+        let state = self.lock();
+        let sim = until
+            .duration_since(self.now_locked(&state))
+            .as_secs_f64()
+            .max(0.0);
+        (state.speed > 0.0).then(|| std::time::Duration::from_secs_f64(sim / state.speed))
+    }
 }
 
 #[cfg(test)]

@@ -652,23 +652,28 @@ timezone = "Asia/Jakarta"
 [storage]
 database = "{database}"
 
+# A local simulator can take requests faster than the real platforms' pacing.
 [platforms.instagram]
 base_url = "{graph}"
 ig_user_id = "{ig}"
 access_token_env = "JEMPOL_INSTAGRAM_TOKEN"
+requests_per_second = 200
 
 [platforms.facebook]
 base_url = "{graph}"
 access_token_env = "JEMPOL_FACEBOOK_TOKEN"
+requests_per_second = 200
 
 [platforms.tiktok]
 base_url = "{tiktok}"
 client_key_env = "JEMPOL_TIKTOK_CLIENT_KEY"
 client_secret_env = "JEMPOL_TIKTOK_CLIENT_SECRET"
+requests_per_second = 200
 
 [platforms.youtube]
 base_url = "{youtube}"
 api_key_env = "JEMPOL_YOUTUBE_API_KEY"
+requests_per_second = 200
 "#,
         graph = urls.graph,
         tiktok = urls.tiktok,

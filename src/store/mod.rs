@@ -4,6 +4,7 @@
 //! file: WAL mode lets readers see a consistent snapshot while the writer goes on.
 
 mod businesses;
+mod daemon;
 pub mod migrate;
 mod posts;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use businesses::{BusinessRow, ImportSummary};
+pub use daemon::{PlatformStatus, SyncState, Tiers};
 pub use migrate::Migration;
 pub use posts::IngestSummary;
 

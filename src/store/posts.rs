@@ -35,8 +35,12 @@ fn account_id(
             .query_row(params![p, uid], |r| r.get(0))
             .optional()?;
     }
+    // A channel or page registered by its id has that id as its handle.
     if found.is_none()
-        && let Some(handle) = &account.handle
+        && let Some(handle) = account
+            .handle
+            .as_ref()
+            .or(account.platform_user_id.as_ref())
     {
         found = tx
             .prepare_cached("SELECT id FROM accounts WHERE platform = ?1 AND handle = ?2")?
@@ -78,56 +82,7 @@ impl Store {
     /// its `last_refreshed_at`. Replaying the same batch changes nothing else.
     pub fn record_posts(&mut self, posts: &[Post], now: i64) -> Result<IngestSummary, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut summary = IngestSummary::default();
-        for post in posts {
-            let account = match &post.account {
-                Some(a) => account_id(&tx, post.platform, a, now)?,
-                None => None,
-            };
-            let p = post.platform.as_str();
-            let existing: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT id FROM posts WHERE platform = ?1 AND platform_post_id = ?2",
-                )?
-                .query_row(params![p, post.id], |r| r.get(0))
-                .optional()?;
-            let posted_at = post.posted_at.map(|t| t.as_second());
-            let post_id = match existing {
-                None => {
-                    tx.prepare_cached(
-                        "INSERT INTO posts (platform, platform_post_id, account_id, business_id, permalink,
-                                            caption, media_type, posted_at, first_seen_at, last_refreshed_at)
-                         VALUES (?1, ?2, ?3, (SELECT business_id FROM accounts WHERE id = ?3), ?4, ?5, ?6, ?7, ?8, ?8)",
-                    )?
-                    .execute(params![p, post.id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
-                    summary.new_posts += 1;
-                    tx.last_insert_rowid()
-                }
-                Some(id) => {
-                    // Fill what an earlier, thinner response lacked (hashtag media have no
-                    // owner); a post seen again is evidently not deleted.
-                    tx.prepare_cached(
-                        "UPDATE posts SET
-                            account_id = COALESCE(account_id, ?2),
-                            business_id = COALESCE(business_id, (SELECT business_id FROM accounts WHERE id = COALESCE(account_id, ?2))),
-                            permalink = COALESCE(?3, permalink),
-                            caption = COALESCE(?4, caption),
-                            media_type = COALESCE(?5, media_type),
-                            posted_at = COALESCE(?6, posted_at),
-                            last_refreshed_at = max(last_refreshed_at, ?7),
-                            deleted_at = NULL
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
-                    id
-                }
-            };
-            if record_snapshot(&tx, post_id, &post.counts, now)? {
-                summary.snapshots += 1;
-            } else {
-                summary.unchanged += 1;
-            }
-        }
+        let summary = record_posts_tx(&tx, posts, now)?;
         tx.commit()?;
         Ok(summary)
     }
@@ -139,43 +94,7 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut written = 0;
-        for s in stats {
-            let Some(id) = account_id(&tx, s.platform, &s.account, now)? else {
-                continue;
-            };
-            let values = [
-                s.followers,
-                s.following,
-                s.media_count,
-                s.total_likes,
-                s.total_views,
-            ]
-            .map(count);
-            let last: Option<[Option<i64>; 5]> = tx
-                .prepare_cached(
-                    "SELECT followers, following, media_count, total_likes, total_views
-                     FROM account_snapshots WHERE account_id = ?1 ORDER BY taken_at DESC LIMIT 1",
-                )?
-                .query_row([id], |r| {
-                    Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
-                })
-                .optional()?;
-            if last != Some(values) {
-                tx.prepare_cached(
-                    "INSERT INTO account_snapshots (account_id, taken_at, followers, following, media_count, total_likes, total_views)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (account_id, taken_at) DO UPDATE SET
-                        followers = excluded.followers, following = excluded.following,
-                        media_count = excluded.media_count, total_likes = excluded.total_likes,
-                        total_views = excluded.total_views",
-                )?
-                .execute(params![id, now, values[0], values[1], values[2], values[3], values[4]])?;
-                written += 1;
-            }
-            tx.prepare_cached("UPDATE accounts SET checked_at = ?2 WHERE id = ?1")?
-                .execute(params![id, now])?;
-        }
+        let written = record_stats_tx(&tx, stats, now)?;
         tx.commit()?;
         Ok(written)
     }
@@ -202,6 +121,109 @@ impl Store {
         tx.commit()?;
         Ok(marked)
     }
+}
+
+/// Records posts inside an open transaction (see [`Store::record_posts`]).
+pub(super) fn record_posts_tx(
+    tx: &Transaction,
+    posts: &[Post],
+    now: i64,
+) -> Result<IngestSummary, StoreError> {
+    let mut summary = IngestSummary::default();
+    for post in posts {
+        let account = match &post.account {
+            Some(a) => account_id(tx, post.platform, a, now)?,
+            None => None,
+        };
+        let p = post.platform.as_str();
+        let existing: Option<i64> = tx
+            .prepare_cached("SELECT id FROM posts WHERE platform = ?1 AND platform_post_id = ?2")?
+            .query_row(params![p, post.id], |r| r.get(0))
+            .optional()?;
+        let posted_at = post.posted_at.map(|t| t.as_second());
+        let post_id = match existing {
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO posts (platform, platform_post_id, account_id, business_id, permalink,
+                                        caption, media_type, posted_at, first_seen_at, last_refreshed_at)
+                     VALUES (?1, ?2, ?3, (SELECT business_id FROM accounts WHERE id = ?3), ?4, ?5, ?6, ?7, ?8, ?8)",
+                )?
+                .execute(params![p, post.id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
+                summary.new_posts += 1;
+                tx.last_insert_rowid()
+            }
+            Some(id) => {
+                // Fill what an earlier, thinner response lacked (hashtag media have no
+                // owner); a post seen again is evidently not deleted.
+                tx.prepare_cached(
+                    "UPDATE posts SET
+                        account_id = COALESCE(account_id, ?2),
+                        business_id = COALESCE(business_id, (SELECT business_id FROM accounts WHERE id = COALESCE(account_id, ?2))),
+                        permalink = COALESCE(?3, permalink),
+                        caption = COALESCE(?4, caption),
+                        media_type = COALESCE(?5, media_type),
+                        posted_at = COALESCE(?6, posted_at),
+                        last_refreshed_at = max(last_refreshed_at, ?7),
+                        deleted_at = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
+                id
+            }
+        };
+        if record_snapshot(tx, post_id, &post.counts, now)? {
+            summary.snapshots += 1;
+        } else {
+            summary.unchanged += 1;
+        }
+    }
+    Ok(summary)
+}
+
+/// Records account figures inside an open transaction; returns the snapshots written.
+pub(super) fn record_stats_tx(
+    tx: &Transaction,
+    stats: &[AccountStats],
+    now: i64,
+) -> Result<u64, StoreError> {
+    let mut written = 0;
+    for s in stats {
+        let Some(id) = account_id(tx, s.platform, &s.account, now)? else {
+            continue;
+        };
+        let values = [
+            s.followers,
+            s.following,
+            s.media_count,
+            s.total_likes,
+            s.total_views,
+        ]
+        .map(count);
+        let last: Option<[Option<i64>; 5]> = tx
+            .prepare_cached(
+                "SELECT followers, following, media_count, total_likes, total_views
+                 FROM account_snapshots WHERE account_id = ?1 ORDER BY taken_at DESC LIMIT 1",
+            )?
+            .query_row([id], |r| {
+                Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?])
+            })
+            .optional()?;
+        if last != Some(values) {
+            tx.prepare_cached(
+                "INSERT INTO account_snapshots (account_id, taken_at, followers, following, media_count, total_likes, total_views)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (account_id, taken_at) DO UPDATE SET
+                    followers = excluded.followers, following = excluded.following,
+                    media_count = excluded.media_count, total_likes = excluded.total_likes,
+                    total_views = excluded.total_views",
+            )?
+            .execute(params![id, now, values[0], values[1], values[2], values[3], values[4]])?;
+            written += 1;
+        }
+        tx.prepare_cached("UPDATE accounts SET checked_at = ?2 WHERE id = ?1")?
+            .execute(params![id, now])?;
+    }
+    Ok(written)
 }
 
 /// Writes a snapshot if this is the post's first or any count differs from the latest.

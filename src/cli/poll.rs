@@ -1,0 +1,258 @@
+//! `jempol poll`, `jempol run` and `jempol status`.
+
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use super::{Failed, StatusFormat, open_store};
+use crate::config::Config;
+use crate::platform::Platform;
+use crate::platform::http::RetryPolicy;
+use crate::quota::{Budgets, Limit};
+use crate::scheduler::{Daemon, Outcome, PlatformReport};
+use crate::store::Store;
+use crate::time::{Clock, SystemClock};
+
+/// The single-writer lock beside the database (`jempol.db.lock`), held while polling.
+pub struct WriterLock {
+    _file: File,
+}
+
+impl WriterLock {
+    /// Takes the lock or says who holds it.
+    pub fn acquire(database: &Path) -> anyhow::Result<WriterLock> {
+        let path = PathBuf::from(format!("{}.lock", database.display()));
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {
+                file.set_len(0)?;
+                write!(file, "{}", std::process::id())?;
+                Ok(WriterLock { _file: file })
+            }
+            Err(_) => {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                Err(Failed {
+                    message: format!(
+                        "another jempol (pid {}) is already polling into {}: only one writer may run at a time",
+                        holder.trim(),
+                        database.display()
+                    ),
+                    code: 1,
+                }
+                .into())
+            }
+        }
+    }
+}
+
+fn setup(
+    config_path: &Path,
+) -> anyhow::Result<(
+    Config,
+    crate::config::Secrets,
+    Arc<Mutex<Store>>,
+    WriterLock,
+)> {
+    let (config, store) = open_store(config_path)?;
+    let secrets = config.secrets(|v| std::env::var(v).ok())?;
+    let lock = WriterLock::acquire(&config.database)?;
+    Ok((config, secrets, Arc::new(Mutex::new(store)), lock))
+}
+
+/// Sets the shutdown flag on SIGINT or SIGTERM.
+fn on_signals(tx: watch::Sender<bool>) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(t) => t,
+                    Err(_) => return,
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown requested: finishing the current transaction");
+        let _ = tx.send(true);
+    });
+}
+
+fn print_reports(reports: &[PlatformReport]) {
+    for r in reports {
+        eprintln!(
+            "{:<10} {:<11} requests {:>6}  items {:>7}  new posts {:>6}  snapshots {:>7}{}",
+            r.platform.as_str(),
+            r.outcome.as_str(),
+            r.requests,
+            r.items_seen,
+            r.new_posts,
+            r.snapshots,
+            r.error
+                .as_deref()
+                .map(|e| format!("  error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// `jempol poll --once`: one cycle, exit 0, or 1 if a platform failed.
+pub fn poll_once(config_path: &Path, platform: Option<Platform>, json: bool) -> anyhow::Result<()> {
+    let (config, secrets, store, _lock) = setup(config_path)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let reports = runtime.block_on(async {
+        let (tx, rx) = watch::channel(false);
+        on_signals(tx);
+        let daemon = Daemon::new(
+            &config,
+            &secrets,
+            store,
+            Arc::new(SystemClock),
+            rx,
+            platform,
+            RetryPolicy::default(),
+        )?;
+        anyhow::Ok(daemon.cycle().await)
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else if std::io::stderr().is_terminal() {
+        print_reports(&reports);
+    }
+    let failed: Vec<&str> = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed | Outcome::Partial))
+        .map(|r| r.platform.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failed {
+            message: format!("polling failed for: {}", failed.join(", ")),
+            code: 1,
+        }
+        .into())
+    }
+}
+
+/// `jempol run`: the daemon, until SIGINT or SIGTERM.
+pub fn run(config_path: &Path) -> anyhow::Result<()> {
+    let (config, secrets, store, _lock) = setup(config_path)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let (tx, rx) = watch::channel(false);
+        on_signals(tx);
+        let daemon = Daemon::new(&config, &secrets, store, Arc::new(SystemClock), rx, None, RetryPolicy::default())?;
+        tracing::info!(database = %config.database.display(), platforms = config.platforms.len(), "jempol daemon started");
+        daemon.run().await;
+        tracing::info!("jempol daemon stopped");
+        anyhow::Ok(())
+    })
+}
+
+#[derive(serde::Serialize)]
+struct StatusRow {
+    platform: Platform,
+    enabled: bool,
+    #[serde(flatten)]
+    status: crate::store::PlatformStatus,
+    quota: Option<crate::quota::Usage>,
+    next_poll: Option<i64>,
+}
+
+/// `jempol status`.
+pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
+    let (config, store) = open_store(config_path)?;
+    let schema = store.schema_version()?;
+    let size = store.size_bytes();
+    let store = Arc::new(Mutex::new(store));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let limits = config
+        .platforms
+        .iter()
+        .map(|p| (p.platform, Limit::for_platform(p.platform, p.quota)))
+        .collect();
+    let budgets = Budgets::new(store.clone(), clock.clone(), limits);
+    let mut rows = Vec::new();
+    for platform in Platform::ALL {
+        let status = store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .platform_status(platform)?;
+        let enabled = config.platform(platform).is_some();
+        rows.push(StatusRow {
+            platform,
+            enabled,
+            next_poll: status
+                .last_run_started
+                .filter(|_| enabled)
+                .map(|t| t + config.schedule.cycle),
+            quota: budgets.usage(platform),
+            status,
+        });
+    }
+    let when = |t: Option<i64>| {
+        t.and_then(|t| jiff::Timestamp::from_second(t).ok())
+            .map(|t| {
+                t.to_zoned(config.campaign.timezone.clone())
+                    .strftime("%Y-%m-%d %H:%M %Z")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "-".into())
+    };
+    match format {
+        StatusFormat::Json => {
+            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": rows});
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        StatusFormat::Text => {
+            println!(
+                "database {} ({:.1} MB, schema version {schema})",
+                config.database.display(),
+                size as f64 / 1e6
+            );
+            for r in &rows {
+                if !r.enabled {
+                    println!("\n{}: disabled", r.platform);
+                    continue;
+                }
+                println!("\n{}:", r.platform);
+                println!("  last success   {}", when(r.status.last_success));
+                if let Some((at, e)) = &r.status.last_error {
+                    println!("  last error     {}  {e}", when(Some(*at)));
+                }
+                println!(
+                    "  last outcome   {}",
+                    r.status.last_outcome.as_deref().unwrap_or("-")
+                );
+                println!("  posts tracked  {}", r.status.posts_tracked);
+                println!(
+                    "  accounts       {} registered, {} unreachable",
+                    r.status.accounts_registered, r.status.accounts_unreachable
+                );
+                if let Some(q) = &r.quota {
+                    println!(
+                        "  quota          {} used, {} left in this window",
+                        q.used,
+                        q.limit.saturating_sub(q.used)
+                    );
+                }
+                println!("  next poll      {}", when(r.next_poll));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,493 @@
+//! The one HTTP path of every platform client: reqwest with timeouts and compression,
+//! governor pacing, retry with capped exponential backoff and jitter, `Retry-After`,
+//! and redaction of every secret from URLs and messages (platform-apis.md, "Rules for
+//! every client").
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use super::Platform;
+
+/// Query parameters that carry secrets (Graph `access_token`, YouTube `key`, TikTok
+/// `client_secret`).
+const SECRET_PARAMS: [&str; 4] = ["access_token", "key", "client_secret", "client_key"];
+
+/// Removes secrets from text: values of secret query parameters, and every known
+/// secret value wherever it appears (an error may quote a URL or a body).
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(secret.as_str(), "***");
+    }
+    for param in SECRET_PARAMS {
+        let needle = format!("{param}=");
+        let mut from = 0;
+        while let Some(pos) = out[from..].find(&needle) {
+            let start = from + pos + needle.len();
+            let preceded_ok = from + pos == 0
+                || matches!(
+                    out.as_bytes()[from + pos - 1],
+                    b'?' | b'&' | b' ' | b'"' | b'\''
+                );
+            let end = out[start..]
+                .find(['&', ' ', '"', '\'', '\n', '#'])
+                .map_or(out.len(), |e| start + e);
+            if preceded_ok && &out[start..end] != "***" {
+                out.replace_range(start..end, "***");
+            }
+            from = start;
+        }
+    }
+    out
+}
+
+/// How a client judged one response.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Success: the parsed body.
+    Ok(Value),
+    /// A transient failure worth another try, optionally after a server-named delay.
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
+    /// A failure that another try cannot fix.
+    Fail(ApiError),
+}
+
+/// A failure in the platform's terms, already free of secrets.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The credential is missing, invalid or expired: stop the platform.
+    #[error("credential rejected: {0}")]
+    Auth(String),
+    /// A quota or rate limit that will not lift soon (daily quota, app limit).
+    #[error("quota exhausted: {0}")]
+    Quota(String),
+    /// The object does not exist or cannot be read (deleted post, unknown account).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request was refused as invalid; another try would fail the same way.
+    #[error("request refused: {0}")]
+    Invalid(String),
+    /// Still failing after every retry (5xx, timeouts, broken bodies, 429 storms).
+    #[error("gave up after {attempts} attempts: {last}")]
+    Exhausted { attempts: u32, last: String },
+    /// jempol's own budget says no: the request was not sent.
+    #[error("skipped: the {0} budget is spent")]
+    Budget(String),
+    /// Shutdown was requested while waiting.
+    #[error("interrupted by shutdown")]
+    Interrupted,
+}
+
+impl ApiError {
+    /// Errors that mean the platform cannot go on this cycle.
+    pub fn stops_platform(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Auth(_)
+                | ApiError::Quota(_)
+                | ApiError::Budget(_)
+                | ApiError::Interrupted
+                | ApiError::Exhausted { .. }
+        )
+    }
+}
+
+/// Retry policy: attempts and backoff bounds.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured; a longer one gives up on the request.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(200),
+            max_delay: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Capped exponential backoff with full jitter for attempt `n` (1-based).
+    pub fn delay(&self, n: u32) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(1u32 << n.min(16))
+            .min(self.max_delay);
+        exp.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+}
+
+/// Decides whether a request may be sent (quota budgets) and records what it cost.
+pub trait Meter: Send + Sync {
+    /// Reserves `cost` units; `false` when the budget would be exceeded.
+    fn try_spend(&self, platform: Platform, cost: u32) -> bool;
+    /// Graph usage headers seen on a response (percent of the allowance, 0–100).
+    fn usage(&self, _platform: Platform, _percent: u32) {}
+    /// An extra pause before the next request (slowing down near a limit).
+    fn pause(&self, _platform: Platform) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// A meter that allows everything (tests of single requests).
+pub struct Unmetered;
+
+impl Meter for Unmetered {
+    fn try_spend(&self, _: Platform, _: u32) -> bool {
+        true
+    }
+}
+
+/// One request to send, possibly several times.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: url::Url,
+    pub bearer: Option<String>,
+    pub form: Option<Vec<(String, String)>>,
+    pub json: Option<Value>,
+    /// Quota units this request costs (YouTube: search 100, reads 1).
+    pub cost: u32,
+    /// Short name for logs (`recent_media`, `videos.list`).
+    pub endpoint: &'static str,
+}
+
+impl Request {
+    pub fn get(url: url::Url, endpoint: &'static str) -> Request {
+        Request {
+            method: reqwest::Method::GET,
+            url,
+            bearer: None,
+            form: None,
+            json: None,
+            cost: 1,
+            endpoint,
+        }
+    }
+}
+
+/// A raw response handed to a client's classifier.
+pub struct Raw<'a> {
+    pub status: reqwest::StatusCode,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+impl Raw<'_> {
+    /// The body as JSON, or a retryable verdict for a truncated or non-JSON body.
+    pub fn json(&self) -> Result<Value, Verdict> {
+        serde_json::from_slice(self.body).map_err(|e| Verdict::Retry {
+            reason: format!("unreadable body (HTTP {}): {e}", self.status.as_u16()),
+            after: None,
+        })
+    }
+
+    /// `Retry-After` in seconds, if the server sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        let v = self
+            .headers
+            .get(reqwest::header::RETRY_AFTER)?
+            .to_str()
+            .ok()?;
+        v.trim().parse::<u64>().ok().map(Duration::from_secs)
+    }
+}
+
+/// Settings of one platform's HTTP path.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub requests_per_second: u32,
+    pub retry: RetryPolicy,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            requests_per_second: 5,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Counters of one platform's HTTP traffic.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    pub requests: std::sync::atomic::AtomicU64,
+    pub retries: std::sync::atomic::AtomicU64,
+}
+
+/// The HTTP client of one platform.
+pub struct Http {
+    platform: Platform,
+    client: reqwest::Client,
+    limiter: Arc<DefaultDirectRateLimiter>,
+    retry: RetryPolicy,
+    secrets: Vec<String>,
+    meter: Arc<dyn Meter>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    pub traffic: Traffic,
+}
+
+impl Http {
+    pub fn new(
+        platform: Platform,
+        settings: &HttpSettings,
+        secrets: Vec<String>,
+        meter: Arc<dyn Meter>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<Http, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .user_agent(concat!(
+                "jempol/",
+                env!("CARGO_PKG_VERSION"),
+                " (UMKM hashtag engagement tracker)"
+            ))
+            .gzip(true)
+            .build()?;
+        let rps = NonZeroU32::new(settings.requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        Ok(Http {
+            platform,
+            client,
+            limiter: Arc::new(RateLimiter::direct(Quota::per_second(rps))),
+            retry: settings.retry.clone(),
+            secrets,
+            meter,
+            shutdown,
+            traffic: Traffic::default(),
+        })
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    /// Redacts this platform's secrets from text.
+    pub fn redact(&self, text: &str) -> String {
+        redact(text, &self.secrets)
+    }
+
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    async fn pause(&self, d: Duration) -> Result<(), ApiError> {
+        let mut rx = self.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(d) => Ok(()),
+            _ = rx.wait_for(|stop| *stop) => Err(ApiError::Interrupted),
+        }
+    }
+
+    /// Sends `req` until the classifier accepts it, fails it, or the retries run out.
+    /// Each attempt waits for the rate limiter and spends the request's quota cost.
+    pub async fn send(
+        &self,
+        req: &Request,
+        classify: impl Fn(&Raw) -> Verdict,
+    ) -> Result<Value, ApiError> {
+        let mut last = String::new();
+        for attempt in 1..=self.retry.attempts {
+            if self.stopping() {
+                return Err(ApiError::Interrupted);
+            }
+            if !self.meter.try_spend(self.platform, req.cost) {
+                return Err(ApiError::Budget(format!(
+                    "{} {}",
+                    self.platform, req.endpoint
+                )));
+            }
+            let extra = self.meter.pause(self.platform);
+            if !extra.is_zero() {
+                self.pause(extra).await?;
+            }
+            self.limiter.until_ready().await;
+            let mut builder = self.client.request(req.method.clone(), req.url.clone());
+            if let Some(token) = &req.bearer {
+                builder = builder.bearer_auth(token);
+            }
+            if let Some(form) = &req.form {
+                builder = builder.form(form);
+            }
+            if let Some(json) = &req.json {
+                builder = builder.json(json);
+            }
+            self.traffic
+                .requests
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let started = std::time::Instant::now();
+            // A shutdown abandons the request in flight: nothing from it is stored.
+            let mut stop = self.shutdown.clone();
+            let sent = tokio::select! {
+                r = builder.send() => r,
+                _ = stop.wait_for(|s| *s) => return Err(ApiError::Interrupted),
+            };
+            let verdict = match sent {
+                Err(e) => Verdict::Retry {
+                    reason: self.redact(&e.without_url().to_string()),
+                    after: None,
+                },
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    if let Some(pct) = graph_usage(&headers) {
+                        self.meter.usage(self.platform, pct);
+                    }
+                    match response.bytes().await {
+                        Err(e) => Verdict::Retry {
+                            reason: self.redact(&e.without_url().to_string()),
+                            after: None,
+                        },
+                        Ok(body) => classify(&Raw {
+                            status,
+                            headers: &headers,
+                            body: &body,
+                        }),
+                    }
+                }
+            };
+            tracing::debug!(platform = %self.platform, endpoint = req.endpoint, attempt, ms = started.elapsed().as_millis() as u64, url = %self.redact(req.url.as_str()), "request");
+            match verdict {
+                Verdict::Ok(v) => return Ok(v),
+                Verdict::Fail(e) => return Err(redact_error(e, &self.secrets)),
+                Verdict::Retry { reason, after } => {
+                    last = self.redact(&reason);
+                    if attempt == self.retry.attempts {
+                        break;
+                    }
+                    self.traffic
+                        .retries
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let wait = match after {
+                        Some(a) if a > self.retry.max_retry_after => break,
+                        Some(a) => a,
+                        None => self.retry.delay(attempt),
+                    };
+                    tracing::warn!(platform = %self.platform, endpoint = req.endpoint, attempt, wait_ms = wait.as_millis() as u64, reason = %last, "retrying");
+                    self.pause(wait).await?;
+                }
+            }
+        }
+        Err(ApiError::Exhausted {
+            attempts: self.retry.attempts,
+            last,
+        })
+    }
+}
+
+fn redact_error(e: ApiError, secrets: &[String]) -> ApiError {
+    match e {
+        ApiError::Auth(m) => ApiError::Auth(redact(&m, secrets)),
+        ApiError::Quota(m) => ApiError::Quota(redact(&m, secrets)),
+        ApiError::NotFound(m) => ApiError::NotFound(redact(&m, secrets)),
+        ApiError::Invalid(m) => ApiError::Invalid(redact(&m, secrets)),
+        other => other,
+    }
+}
+
+/// The highest figure of the Graph usage headers (`X-App-Usage`,
+/// `X-Business-Use-Case-Usage`), in percent (platform-apis.md §1.4).
+pub fn graph_usage(headers: &HeaderMap) -> Option<u32> {
+    let mut max: Option<u32> = None;
+    let mut take = |v: &Value| {
+        for k in ["call_count", "total_cputime", "total_time"] {
+            if let Some(n) = v[k].as_u64() {
+                max = Some(max.unwrap_or(0).max(n.min(100) as u32));
+            }
+        }
+    };
+    if let Some(v) = headers
+        .get("x-app-usage")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    {
+        take(&v);
+    }
+    if let Some(v) = headers
+        .get("x-business-use-case-usage")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    {
+        for entries in v.as_object().into_iter().flat_map(|o| o.values()) {
+            for e in entries.as_array().into_iter().flatten() {
+                take(e);
+            }
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redaction_removes_secret_parameters_and_known_values() {
+        let url = "http://x/v21.0/1/recent_media?user_id=1&access_token=EAAB123secret&after=Q";
+        assert_eq!(
+            redact(url, &[]),
+            "http://x/v21.0/1/recent_media?user_id=1&access_token=***&after=Q"
+        );
+        assert_eq!(
+            redact("GET /videos?id=a&key=AIzaSy999", &[]),
+            "GET /videos?id=a&key=***"
+        );
+        let msg = "error sending request: Bearer clt.abc12345 rejected";
+        assert_eq!(
+            redact(msg, &["clt.abc12345".into()]),
+            "error sending request: Bearer *** rejected"
+        );
+        assert_eq!(
+            redact("monkey=1&donkey=2", &[]),
+            "monkey=1&donkey=2",
+            "only whole parameter names"
+        );
+    }
+
+    #[test]
+    fn usage_headers_give_the_highest_figure() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-app-usage",
+            r#"{"call_count":28,"total_cputime":5,"total_time":9}"#
+                .parse()
+                .unwrap(),
+        );
+        h.insert("x-business-use-case-usage", r#"{"123":[{"type":"instagram","call_count":80,"total_cputime":3,"total_time":4,"estimated_time_to_regain_access":0}]}"#.parse().unwrap());
+        assert_eq!(graph_usage(&h), Some(80));
+        assert_eq!(graph_usage(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy {
+            attempts: 5,
+            base: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            max_retry_after: Duration::from_secs(1),
+        };
+        assert!(p.delay(1) <= Duration::from_millis(200));
+        assert!(p.delay(10) <= Duration::from_secs(1));
+        assert!(p.delay(10) >= Duration::from_millis(500));
+    }
+}

@@ -1,0 +1,306 @@
+//! Instagram through the Graph API (platform-apis.md §1): hashtag search, hashtag
+//! media, Business Discovery.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use super::http::{ApiError, Http, Request};
+use super::{
+    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
+    TrackedAccount, TrackedPost, count, endpoint, graph,
+};
+use crate::hashtag::Hashtag;
+
+const MEDIA_FIELDS: &str = "id,caption,media_type,comments_count,like_count,permalink,timestamp";
+
+/// The Instagram client. Searches and Business Discovery act as the campaign's own
+/// professional account (`ig_user_id`).
+pub struct Instagram {
+    http: Http,
+    base: String,
+    ig_user_id: String,
+    token: String,
+    tags: Vec<Hashtag>,
+    /// Hashtag ids are static: resolved once, kept in the database (§1.1).
+    hashtag_ids: Mutex<HashMap<String, String>>,
+    /// Unique tags searched in the last 7 days (30 allowed, §1.1).
+    searched_this_week: usize,
+}
+
+impl Instagram {
+    pub fn new(
+        http: Http,
+        base: &str,
+        ig_user_id: &str,
+        token: String,
+        tags: Vec<Hashtag>,
+        known_ids: HashMap<String, String>,
+        searched_this_week: usize,
+    ) -> Instagram {
+        Instagram {
+            http,
+            base: base.to_string(),
+            ig_user_id: ig_user_id.to_string(),
+            token,
+            tags,
+            hashtag_ids: Mutex::new(known_ids),
+            searched_this_week,
+        }
+    }
+
+    fn url(&self, path: &str, params: &[(&str, &str)]) -> Result<url::Url, ApiError> {
+        let mut url = endpoint(&self.base, path)?;
+        url.query_pairs_mut()
+            .extend_pairs(params)
+            .append_pair("access_token", &self.token);
+        Ok(url)
+    }
+
+    async fn get(&self, url: url::Url, name: &'static str) -> Result<Value, ApiError> {
+        self.http
+            .send(&Request::get(url, name), graph::verdict)
+            .await
+    }
+
+    /// The tag's id, searching for it only when it is not known yet.
+    async fn hashtag_id(
+        &self,
+        tag: &Hashtag,
+        learned: &mut Vec<(String, String)>,
+    ) -> Result<String, ApiError> {
+        let key = tag.lowercase();
+        if let Some(id) = self
+            .hashtag_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(id.clone());
+        }
+        if self.searched_this_week >= 30 {
+            return Err(ApiError::Quota(
+                "Instagram allows 30 unique hashtags per 7 days; none left for a new tag".into(),
+            ));
+        }
+        let url = self.url(
+            "ig_hashtag_search",
+            &[("user_id", &self.ig_user_id), ("q", &key)],
+        )?;
+        let body = self.get(url, "ig_hashtag_search").await?;
+        let id = body["data"][0]["id"]
+            .as_str()
+            .ok_or_else(|| ApiError::Invalid("ig_hashtag_search returned no id".into()))?
+            .to_string();
+        self.hashtag_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), id.clone());
+        learned.push((key, id.clone()));
+        Ok(id)
+    }
+
+    /// A media item, if it parses; the owner is known only through Business Discovery.
+    fn media(&self, m: &Value, owner: Option<&AccountRef>) -> Result<Option<Post>, String> {
+        let id = m["id"].as_str().ok_or("media without a string id")?;
+        let caption = m["caption"].as_str();
+        if !caption.is_some_and(|c| self.tags.iter().any(|t| t.in_text(c))) {
+            return Ok(None);
+        }
+        Ok(Some(Post {
+            platform: Platform::Instagram,
+            id: id.to_string(),
+            account: owner.cloned(),
+            permalink: m["permalink"].as_str().map(str::to_string),
+            caption: caption.map(str::to_string),
+            media_type: m["media_type"].as_str().map(str::to_string),
+            posted_at: graph::time(&m["timestamp"]),
+            // like_count is omitted when the owner hides likes (§1.2).
+            counts: Counts {
+                likes: count(&m["like_count"]),
+                comments: count(&m["comments_count"]),
+                shares: None,
+                views: None,
+            },
+        }))
+    }
+
+    /// Business Discovery of one account, paging its media back to `horizon`.
+    async fn discover_account(
+        &self,
+        account: &TrackedAccount,
+        horizon: jiff::Timestamp,
+    ) -> Result<Harvest, ApiError> {
+        let mut harvest = Harvest::default();
+        let mut listed = Vec::new();
+        let mut after: Option<String> = None;
+        for _page in 0..40 {
+            let media = match &after {
+                Some(a) => format!("media.after({a}).limit(50){{{MEDIA_FIELDS}}}"),
+                None => format!("media.limit(50){{{MEDIA_FIELDS}}}"),
+            };
+            let fields = format!(
+                "business_discovery.username({}){{id,username,followers_count,media_count,{media}}}",
+                account.handle
+            );
+            let url = self.url(&self.ig_user_id, &[("fields", &fields)])?;
+            let body = match self.get(url, "business_discovery").await {
+                Ok(b) => b,
+                Err(ApiError::NotFound(why)) => {
+                    tracing::info!(account = %account.handle, reason = %why, "Instagram account cannot be discovered");
+                    harvest.unreachable.push(account.handle.clone());
+                    return Ok(harvest);
+                }
+                Err(e) => return Err(e),
+            };
+            let bd = &body["business_discovery"];
+            let owner = AccountRef {
+                handle: Some(account.handle.clone()),
+                platform_user_id: bd["id"].as_str().map(str::to_string),
+                display_name: None,
+            };
+            if after.is_none() {
+                harvest.stats.push(AccountStats {
+                    platform: Platform::Instagram,
+                    account: owner.clone(),
+                    followers: count(&bd["followers_count"]),
+                    following: None,
+                    media_count: count(&bd["media_count"]),
+                    total_likes: None,
+                    total_views: None,
+                });
+            }
+            let items = bd["media"]["data"].as_array().cloned().unwrap_or_default();
+            let mut reached_horizon = items.is_empty();
+            for m in &items {
+                if let Some(id) = m["id"].as_str() {
+                    listed.push(id.to_string());
+                }
+                if graph::time(&m["timestamp"]).is_some_and(|t| t < horizon) {
+                    reached_horizon = true;
+                }
+                match self.media(m, Some(&owner)) {
+                    Ok(Some(post)) => harvest.posts.push(post),
+                    Ok(None) => {}
+                    Err(why) => harvest
+                        .skipped
+                        .push(format!("instagram media of {}: {why}", account.handle)),
+                }
+            }
+            // Nested paging: stop when `after` is absent or data empty (§1.3).
+            after = bd["media"]["paging"]["cursors"]["after"]
+                .as_str()
+                .map(str::to_string);
+            if reached_horizon || after.is_none() {
+                harvest.listings.push((account.handle.clone(), listed));
+                return Ok(harvest);
+            }
+        }
+        Ok(harvest)
+    }
+}
+
+impl PlatformClient for Instagram {
+    fn platform(&self) -> Platform {
+        Platform::Instagram
+    }
+
+    /// `recent_media` of each tag (last 24 h; not chronological). Cursor: `tag:after`.
+    async fn discover(
+        &self,
+        _since: jiff::Timestamp,
+        cursor: Option<String>,
+    ) -> Result<DiscoveryPage, ApiError> {
+        let (index, after) = match cursor.as_deref().and_then(|c| c.split_once(':')) {
+            Some((i, a)) => (
+                i.parse::<usize>().unwrap_or(0),
+                (!a.is_empty()).then(|| a.to_string()),
+            ),
+            None => (0, None),
+        };
+        let mut page = DiscoveryPage::default();
+        let Some(tag) = self.tags.get(index) else {
+            return Ok(page);
+        };
+        let id = self.hashtag_id(tag, &mut page.learned_tags).await?;
+        let mut params = vec![
+            ("user_id", self.ig_user_id.as_str()),
+            ("fields", MEDIA_FIELDS),
+            ("limit", "50"),
+        ];
+        if let Some(a) = &after {
+            params.push(("after", a));
+        }
+        let body = self
+            .get(
+                self.url(&format!("{id}/recent_media"), &params)?,
+                "recent_media",
+            )
+            .await?;
+        for m in body["data"].as_array().into_iter().flatten() {
+            match self.media(m, None) {
+                Ok(Some(post)) => page.posts.push(post),
+                Ok(None) => {}
+                Err(why) => page.skipped.push(format!("instagram recent_media: {why}")),
+            }
+        }
+        page.next = match graph::next_cursor(&body) {
+            Some(a) => Some(format!("{index}:{a}")),
+            None if index + 1 < self.tags.len() => Some(format!("{}:", index + 1)),
+            None => None,
+        };
+        Ok(page)
+    }
+
+    async fn read_accounts(
+        &self,
+        accounts: &[TrackedAccount],
+        horizon: jiff::Timestamp,
+    ) -> Result<Harvest, ApiError> {
+        let mut harvest = Harvest::default();
+        for account in accounts {
+            harvest.absorb(self.discover_account(account, horizon).await?);
+        }
+        Ok(harvest)
+    }
+
+    /// Only the owner may read an IG media id (§1.2): posts of known accounts are
+    /// refreshed by reading their account; others only while `recent_media` lists them.
+    async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
+        let mut handles: Vec<String> = posts
+            .iter()
+            .filter_map(|p| p.account.as_ref()?.handle.clone())
+            .collect();
+        handles.sort();
+        handles.dedup();
+        let oldest = posts
+            .iter()
+            .filter_map(|p| p.posted_at)
+            .min()
+            .unwrap_or_else(jiff::Timestamp::now);
+        let accounts: Vec<TrackedAccount> = handles
+            .into_iter()
+            .map(|handle| TrackedAccount {
+                handle,
+                platform_user_id: None,
+            })
+            .collect();
+        self.read_accounts(&accounts, oldest).await
+    }
+
+    fn refresh_batch(&self) -> usize {
+        50
+    }
+
+    fn account_batch(&self) -> usize {
+        1
+    }
+
+    fn requests(&self) -> u64 {
+        self.http
+            .traffic
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,428 @@
+//! The TikTok Research API (platform-apis.md §3): client-credentials token, video query
+//! over windows of at most 30 days, user info. Success is `error.code == "ok"`.
+
+use std::sync::{Arc, Mutex};
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use super::http::{ApiError, Http, Raw, Request, Verdict};
+use super::{
+    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
+    TrackedAccount, TrackedPost, count, endpoint,
+};
+use crate::hashtag::Hashtag;
+use crate::time::Clock;
+
+const VIDEO_FIELDS: &str = "id,video_description,create_time,region_code,share_count,view_count,like_count,comment_count,hashtag_names,username";
+const USER_FIELDS: &str =
+    "display_name,follower_count,following_count,likes_count,video_count,is_verified";
+/// Days a query window may span (end ≤ 30 days after start, §3.2).
+const WINDOW_DAYS: i64 = 30;
+
+pub struct Tiktok {
+    http: Http,
+    base: String,
+    client_key: String,
+    client_secret: String,
+    tags: Vec<Hashtag>,
+    clock: Arc<dyn Clock>,
+    /// The cached client token and when it expires.
+    token: Mutex<Option<(String, Timestamp)>>,
+}
+
+/// Judges an enveloped research answer by `error.code`, not by the status (§3.5).
+fn verdict(raw: &Raw) -> Verdict {
+    let body = match raw.json() {
+        Ok(v) => v,
+        Err(retry) => return retry,
+    };
+    let code = body["error"]["code"].as_str().unwrap_or("");
+    let message = format!(
+        "TikTok {code}: {}",
+        body["error"]["message"].as_str().unwrap_or("")
+    );
+    match code {
+        "ok" if raw.status.is_success() => Verdict::Ok(body),
+        "rate_limit_exceeded" => match raw.retry_after() {
+            Some(after) => Verdict::Retry {
+                reason: message,
+                after: Some(after),
+            },
+            // Without Retry-After this is the daily quota: wait for 00:00 UTC (§3.4).
+            None => Verdict::Fail(ApiError::Quota(message)),
+        },
+        "access_token_invalid" | "scope_not_authorized" | "scope_permission_missed" => {
+            Verdict::Fail(ApiError::Auth(message))
+        }
+        "invalid_params" => Verdict::Fail(ApiError::Invalid(message)),
+        "internal_error" => Verdict::Retry {
+            reason: message,
+            after: raw.retry_after(),
+        },
+        _ if raw.status.is_server_error() || raw.status.as_u16() == 429 => Verdict::Retry {
+            reason: format!("HTTP {}", raw.status.as_u16()),
+            after: raw.retry_after(),
+        },
+        _ => Verdict::Fail(ApiError::Invalid(format!(
+            "HTTP {}: {message}",
+            raw.status.as_u16()
+        ))),
+    }
+}
+
+/// The token endpoint answers without the envelope; any `error` string is a failure (§3.1).
+fn token_verdict(raw: &Raw) -> Verdict {
+    let body = match raw.json() {
+        Ok(v) => v,
+        Err(retry) => return retry,
+    };
+    if body["access_token"].is_string() {
+        return Verdict::Ok(body);
+    }
+    match body["error"].as_str() {
+        Some("internal_error") | None if raw.status.is_server_error() => Verdict::Retry {
+            reason: format!("token endpoint HTTP {}", raw.status.as_u16()),
+            after: raw.retry_after(),
+        },
+        Some(e) => Verdict::Fail(ApiError::Auth(format!(
+            "TikTok token: {e}: {}",
+            body["error_description"].as_str().unwrap_or("")
+        ))),
+        None => Verdict::Fail(ApiError::Invalid(format!(
+            "TikTok token: HTTP {} without a token",
+            raw.status.as_u16()
+        ))),
+    }
+}
+
+fn yyyymmdd(d: jiff::civil::Date) -> String {
+    d.strftime("%Y%m%d").to_string()
+}
+
+impl Tiktok {
+    pub fn new(
+        http: Http,
+        base: &str,
+        client_key: String,
+        client_secret: String,
+        tags: Vec<Hashtag>,
+        clock: Arc<dyn Clock>,
+    ) -> Tiktok {
+        Tiktok {
+            http,
+            base: base.to_string(),
+            client_key,
+            client_secret,
+            tags,
+            clock,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// The cached token, renewed five minutes before it expires (or when `force`).
+    async fn token(&self, force: bool) -> Result<String, ApiError> {
+        let now = self.clock.now();
+        if !force
+            && let Some((token, expires)) =
+                self.token.lock().unwrap_or_else(|e| e.into_inner()).clone()
+            && expires > now + SignedDuration::from_mins(5)
+        {
+            return Ok(token);
+        }
+        let mut req = Request {
+            method: reqwest::Method::POST,
+            ..Request::get(endpoint(&self.base, "/v2/oauth/token/")?, "oauth/token")
+        };
+        req.cost = 0; // not a research request
+        req.form = Some(vec![
+            ("client_key".into(), self.client_key.clone()),
+            ("client_secret".into(), self.client_secret.clone()),
+            ("grant_type".into(), "client_credentials".into()),
+        ]);
+        let body = self.http.send(&req, token_verdict).await?;
+        let token = body["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let ttl = body["expires_in"].as_i64().unwrap_or(7200);
+        *self.token.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((token.clone(), now + SignedDuration::from_secs(ttl)));
+        Ok(token)
+    }
+
+    /// A research call; an `access_token_invalid` renews the token once (§3.1).
+    async fn research(
+        &self,
+        path: &str,
+        fields: &str,
+        body: Value,
+        name: &'static str,
+    ) -> Result<Value, ApiError> {
+        let mut url = endpoint(&self.base, path)?;
+        url.query_pairs_mut().append_pair("fields", fields);
+        for renewed in [false, true] {
+            let mut req = Request {
+                method: reqwest::Method::POST,
+                ..Request::get(url.clone(), name)
+            };
+            req.bearer = Some(self.token(renewed).await?);
+            req.json = Some(body.clone());
+            match self.http.send(&req, verdict).await {
+                Err(ApiError::Auth(m)) if !renewed && m.contains("access_token_invalid") => {
+                    tracing::info!("TikTok token rejected; renewing it once");
+                }
+                other => return other,
+            }
+        }
+        Err(ApiError::Auth(
+            "TikTok rejected a freshly issued token".into(),
+        ))
+    }
+
+    fn video(&self, v: &Value) -> Result<Option<Post>, String> {
+        // Ids exceed 2^53: read them as integers, never through f64 (§3.2).
+        let id = match &v["id"] {
+            Value::Number(n) => n
+                .as_u64()
+                .map(|n| n.to_string())
+                .or_else(|| n.as_i64().map(|n| n.to_string())),
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+        .ok_or("video without an integer id")?;
+        let description = v["video_description"].as_str();
+        let in_list = v["hashtag_names"].as_array().is_some_and(|names| {
+            names
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|n| self.tags.iter().any(|t| t.is_element(n)))
+        });
+        let in_text = description.is_some_and(|d| self.tags.iter().any(|t| t.in_text(d)));
+        if !in_list && !in_text {
+            return Ok(None);
+        }
+        let handle = v["username"].as_str().map(str::to_lowercase);
+        Ok(Some(Post {
+            platform: Platform::Tiktok,
+            id,
+            account: handle.map(|h| AccountRef {
+                handle: Some(h),
+                platform_user_id: None,
+                display_name: None,
+            }),
+            permalink: v["username"]
+                .as_str()
+                .map(|u| format!("https://www.tiktok.com/@{u}/video/{}", v["id"])),
+            caption: description.map(str::to_string),
+            media_type: Some("VIDEO".into()),
+            posted_at: v["create_time"]
+                .as_i64()
+                .and_then(|t| Timestamp::from_second(t).ok()),
+            counts: Counts {
+                likes: count(&v["like_count"]),
+                comments: count(&v["comment_count"]),
+                shares: count(&v["share_count"]),
+                views: count(&v["view_count"]),
+            },
+        }))
+    }
+
+    fn query(
+        &self,
+        start: jiff::civil::Date,
+        end: jiff::civil::Date,
+        cursor: u64,
+        search_id: &str,
+    ) -> Value {
+        let tags: Vec<String> = self.tags.iter().map(Hashtag::lowercase).collect();
+        json!({
+            "query": {"and": [{"operation": "IN", "field_name": "hashtag_name", "field_values": tags}]},
+            "start_date": yyyymmdd(start), "end_date": yyyymmdd(end),
+            "max_count": 100, "cursor": cursor, "search_id": search_id,
+        })
+    }
+
+    /// One page of one window: (posts, next cursor and search id while `has_more`).
+    async fn window_page(
+        &self,
+        start: jiff::civil::Date,
+        end: jiff::civil::Date,
+        cursor: u64,
+        search_id: &str,
+        page: &mut DiscoveryPage,
+    ) -> Result<Option<(u64, String)>, ApiError> {
+        let body = self
+            .research(
+                "/v2/research/video/query/",
+                VIDEO_FIELDS,
+                self.query(start, end, cursor, search_id),
+                "video/query",
+            )
+            .await?;
+        let data = &body["data"];
+        for v in data["videos"].as_array().into_iter().flatten() {
+            match self.video(v) {
+                Ok(Some(p)) => page.posts.push(p),
+                Ok(None) => {}
+                Err(why) => page.skipped.push(format!("tiktok video: {why}")),
+            }
+        }
+        // A short or empty page may still say has_more (§3.2).
+        Ok((data["has_more"] == true).then(|| {
+            (
+                data["cursor"].as_u64().unwrap_or(cursor + 100),
+                data["search_id"].as_str().unwrap_or(search_id).to_string(),
+            )
+        }))
+    }
+
+    fn utc_date(t: Timestamp) -> jiff::civil::Date {
+        t.to_zoned(jiff::tz::TimeZone::UTC).date()
+    }
+}
+
+impl PlatformClient for Tiktok {
+    fn platform(&self) -> Platform {
+        Platform::Tiktok
+    }
+
+    /// Videos created since `since` (UTC days), window by window, oldest window first.
+    /// Cursor: `YYYYMMDD:cursor:search_id` of the window under way.
+    async fn discover(
+        &self,
+        since: Timestamp,
+        cursor: Option<String>,
+    ) -> Result<DiscoveryPage, ApiError> {
+        let today = Self::utc_date(self.clock.now());
+        let mut parts = cursor.as_deref().unwrap_or("").splitn(3, ':');
+        let (start, offset, search_id) = match (parts.next(), parts.next(), parts.next()) {
+            (Some(s), Some(c), Some(id)) if s.len() == 8 => (
+                jiff::civil::Date::strptime("%Y%m%d", s)
+                    .map_err(|e| ApiError::Invalid(e.to_string()))?,
+                c.parse().unwrap_or(0),
+                id.to_string(),
+            ),
+            _ => (
+                Self::utc_date(since).max(today - SignedDuration::from_hours(24 * 365)),
+                0,
+                String::new(),
+            ),
+        };
+        let end = (start + SignedDuration::from_hours(24 * WINDOW_DAYS)).min(today);
+        let mut page = DiscoveryPage::default();
+        page.next = match self
+            .window_page(start, end, offset, &search_id, &mut page)
+            .await?
+        {
+            Some((c, id)) => Some(format!("{}:{c}:{id}", yyyymmdd(start))),
+            None if end < today => Some(format!(
+                "{}:0:",
+                yyyymmdd(end + SignedDuration::from_hours(24))
+            )),
+            None => None,
+        };
+        Ok(page)
+    }
+
+    async fn read_accounts(
+        &self,
+        accounts: &[TrackedAccount],
+        _horizon: Timestamp,
+    ) -> Result<Harvest, ApiError> {
+        let mut harvest = Harvest::default();
+        for account in accounts {
+            match self
+                .research(
+                    "/v2/research/user/info/",
+                    USER_FIELDS,
+                    json!({"username": account.handle}),
+                    "user/info",
+                )
+                .await
+            {
+                Ok(body) => {
+                    let d = &body["data"];
+                    harvest.stats.push(AccountStats {
+                        platform: Platform::Tiktok,
+                        account: AccountRef {
+                            handle: Some(account.handle.clone()),
+                            platform_user_id: None,
+                            display_name: d["display_name"].as_str().map(str::to_string),
+                        },
+                        followers: count(&d["follower_count"]),
+                        following: count(&d["following_count"]),
+                        media_count: count(&d["video_count"]),
+                        total_likes: count(&d["likes_count"]),
+                        total_views: None,
+                    });
+                }
+                // An unknown, private or banned user (§3.3).
+                Err(ApiError::Invalid(why)) | Err(ApiError::NotFound(why)) => {
+                    tracing::info!(account = %account.handle, reason = %why, "TikTok user cannot be read");
+                    harvest.unreachable.push(account.handle.clone());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(harvest)
+    }
+
+    /// Re-reads the windows that hold the posts; a post missing from a complete window
+    /// read is no longer served (deleted or private).
+    async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
+        let mut harvest = Harvest::default();
+        let today = Self::utc_date(self.clock.now());
+        let Some(oldest) = posts
+            .iter()
+            .filter_map(|p| p.posted_at)
+            .map(Self::utc_date)
+            .min()
+        else {
+            return Ok(harvest);
+        };
+        let mut start = oldest;
+        while start <= today {
+            let end = (start + SignedDuration::from_hours(24 * WINDOW_DAYS)).min(today);
+            let mut page = DiscoveryPage::default();
+            let mut state = Some((0, String::new()));
+            let mut seen_cursors = Vec::new();
+            while let Some((cursor, search_id)) = state {
+                if seen_cursors.contains(&cursor) {
+                    break; // a repeating cursor: the window is as read as it gets
+                }
+                seen_cursors.push(cursor);
+                state = self
+                    .window_page(start, end, cursor, &search_id, &mut page)
+                    .await?;
+            }
+            let listed: std::collections::HashSet<&str> =
+                page.posts.iter().map(|p| p.id.as_str()).collect();
+            for p in posts {
+                let day = p.posted_at.map(Self::utc_date);
+                if day.is_some_and(|d| d >= start && d <= end) && !listed.contains(p.id.as_str()) {
+                    harvest.deleted.push(p.id.clone());
+                }
+            }
+            harvest.posts.extend(page.posts);
+            harvest.skipped.extend(page.skipped);
+            start = end + SignedDuration::from_hours(24);
+        }
+        Ok(harvest)
+    }
+
+    fn refresh_batch(&self) -> usize {
+        100_000
+    }
+
+    fn account_batch(&self) -> usize {
+        20
+    }
+
+    fn requests(&self) -> u64 {
+        self.http
+            .traffic
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,239 @@
+//! Quota budgets: what each platform allows per window, spent from a ledger in SQLite
+//! so a restart never forgets what was used. Request pacing is governor's, in
+//! `platform::http`; this module decides whether a request may be sent at all.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::platform::Platform;
+use crate::platform::http::Meter;
+use crate::store::Store;
+use crate::time::Clock;
+
+/// The window a quota is counted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// YouTube: midnight to midnight Pacific time (platform-apis.md §4).
+    PacificDay,
+    /// TikTok: midnight to midnight UTC (§3.4).
+    UtcDay,
+    /// Graph: calls in the clock hour (a conservative stand-in for the rolling hour).
+    Hour,
+}
+
+impl Window {
+    /// Start of the window that holds `t`, in Unix seconds.
+    pub fn start(self, t: Timestamp) -> i64 {
+        let day_start = |tz: TimeZone| {
+            t.to_zoned(tz)
+                .start_of_day()
+                .map_or(t.as_second(), |z| z.timestamp().as_second())
+        };
+        match self {
+            Window::PacificDay => {
+                day_start(TimeZone::get("America/Los_Angeles").unwrap_or(TimeZone::UTC))
+            }
+            Window::UtcDay => day_start(TimeZone::UTC),
+            Window::Hour => t.as_second() - t.as_second().rem_euclid(3600),
+        }
+    }
+}
+
+/// One platform's budget.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub bucket: &'static str,
+    pub window: Window,
+    pub limit: u64,
+    /// Platforms counted together (Instagram and Facebook share Graph's app limit).
+    pub shared_with: Option<Platform>,
+}
+
+impl Limit {
+    /// The budget of a platform with its configured quota.
+    pub fn for_platform(platform: Platform, quota: u64) -> Limit {
+        match platform {
+            Platform::Youtube => Limit {
+                bucket: "units",
+                window: Window::PacificDay,
+                limit: quota,
+                shared_with: None,
+            },
+            Platform::Tiktok => Limit {
+                bucket: "requests",
+                window: Window::UtcDay,
+                limit: quota,
+                shared_with: None,
+            },
+            Platform::Instagram => Limit {
+                bucket: "graph_calls",
+                window: Window::Hour,
+                limit: quota,
+                shared_with: Some(Platform::Facebook),
+            },
+            Platform::Facebook => Limit {
+                bucket: "graph_calls",
+                window: Window::Hour,
+                limit: quota,
+                shared_with: Some(Platform::Instagram),
+            },
+        }
+    }
+}
+
+/// Usage reported by Graph headers above which jempol slows down, and stops for the
+/// rest of the cycle (platform-apis.md §1.4: slow down well before 100).
+const SLOW_DOWN_AT: u32 = 75;
+const STOP_AT: u32 = 90;
+
+/// The budgets of all enabled platforms.
+pub struct Budgets {
+    store: Arc<Mutex<Store>>,
+    clock: Arc<dyn Clock>,
+    limits: HashMap<Platform, Limit>,
+    usage: Mutex<HashMap<Platform, u32>>,
+}
+
+/// What a platform has used and may still use in the current window.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Usage {
+    pub used: u64,
+    pub limit: u64,
+    pub window_start: i64,
+}
+
+impl Budgets {
+    pub fn new(
+        store: Arc<Mutex<Store>>,
+        clock: Arc<dyn Clock>,
+        limits: HashMap<Platform, Limit>,
+    ) -> Budgets {
+        Budgets {
+            store,
+            clock,
+            limits,
+            usage: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Used and allowed now, counting platforms that share the budget.
+    pub fn usage(&self, platform: Platform) -> Option<Usage> {
+        let limit = self.limits.get(&platform)?;
+        let window_start = limit.window.start(self.clock.now());
+        let store = self.store();
+        let mut used = store
+            .quota_used(platform, limit.bucket, window_start)
+            .unwrap_or(0);
+        if let Some(other) = limit.shared_with {
+            used += store
+                .quota_used(other, limit.bucket, window_start)
+                .unwrap_or(0);
+        }
+        Some(Usage {
+            used,
+            limit: limit.limit,
+            window_start,
+        })
+    }
+
+    /// Units left in the current window.
+    pub fn remaining(&self, platform: Platform) -> u64 {
+        self.usage(platform)
+            .map_or(u64::MAX, |u| u.limit.saturating_sub(u.used))
+    }
+
+    /// Forgets the Graph usage figures at the start of a cycle: the next response
+    /// reports them again.
+    pub fn new_cycle(&self, platform: Platform) {
+        self.usage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&platform);
+    }
+
+    fn reported(&self, platform: Platform) -> u32 {
+        let usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = usage.get(&platform).copied().unwrap_or(0);
+        let shared = self
+            .limits
+            .get(&platform)
+            .and_then(|l| l.shared_with)
+            .and_then(|o| usage.get(&o).copied())
+            .unwrap_or(0);
+        mine.max(shared)
+    }
+
+    /// A pause before the next Graph request when usage is high (halving the pace
+    /// above 75 %).
+    pub fn pause_before(&self, platform: Platform) -> Duration {
+        if self.reported(platform) >= SLOW_DOWN_AT {
+            Duration::from_millis(500)
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
+impl Meter for Budgets {
+    fn try_spend(&self, platform: Platform, cost: u32) -> bool {
+        if cost == 0 {
+            return true;
+        }
+        if self.reported(platform) >= STOP_AT {
+            return false;
+        }
+        let Some(limit) = self.limits.get(&platform) else {
+            return true;
+        };
+        let Some(usage) = self.usage(platform) else {
+            return true;
+        };
+        if usage.used + u64::from(cost) > limit.limit {
+            return false;
+        }
+        // Written before the request goes out: a crash never forgets spent quota.
+        self.store()
+            .quota_add(platform, limit.bucket, usage.window_start, u64::from(cost))
+            .is_ok()
+    }
+
+    fn usage(&self, platform: Platform, percent: u32) {
+        self.usage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(platform, percent);
+    }
+
+    fn pause(&self, platform: Platform) -> Duration {
+        self.pause_before(platform)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn youtube_days_start_at_midnight_pacific() {
+        // 2026-11-20 07:59 UTC is 23:59 PST on the 19th; 08:00 UTC is midnight.
+        let before: Timestamp = "2026-11-20T07:59:00Z".parse().unwrap();
+        let after: Timestamp = "2026-11-20T08:00:00Z".parse().unwrap();
+        assert_eq!(Window::PacificDay.start(after), after.as_second());
+        assert_eq!(Window::PacificDay.start(before), after.as_second() - 86_400);
+        assert_eq!(
+            Window::UtcDay.start(after),
+            "2026-11-20T00:00:00Z"
+                .parse::<Timestamp>()
+                .unwrap()
+                .as_second()
+        );
+    }
+}

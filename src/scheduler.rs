@@ -1,0 +1,473 @@
+//! The polling daemon: for each enabled platform, a cycle of discovery, account reads
+//! and refreshes of due posts, within quota, resumable after a crash, stoppable by a
+//! signal. The scheduler talks to platforms only through [`PlatformClient`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::config::{Config, Schedule, Secrets};
+use crate::hashtag::Hashtag;
+use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy};
+use crate::platform::{
+    Client, Harvest, Platform, PlatformClient, facebook, instagram, tiktok, youtube,
+};
+use crate::quota::{Budgets, Limit};
+use crate::store::{Store, StoreError, SyncState};
+use crate::time::Clock;
+
+/// Query name under which discovery keeps its cursor in `sync_state`.
+const DISCOVERY: &str = "discovery";
+/// Discovery looks this far behind its previous completion (late-indexed posts).
+const DISCOVERY_OVERLAP: i64 = 86_400;
+/// Share of a daily budget kept for refreshing when discovery is expensive.
+const REFRESH_RESERVE: f64 = 0.2;
+
+/// What went wrong setting up the daemon.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+    #[error("no platform is enabled{0}")]
+    NothingToPoll(String),
+}
+
+/// How one platform's cycle ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    /// Some steps failed; what succeeded is stored.
+    Partial,
+    Failed,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One platform's cycle, as `poll --once` reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlatformReport {
+    pub platform: Platform,
+    pub outcome: Outcome,
+    pub requests: u64,
+    pub items_seen: u64,
+    pub new_posts: u64,
+    pub snapshots: u64,
+    pub error: Option<String>,
+}
+
+/// The daemon: clients, budgets and the store they write.
+pub struct Daemon {
+    store: Arc<Mutex<Store>>,
+    clock: Arc<dyn Clock>,
+    clients: Vec<Client>,
+    budgets: Arc<Budgets>,
+    schedule: Schedule,
+    shutdown: watch::Receiver<bool>,
+}
+
+impl Daemon {
+    /// Builds a client for every enabled platform (or only `only`).
+    pub fn new(
+        config: &Config,
+        secrets: &Secrets,
+        store: Arc<Mutex<Store>>,
+        clock: Arc<dyn Clock>,
+        shutdown: watch::Receiver<bool>,
+        only: Option<Platform>,
+        retry: RetryPolicy,
+    ) -> Result<Daemon, DaemonError> {
+        let platforms: Vec<_> = config
+            .platforms
+            .iter()
+            .filter(|p| only.is_none_or(|o| o == p.platform))
+            .collect();
+        if platforms.is_empty() {
+            return Err(DaemonError::NothingToPoll(
+                only.map(|p| format!(": {p} is not enabled in the config"))
+                    .unwrap_or_default(),
+            ));
+        }
+        let limits: HashMap<Platform, Limit> = config
+            .platforms
+            .iter()
+            .map(|p| (p.platform, Limit::for_platform(p.platform, p.quota)))
+            .collect();
+        let budgets = Arc::new(Budgets::new(store.clone(), clock.clone(), limits));
+        let all_secrets: Vec<String> = secrets.values().map(|s| s.expose().to_string()).collect();
+        let secret = |pc: &crate::config::PlatformConfig, i: usize| {
+            secrets
+                .get(&pc.secret_envs[i].1)
+                .map(|s| s.expose().to_string())
+                .unwrap_or_default()
+        };
+        let tags: Vec<Hashtag> = config.campaign.hashtags.clone();
+        let mut clients = Vec::new();
+        for pc in platforms {
+            let settings = HttpSettings {
+                timeout: Duration::from_secs(u64::from(pc.timeout_seconds)),
+                connect_timeout: Duration::from_secs(10),
+                requests_per_second: pc.requests_per_second,
+                retry: retry.clone(),
+            };
+            let http = Http::new(
+                pc.platform,
+                &settings,
+                all_secrets.clone(),
+                budgets.clone(),
+                shutdown.clone(),
+            )
+            .map_err(|e| DaemonError::Http(e.to_string()))?;
+            clients.push(match pc.platform {
+                Platform::Instagram => {
+                    let (ids, searched) = {
+                        let s = store.lock().unwrap_or_else(|e| e.into_inner());
+                        let week_ago = clock.now().as_second() - 7 * 86_400;
+                        (
+                            s.hashtag_ids(Platform::Instagram)?,
+                            s.hashtags_searched_since(Platform::Instagram, week_ago)?,
+                        )
+                    };
+                    Client::Instagram(instagram::Instagram::new(
+                        http,
+                        &pc.base_url,
+                        pc.ig_user_id.as_deref().unwrap_or_default(),
+                        secret(pc, 0),
+                        tags.clone(),
+                        ids,
+                        searched,
+                    ))
+                }
+                Platform::Facebook => Client::Facebook(facebook::Facebook::new(
+                    http,
+                    &pc.base_url,
+                    secret(pc, 0),
+                    tags.clone(),
+                )),
+                Platform::Tiktok => Client::Tiktok(tiktok::Tiktok::new(
+                    http,
+                    &pc.base_url,
+                    secret(pc, 0),
+                    secret(pc, 1),
+                    tags.clone(),
+                    clock.clone(),
+                )),
+                Platform::Youtube => Client::Youtube(youtube::Youtube::new(
+                    http,
+                    &pc.base_url,
+                    secret(pc, 0),
+                    tags.clone(),
+                )),
+            });
+        }
+        store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .close_abandoned_runs(clock.now().as_second())?;
+        Ok(Daemon {
+            store,
+            clock,
+            clients,
+            budgets,
+            schedule: config.schedule,
+            shutdown,
+        })
+    }
+
+    /// The budgets, for `status`.
+    pub fn budgets(&self) -> &Budgets {
+        &self.budgets
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now().as_second()
+    }
+
+    /// One cycle of every platform, side by side.
+    pub async fn cycle(&self) -> Vec<PlatformReport> {
+        let runs = self.clients.iter().map(|c| {
+            self.platform_cycle(c)
+                .instrument(tracing::info_span!("cycle", platform = %c.platform()))
+        });
+        futures::future::join_all(runs).await
+    }
+
+    /// Cycles on the schedule until shutdown. The first starts at once and resumes any
+    /// pagination a crash interrupted.
+    pub async fn run(&self) {
+        let mut shutdown = self.shutdown.clone();
+        loop {
+            let started = self.clock.now();
+            let reports = self.cycle().await;
+            for r in &reports {
+                tracing::info!(platform = %r.platform, outcome = r.outcome.as_str(), requests = r.requests, items = r.items_seen, new_posts = r.new_posts, error = r.error.as_deref().unwrap_or(""), "cycle finished");
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            let next = started + SignedDuration::from_secs(self.schedule.cycle);
+            tracing::info!(next = %next, "next cycle scheduled");
+            while self.clock.now() < next {
+                let wait = self
+                    .clock
+                    .real_wait(next)
+                    .unwrap_or(Duration::from_millis(50))
+                    .clamp(Duration::from_millis(1), Duration::from_secs(1));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.wait_for(|s| *s) => return,
+                }
+            }
+        }
+    }
+
+    async fn platform_cycle(&self, client: &Client) -> PlatformReport {
+        let platform = client.platform();
+        let cycle_start = self.now();
+        self.budgets.new_cycle(platform);
+        let requests_before = client.requests();
+        let mut report = PlatformReport {
+            platform,
+            outcome: Outcome::Ok,
+            requests: 0,
+            items_seen: 0,
+            new_posts: 0,
+            snapshots: 0,
+            error: None,
+        };
+        let run_id = self.store().start_run(platform, cycle_start).ok();
+
+        let steps: [Step; 3] = [Step::Discovery, Step::Accounts, Step::Refresh];
+        for step in steps {
+            let result = match step {
+                Step::Discovery => self.discover(client, &mut report).await,
+                Step::Accounts => self.read_accounts(client, &mut report).await,
+                Step::Refresh => self.refresh(client, cycle_start, &mut report).await,
+            };
+            if let Err(e) = result {
+                let message = e.to_string();
+                tracing::warn!(step = ?step, error = %message, "step failed");
+                report.error = Some(message.clone());
+                match e {
+                    StepError::Api(ApiError::Interrupted) => {
+                        report.outcome = Outcome::Interrupted;
+                        break;
+                    }
+                    StepError::Api(ref api) if api.stops_platform() => {
+                        report.outcome = if report.items_seen > 0 {
+                            Outcome::Partial
+                        } else {
+                            Outcome::Failed
+                        };
+                        if matches!(api, ApiError::Auth(_)) {
+                            tracing::error!(%platform, error = %message, "credential rejected: this platform stops until the credential is fixed; the others go on");
+                            report.outcome = Outcome::Failed;
+                        }
+                        break;
+                    }
+                    _ => report.outcome = Outcome::Partial,
+                }
+            }
+        }
+        report.requests = client.requests() - requests_before;
+        if let Some(id) = run_id {
+            let _ = self.store().finish_run(
+                id,
+                self.now(),
+                report.outcome.as_str(),
+                report.requests,
+                report.items_seen,
+                report.error.as_deref(),
+            );
+        }
+        report
+    }
+
+    /// Pages of discovery, each stored with the cursor after it.
+    async fn discover(
+        &self,
+        client: &Client,
+        report: &mut PlatformReport,
+    ) -> Result<(), StepError> {
+        let platform = client.platform();
+        let now = self.now();
+        let saved = self
+            .store()
+            .sync_state(platform, DISCOVERY)?
+            .unwrap_or_default();
+        let state: serde_json::Value = saved
+            .state
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let completed = state["completed_at"].as_i64();
+        let every = if client.discovery_cost() > 1 {
+            self.schedule
+                .expensive_discovery_every
+                .max(self.schedule.cycle)
+        } else {
+            self.schedule.cycle
+        };
+        let resuming = saved.cursor.is_some();
+        if !resuming && completed.is_some_and(|c| c > now - every + every / 10) {
+            return Ok(()); // not due yet
+        }
+        // `since` stays fixed across the pages of one discovery, resumed or not.
+        let since = state["since"]
+            .as_i64()
+            .filter(|_| resuming)
+            .unwrap_or_else(|| {
+                completed.map_or(now - self.schedule.tiers.max_age, |c| c - DISCOVERY_OVERLAP)
+            });
+        let since_ts = Timestamp::from_second(since).unwrap_or_else(|_| self.clock.now());
+        if resuming {
+            tracing::info!(
+                cursor = saved.cursor.as_deref().unwrap_or(""),
+                "resuming interrupted discovery"
+            );
+        }
+        let mut cursor = saved.cursor;
+        let mut seen_cursors: HashSet<String> = HashSet::new();
+        for _page in 0..10_000 {
+            if client.discovery_cost() > 1 {
+                let daily = self.budgets.usage(platform).map_or(0, |u| u.limit);
+                let reserve = (daily as f64 * REFRESH_RESERVE) as u64;
+                if self.budgets.remaining(platform) < u64::from(client.discovery_cost()) + reserve {
+                    tracing::info!(
+                        "discovery postponed: the rest of today's budget is kept for refreshing"
+                    );
+                    return Ok(());
+                }
+            }
+            let page = client.discover(since_ts, cursor.clone()).await?;
+            report.items_seen += page.posts.len() as u64;
+            for why in &page.skipped {
+                tracing::warn!(reason = %why, "malformed item skipped");
+            }
+            let now = self.now();
+            let mut next = page.next.clone();
+            if let Some(n) = &next
+                && !seen_cursors.insert(n.clone())
+            {
+                tracing::warn!(cursor = %n, "the platform repeated a cursor; ending this listing");
+                next = None;
+            }
+            let sync = SyncState {
+                cursor: next.clone(),
+                state: Some(match &next {
+                    Some(_) => {
+                        serde_json::json!({"since": since, "completed_at": completed}).to_string()
+                    }
+                    None => serde_json::json!({"since": since, "completed_at": now}).to_string(),
+                }),
+                updated_at: now,
+            };
+            let summary = {
+                let mut store = self.store();
+                for (tag, id) in &page.learned_tags {
+                    store.save_hashtag(platform, tag, id, now)?;
+                }
+                store.ingest_page(platform, &page.posts, now, DISCOVERY, &sync)?
+            };
+            report.new_posts += summary.new_posts;
+            report.snapshots += summary.snapshots;
+            match next {
+                Some(n) => cursor = Some(n),
+                None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn read_accounts(
+        &self,
+        client: &Client,
+        report: &mut PlatformReport,
+    ) -> Result<(), StepError> {
+        let platform = client.platform();
+        let now = self.now();
+        let due = self
+            .store()
+            .due_accounts(platform, now, &self.schedule.tiers, 1_000_000)?;
+        let horizon = now - self.schedule.tiers.max_age;
+        let horizon_ts = Timestamp::from_second(horizon).unwrap_or_else(|_| self.clock.now());
+        for chunk in due.chunks(client.account_batch().max(1)) {
+            let harvest = client.read_accounts(chunk, horizon_ts).await?;
+            self.ingest(platform, &harvest, horizon, report)?;
+        }
+        Ok(())
+    }
+
+    async fn refresh(
+        &self,
+        client: &Client,
+        cycle_start: i64,
+        report: &mut PlatformReport,
+    ) -> Result<(), StepError> {
+        let platform = client.platform();
+        let now = self.now();
+        let due =
+            self.store()
+                .due_posts(platform, now, &self.schedule.tiers, cycle_start, 10_000_000)?;
+        let horizon = now - self.schedule.tiers.max_age;
+        for chunk in due.chunks(client.refresh_batch().max(1)) {
+            let harvest = client.refresh(chunk).await?;
+            self.ingest(platform, &harvest, horizon, report)?;
+        }
+        Ok(())
+    }
+
+    fn ingest(
+        &self,
+        platform: Platform,
+        harvest: &Harvest,
+        horizon: i64,
+        report: &mut PlatformReport,
+    ) -> Result<(), StepError> {
+        for why in &harvest.skipped {
+            tracing::warn!(reason = %why, "malformed item skipped");
+        }
+        report.items_seen += (harvest.posts.len() + harvest.stats.len()) as u64;
+        let summary = self
+            .store()
+            .ingest_harvest(platform, harvest, self.now(), horizon)?;
+        report.new_posts += summary.new_posts;
+        report.snapshots += summary.snapshots;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Discovery,
+    Accounts,
+    Refresh,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+}
