@@ -186,16 +186,18 @@ pub struct FaultState {
     bursts: HashMap<Platform, (Fault, u32)>,
     /// Faults served so far, per kind.
     pub served: HashMap<Fault, u64>,
+    retry_after: (u32, u32),
 }
 
 impl FaultState {
-    pub fn new(profile: FaultProfile, seed: u64) -> FaultState {
+    pub fn new(profile: FaultProfile, seed: u64, retry_after: (u32, u32)) -> FaultState {
         FaultState {
             profile,
             rng: fastrand::Rng::with_seed(seed ^ 0x5EED_FA17),
             injected: HashMap::new(),
             bursts: HashMap::new(),
             served: HashMap::new(),
+            retry_after,
         }
     }
 
@@ -250,7 +252,8 @@ impl FaultState {
 
     /// A `Retry-After` value in seconds for a 429.
     pub fn retry_after(&mut self) -> u32 {
-        self.rng.u32(1..=2)
+        let (lo, hi) = self.retry_after;
+        self.rng.u32(lo..=hi.max(lo))
     }
 }
 
@@ -260,7 +263,7 @@ mod tests {
 
     #[test]
     fn injected_faults_come_first_and_in_order() {
-        let mut f = FaultState::new(FaultProfile::None, 1);
+        let mut f = FaultState::new(FaultProfile::None, 1, (1, 2));
         f.inject(Platform::Youtube, Fault::ServerError, 2);
         f.inject(Platform::Youtube, Fault::Truncated, 1);
         assert_eq!(f.draw(Platform::Tiktok), None);
@@ -273,7 +276,7 @@ mod tests {
 
     #[test]
     fn hostile_serves_every_kind_and_none_serves_nothing() {
-        let mut f = FaultState::new(FaultProfile::Hostile, 9);
+        let mut f = FaultState::new(FaultProfile::Hostile, 9, (1, 2));
         let mut seen = std::collections::HashSet::new();
         for i in 0..20_000 {
             if let Some(fault) = f.draw(Platform::ALL[i % 4]) {
@@ -281,7 +284,7 @@ mod tests {
             }
         }
         assert_eq!(seen.len(), 8, "{seen:?}");
-        let mut quiet = FaultState::new(FaultProfile::None, 9);
+        let mut quiet = FaultState::new(FaultProfile::None, 9, (1, 2));
         assert!((0..1000).all(|_| quiet.draw(Platform::Instagram).is_none()));
     }
 }

@@ -246,9 +246,9 @@ async fn gate(
         return Err(error_response(StatusCode::BAD_REQUEST, body, out_headers));
     }
     if fault == Some(Fault::TokenExpired) {
-        state.kill_credential(&token);
+        state.kill_credential("graph", &token);
     }
-    if state.credential_dead(&token) {
+    if state.credential_dead("graph", &token) {
         state.refuse_auth(platform);
         let message = format!(
             "Error validating access token: Session has expired on {}. The current time is {}.",

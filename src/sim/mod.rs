@@ -111,6 +111,8 @@ pub struct SimConfig {
     pub slow_ms: u64,
     /// TikTok client tokens live this long (simulated seconds).
     pub token_ttl_secs: i64,
+    /// `Retry-After` seconds sent with 429s: a random value in this range.
+    pub retry_after_secs: (u32, u32),
 }
 
 impl SimConfig {
@@ -123,6 +125,7 @@ impl SimConfig {
             credentials: Credentials::default(),
             slow_ms: 35_000,
             token_ttl_secs: 7_200,
+            retry_after_secs: (1, 2),
         }
     }
 }
@@ -178,7 +181,11 @@ impl SimState {
         let world = World::generate(config.world.clone());
         SimState {
             m: Mutex::new(Mutable {
-                faults: faults::FaultState::new(config.faults, config.world.seed),
+                faults: faults::FaultState::new(
+                    config.faults,
+                    config.world.seed,
+                    config.retry_after_secs,
+                ),
                 stats: Stats::default(),
                 youtube_units: HashMap::new(),
                 tiktok_requests: HashMap::new(),
@@ -264,12 +271,17 @@ impl SimState {
         self.lock().faults.retry_after()
     }
 
-    fn kill_credential(&self, credential: &str) {
-        self.lock().dead_credentials.insert(credential.to_string());
+    /// Expires a credential of one API (`graph` or `youtube`) for good.
+    fn kill_credential(&self, api: &str, credential: &str) {
+        self.lock()
+            .dead_credentials
+            .insert(format!("{api}:{credential}"));
     }
 
-    fn credential_dead(&self, credential: &str) -> bool {
-        self.lock().dead_credentials.contains(credential)
+    fn credential_dead(&self, api: &str, credential: &str) -> bool {
+        self.lock()
+            .dead_credentials
+            .contains(&format!("{api}:{credential}"))
     }
 }
 

@@ -47,10 +47,10 @@ async fn gate(
         ));
     }
     if fault == Some(Fault::TokenExpired) {
-        state.kill_credential(key);
+        state.kill_credential("youtube", key);
     }
     let wanted = state.config.credentials.youtube_key.as_deref();
-    if wanted.is_some_and(|w| w != key) || state.credential_dead(key) {
+    if wanted.is_some_and(|w| w != key) || state.credential_dead("youtube", key) {
         state.refuse_auth(Platform::Youtube);
         return Err(fail(
             StatusCode::BAD_REQUEST,
