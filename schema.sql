@@ -133,6 +133,12 @@ ALTER TABLE accounts ADD COLUMN checked_at INTEGER;
 
 CREATE INDEX post_snapshots_taken ON post_snapshots(taken_at);
 
+-- @migration 3
+-- Accounts are looked up by the platform's own id on every ingest (a YouTube channel
+-- id, a Page id): without this index each lookup scanned the whole table.
+
+CREATE INDEX accounts_platform_user ON accounts(platform, platform_user_id);
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.

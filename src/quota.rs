@@ -90,12 +90,25 @@ impl Limit {
 const SLOW_DOWN_AT: u32 = 75;
 const STOP_AT: u32 = 90;
 
+/// Units written to the ledger ahead of spending them, so that not every request
+/// costs a database commit. The ledger thus never shows less than was spent: a crash
+/// loses at most one unspent reservation, and never lets jempol overspend.
+const RESERVE_CHUNK: u64 = 20;
+
+/// Reserved but not yet spent units of one platform in one window.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reservation {
+    window_start: i64,
+    left: u64,
+}
+
 /// The budgets of all enabled platforms.
 pub struct Budgets {
     store: Arc<Mutex<Store>>,
     clock: Arc<dyn Clock>,
     limits: HashMap<Platform, Limit>,
     usage: Mutex<HashMap<Platform, u32>>,
+    reserved: Mutex<HashMap<Platform, Reservation>>,
 }
 
 /// What a platform has used and may still use in the current window.
@@ -117,6 +130,7 @@ impl Budgets {
             clock,
             limits,
             usage: Mutex::new(HashMap::new()),
+            reserved: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,7 +138,8 @@ impl Budgets {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Used and allowed now, counting platforms that share the budget.
+    /// Used (as written in the ledger, reservations included) and allowed now, counting
+    /// platforms that share the budget.
     pub fn usage(&self, platform: Platform) -> Option<Usage> {
         let limit = self.limits.get(&platform)?;
         let window_start = limit.window.start(self.clock.now());
@@ -193,16 +208,38 @@ impl Meter for Budgets {
         let Some(limit) = self.limits.get(&platform) else {
             return true;
         };
+        let cost = u64::from(cost);
+        let window_start = limit.window.start(self.clock.now());
+        let mut reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
+        let r = reserved.entry(platform).or_default();
+        if r.window_start != window_start {
+            *r = Reservation {
+                window_start,
+                left: 0,
+            };
+        }
+        if r.left >= cost {
+            r.left -= cost;
+            return true;
+        }
         let Some(usage) = self.usage(platform) else {
             return true;
         };
-        if usage.used + u64::from(cost) > limit.limit {
+        let room = limit.limit.saturating_sub(usage.used) + r.left;
+        if cost > room {
             return false;
         }
         // Written before the request goes out: a crash never forgets spent quota.
-        self.store()
-            .quota_add(platform, limit.bucket, usage.window_start, u64::from(cost))
-            .is_ok()
+        let take = (cost - r.left).max(RESERVE_CHUNK).min(room - r.left);
+        if self
+            .store()
+            .quota_add(platform, limit.bucket, window_start, take)
+            .is_err()
+        {
+            return false;
+        }
+        r.left = r.left + take - cost;
+        true
     }
 
     fn usage(&self, platform: Platform, percent: u32) {

@@ -412,6 +412,13 @@ impl Daemon {
         let horizon = now - self.schedule.tiers.max_age;
         let horizon_ts = Timestamp::from_second(horizon).unwrap_or_else(|_| self.clock.now());
         for chunk in due.chunks(client.account_batch().max(1)) {
+            if self.short_of_budget(platform, 1) {
+                tracing::info!(
+                    left = due.len(),
+                    "account reads postponed: the rest of the budget is kept for refreshing"
+                );
+                return Ok(());
+            }
             let harvest = client.read_accounts(chunk, horizon_ts).await?;
             self.ingest(platform, &harvest, horizon, report)?;
         }
@@ -435,6 +442,16 @@ impl Daemon {
             self.ingest(platform, &harvest, horizon, report)?;
         }
         Ok(())
+    }
+
+    /// Would spending `cost` now eat into the share of the budget kept for refreshing
+    /// due posts (the most stale and most valuable work)?
+    fn short_of_budget(&self, platform: Platform, cost: u32) -> bool {
+        let Some(usage) = self.budgets.usage(platform) else {
+            return false;
+        };
+        let reserve = (usage.limit as f64 * REFRESH_RESERVE) as u64;
+        usage.limit.saturating_sub(usage.used) < u64::from(cost) + reserve
     }
 
     fn ingest(

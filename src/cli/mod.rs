@@ -179,7 +179,10 @@ pub struct Failed {
 /// Parses the process arguments, runs the command, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format, cli.verbose);
+    // `poll --once` under cron stays quiet unless something goes wrong.
+    let quiet = matches!(cli.command, Command::Poll { .. })
+        && !std::io::IsTerminal::is_terminal(&std::io::stderr());
+    init_logging(cli.log_format, cli.verbose, quiet);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -245,9 +248,10 @@ fn open_store(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> 
     Ok((config, store))
 }
 
-fn init_logging(format: LogFormat, verbose: u8) {
+fn init_logging(format: LogFormat, verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
+        0 if quiet => "warn",
         0 => "info",
         1 => "debug",
         _ => "trace",

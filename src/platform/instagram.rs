@@ -290,7 +290,8 @@ impl PlatformClient for Instagram {
     }
 
     fn refresh_batch(&self) -> usize {
-        50
+        // Posts are grouped by account; a large batch reads each account once.
+        5_000
     }
 
     fn account_batch(&self) -> usize {

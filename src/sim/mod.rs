@@ -158,6 +158,9 @@ struct Mutable {
     graph_buc: HashMap<String, VecDeque<i64>>,
     ig_hashtags: HashMap<String, Vec<(String, i64)>>,
     dead_credentials: HashSet<String>,
+    /// TikTok keeps a query's results under its `search_id` (the last few searches).
+    tiktok_searches: VecDeque<(String, Arc<Vec<u32>>)>,
+    search_counter: u64,
 }
 
 /// The simulator's state, shared by all handlers.
@@ -196,6 +199,8 @@ impl SimState {
                 graph_buc: HashMap::new(),
                 ig_hashtags: HashMap::new(),
                 dead_credentials: HashSet::new(),
+                tiktok_searches: VecDeque::new(),
+                search_counter: 0,
             }),
             world,
             clock,
@@ -269,6 +274,28 @@ impl SimState {
 
     fn retry_after(&self) -> u32 {
         self.lock().faults.retry_after()
+    }
+
+    /// The results kept for a TikTok `search_id`, if any.
+    fn tiktok_search(&self, id: &str) -> Option<Arc<Vec<u32>>> {
+        self.lock()
+            .tiktok_searches
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Keeps a TikTok search's results; returns its new `search_id`.
+    fn keep_tiktok_search(&self, results: Vec<u32>) -> (String, Arc<Vec<u32>>) {
+        let mut m = self.lock();
+        m.search_counter += 1;
+        let id = format!("74238{:014}", m.search_counter);
+        let results = Arc::new(results);
+        m.tiktok_searches.push_back((id.clone(), results.clone()));
+        if m.tiktok_searches.len() > 64 {
+            m.tiktok_searches.pop_front();
+        }
+        (id, results)
     }
 
     /// Expires a credential of one API (`graph` or `youtube`) for good.

@@ -350,27 +350,36 @@ async fn video_query(
 
     let w = &state.world;
     let now = state.now();
-    let utc = jiff::tz::TimeZone::UTC;
-    let mut found: Vec<u32> = Vec::new();
-    for &i in w.posts_by_time(Platform::Tiktok) {
-        let p = &w.posts[i as usize];
-        if p.posted_at > now {
-            break;
-        }
-        let day = jiff::Timestamp::from_second(p.posted_at)
-            .unwrap_or_default()
-            .to_zoned(utc.clone())
-            .date();
-        if day < start || day > end {
-            continue;
-        }
-        match matches(&state, p, query) {
-            Ok(true) => found.push(i),
-            Ok(false) => {}
-            Err(e) => return invalid(&e),
-        }
-    }
-    found.reverse(); // newest first
+    // A later page reuses the results kept under its search_id, as TikTok does.
+    let given = req["search_id"].as_str().filter(|s| !s.is_empty());
+    let (search_id, found) =
+        match given.and_then(|id| state.tiktok_search(id).map(|r| (id.to_string(), r))) {
+            Some(kept) => kept,
+            None => {
+                let utc = jiff::tz::TimeZone::UTC;
+                let mut found: Vec<u32> = Vec::new();
+                for &i in w.posts_by_time(Platform::Tiktok) {
+                    let p = &w.posts[i as usize];
+                    if p.posted_at > now {
+                        break;
+                    }
+                    let day = jiff::Timestamp::from_second(p.posted_at)
+                        .unwrap_or_default()
+                        .to_zoned(utc.clone())
+                        .date();
+                    if day < start || day > end {
+                        continue;
+                    }
+                    match matches(&state, p, query) {
+                        Ok(true) => found.push(i),
+                        Ok(false) => {}
+                        Err(e) => return invalid(&e),
+                    }
+                }
+                found.reverse(); // newest first
+                state.keep_tiktok_search(found)
+            }
+        };
     let end_at = (cursor + max_count as usize).min(found.len());
     let from = cursor.min(found.len());
     let mut page: Vec<u32> = found[from..end_at].to_vec();
@@ -407,16 +416,6 @@ async fn video_query(
     } else {
         cursor + max_count as usize
     };
-    let search_id = req["search_id"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            format!(
-                "74238{:014}",
-                (now as u64).wrapping_mul(31) % 100_000_000_000_000
-            )
-        });
     let data = json!({"videos": videos, "cursor": next_cursor, "has_more": end_at < found.len(), "search_id": search_id});
     finish(fault, StatusCode::OK, envelope(&state, data), vec![])
 }

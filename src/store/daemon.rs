@@ -141,9 +141,16 @@ impl Store {
         let summary = record_posts_tx(&tx, &h.posts, now)?;
         record_stats_tx(&tx, &h.stats, now)?;
         {
-            let mut active = tx.prepare_cached("UPDATE accounts SET status = 'active' WHERE platform = ?1 AND (handle = ?2 OR platform_user_id = ?3) AND status <> 'active'")?;
+            // Two statements, not one with OR: each uses its own index.
+            let mut by_handle = tx.prepare_cached("UPDATE accounts SET status = 'active' WHERE platform = ?1 AND handle = ?2 AND status <> 'active'")?;
+            let mut by_id = tx.prepare_cached("UPDATE accounts SET status = 'active' WHERE platform = ?1 AND platform_user_id = ?2 AND status <> 'active'")?;
             for s in &h.stats {
-                active.execute(params![p, s.account.handle, s.account.platform_user_id])?;
+                if let Some(handle) = &s.account.handle {
+                    by_handle.execute(params![p, handle])?;
+                }
+                if let Some(id) = &s.account.platform_user_id {
+                    by_id.execute(params![p, id])?;
+                }
             }
             let status = if platform == Platform::Instagram {
                 "undiscoverable"
@@ -287,7 +294,8 @@ impl Store {
 
     /// Tracked posts due for new counts and not refreshed since `cycle_start`: hot posts
     /// every `hot_every`, then every `warm_every` up to `max_age`. The most overdue
-    /// first, then the youngest, so a short budget goes where numbers move most.
+    /// first, so a short budget goes where numbers are stalest; an account's posts
+    /// together (Instagram refreshes them by reading the account), youngest first.
     pub fn due_posts(
         &self,
         platform: Platform,
@@ -303,7 +311,7 @@ impl Store {
              WHERE p.platform = ?1 AND p.deleted_at IS NULL AND p.last_refreshed_at < ?6
                AND p.posted_at > ?2 - ?7
                AND p.last_refreshed_at <= ?2 - CASE WHEN p.posted_at > ?2 - ?3 THEN ?4 ELSE ?5 END
-             ORDER BY (?2 - p.last_refreshed_at) * 1.0 / every DESC, p.posted_at DESC
+             ORDER BY (?2 - p.last_refreshed_at) * 1.0 / every DESC, p.account_id, p.posted_at DESC
              LIMIT ?8",
         )?;
         let rows = stmt.query_map(

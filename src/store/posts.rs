@@ -1,9 +1,11 @@
 //! What the platforms were seen to report: posts, their counts over time, accounts.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Store, StoreError};
-use crate::platform::{AccountRef, AccountStats, Counts, Platform, Post};
+use crate::platform::{AccountRef, AccountStats, Platform, Post};
 
 /// What one ingested batch changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -130,54 +132,170 @@ pub(super) fn record_posts_tx(
     now: i64,
 ) -> Result<IngestSummary, StoreError> {
     let mut summary = IngestSummary::default();
+    // A page names few accounts many times: look each up once per batch.
+    let mut accounts: HashMap<(Platform, Option<String>, Option<String>), Option<i64>> =
+        HashMap::new();
+    let mut known = known_posts(tx, posts)?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO posts (platform, platform_post_id, account_id, business_id, permalink,
+                            caption, media_type, posted_at, first_seen_at, last_refreshed_at)
+         VALUES (?1, ?2, ?3, (SELECT business_id FROM accounts WHERE id = ?3), ?4, ?5, ?6, ?7, ?8, ?8)",
+    )?;
+    // Fill what an earlier, thinner response lacked (hashtag media have no owner); a
+    // post seen again is evidently not deleted.
+    let mut update = tx.prepare_cached(
+        "UPDATE posts SET
+            account_id = COALESCE(account_id, ?2),
+            business_id = COALESCE(business_id, (SELECT business_id FROM accounts WHERE id = COALESCE(account_id, ?2))),
+            permalink = COALESCE(?3, permalink),
+            caption = COALESCE(?4, caption),
+            media_type = COALESCE(?5, media_type),
+            posted_at = COALESCE(?6, posted_at),
+            last_refreshed_at = max(last_refreshed_at, ?7),
+            deleted_at = NULL
+         WHERE id = ?1",
+    )?;
+    // A complete, live row only needs its refresh time.
+    let mut touch = tx.prepare_cached(
+        "UPDATE posts SET last_refreshed_at = max(last_refreshed_at, ?2) WHERE id = ?1",
+    )?;
     for post in posts {
         let account = match &post.account {
-            Some(a) => account_id(tx, post.platform, a, now)?,
+            Some(a) => {
+                let key = (post.platform, a.handle.clone(), a.platform_user_id.clone());
+                match accounts.get(&key) {
+                    Some(id) => *id,
+                    None => {
+                        let id = account_id(tx, post.platform, a, now)?;
+                        accounts.insert(key, id);
+                        id
+                    }
+                }
+            }
             None => None,
         };
-        let p = post.platform.as_str();
-        let existing: Option<i64> = tx
-            .prepare_cached("SELECT id FROM posts WHERE platform = ?1 AND platform_post_id = ?2")?
-            .query_row(params![p, post.id], |r| r.get(0))
-            .optional()?;
         let posted_at = post.posted_at.map(|t| t.as_second());
-        let post_id = match existing {
-            None => {
-                tx.prepare_cached(
-                    "INSERT INTO posts (platform, platform_post_id, account_id, business_id, permalink,
-                                        caption, media_type, posted_at, first_seen_at, last_refreshed_at)
-                     VALUES (?1, ?2, ?3, (SELECT business_id FROM accounts WHERE id = ?3), ?4, ?5, ?6, ?7, ?8, ?8)",
-                )?
-                .execute(params![p, post.id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
-                summary.new_posts += 1;
-                tx.last_insert_rowid()
+        let counts = [
+            post.counts.likes,
+            post.counts.comments,
+            post.counts.shares,
+            post.counts.views,
+        ]
+        .map(count);
+        let key = (post.platform, post.id.clone());
+        let (post_id, last) = match known.get(&key) {
+            Some(&Known {
+                id,
+                last,
+                complete: true,
+            }) => {
+                touch.execute(params![id, now])?;
+                (id, last)
             }
-            Some(id) => {
-                // Fill what an earlier, thinner response lacked (hashtag media have no
-                // owner); a post seen again is evidently not deleted.
-                tx.prepare_cached(
-                    "UPDATE posts SET
-                        account_id = COALESCE(account_id, ?2),
-                        business_id = COALESCE(business_id, (SELECT business_id FROM accounts WHERE id = COALESCE(account_id, ?2))),
-                        permalink = COALESCE(?3, permalink),
-                        caption = COALESCE(?4, caption),
-                        media_type = COALESCE(?5, media_type),
-                        posted_at = COALESCE(?6, posted_at),
-                        last_refreshed_at = max(last_refreshed_at, ?7),
-                        deleted_at = NULL
-                     WHERE id = ?1",
-                )?
-                .execute(params![id, account, post.permalink, post.caption, post.media_type, posted_at, now])?;
-                id
+            Some(&Known {
+                id,
+                last,
+                complete: false,
+            }) => {
+                update.execute(params![
+                    id,
+                    account,
+                    post.permalink,
+                    post.caption,
+                    post.media_type,
+                    posted_at,
+                    now
+                ])?;
+                (id, last)
+            }
+            None => {
+                insert.execute(params![
+                    post.platform.as_str(),
+                    post.id,
+                    account,
+                    post.permalink,
+                    post.caption,
+                    post.media_type,
+                    posted_at,
+                    now
+                ])?;
+                summary.new_posts += 1;
+                (tx.last_insert_rowid(), None)
             }
         };
-        if record_snapshot(tx, post_id, &post.counts, now)? {
-            summary.snapshots += 1;
-        } else {
+        if last == Some(counts) {
             summary.unchanged += 1;
+        } else {
+            write_snapshot(tx, post_id, &counts, now)?;
+            summary.snapshots += 1;
         }
+        // The same post twice in one batch (duplicate items) compares with itself.
+        known.insert(
+            key,
+            Known {
+                id: post_id,
+                last: Some(counts),
+                complete: false,
+            },
+        );
     }
     Ok(summary)
+}
+
+/// A stored post as a batch finds it.
+#[derive(Clone, Copy)]
+struct Known {
+    id: i64,
+    /// Its latest counts, if it has a snapshot.
+    last: Option<[Option<i64>; 4]>,
+    /// Nothing to fill in (owner, texts, time) and not marked deleted.
+    complete: bool,
+}
+
+/// The batch's posts already stored, with their latest counts: one query per platform
+/// instead of one per post.
+fn known_posts(
+    tx: &Transaction,
+    posts: &[Post],
+) -> Result<HashMap<(Platform, String), Known>, StoreError> {
+    let mut known = HashMap::new();
+    for platform in Platform::ALL {
+        let ids: Vec<&str> = posts
+            .iter()
+            .filter(|p| p.platform == platform)
+            .map(|p| p.id.as_str())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let ids = serde_json::to_string(&ids).unwrap_or_default();
+        let mut stmt = tx.prepare_cached(
+            "SELECT p.platform_post_id, p.id, s.likes, s.comments, s.shares, s.views, s.taken_at IS NOT NULL,
+                    p.deleted_at IS NULL AND p.account_id IS NOT NULL
+                    AND p.posted_at IS NOT NULL AND p.caption IS NOT NULL AND p.permalink IS NOT NULL
+             FROM posts p
+             LEFT JOIN post_snapshots s ON s.post_id = p.id
+                  AND s.taken_at = (SELECT max(taken_at) FROM post_snapshots WHERE post_id = p.id)
+             WHERE p.platform = ?1 AND p.platform_post_id IN (SELECT value FROM json_each(?2))",
+        )?;
+        let rows = stmt.query_map(params![platform.as_str(), ids], |r| {
+            let has: bool = r.get(6)?;
+            let counts: [Option<i64>; 4] = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
+            Ok((
+                r.get::<_, String>(0)?,
+                Known {
+                    id: r.get(1)?,
+                    last: has.then_some(counts),
+                    complete: r.get(7)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (id, k) = row?;
+            known.insert((platform, id), k);
+        }
+    }
+    Ok(known)
 }
 
 /// Records account figures inside an open transaction; returns the snapshots written.
@@ -226,26 +344,13 @@ pub(super) fn record_stats_tx(
     Ok(written)
 }
 
-/// Writes a snapshot if this is the post's first or any count differs from the latest.
-fn record_snapshot(
+/// Writes one snapshot (latest wins if two arrive in the same second).
+fn write_snapshot(
     tx: &Transaction,
     post_id: i64,
-    counts: &Counts,
+    values: &[Option<i64>; 4],
     now: i64,
-) -> Result<bool, StoreError> {
-    let values = [counts.likes, counts.comments, counts.shares, counts.views].map(count);
-    let last: Option<[Option<i64>; 4]> = tx
-        .prepare_cached(
-            "SELECT likes, comments, shares, views FROM post_snapshots
-             WHERE post_id = ?1 ORDER BY taken_at DESC LIMIT 1",
-        )?
-        .query_row([post_id], |r| {
-            Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?])
-        })
-        .optional()?;
-    if last == Some(values) {
-        return Ok(false);
-    }
+) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -256,5 +361,5 @@ fn record_snapshot(
     .execute(params![
         post_id, now, values[0], values[1], values[2], values[3]
     ])?;
-    Ok(true)
+    Ok(())
 }

@@ -1,0 +1,439 @@
+//! The daemon's figures (issue: polling daemon). Run with
+//! `cargo bench --bench daemon` (all parts) or name parts: `ingest`, `refresh`, `rss`,
+//! `budget`. Prints medians; nothing here is asserted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jempol::config::Config;
+use jempol::platform::http::RetryPolicy;
+use jempol::platform::{AccountRef, Counts, Platform, Post};
+use jempol::scheduler::Daemon;
+use jempol::sim::{Quotas, SimConfig, SimState, Simulator};
+use jempol::store::{Store, SyncState};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn synthetic_posts(n: usize, round: u64) -> Vec<Post> {
+    (0..n)
+        .map(|i| Post {
+            platform: Platform::ALL[i % 4],
+            id: format!("{}", 17_900_000_000_000_000u64 + i as u64),
+            account: Some(AccountRef {
+                handle: Some(format!("akun{}", i % 5000)),
+                platform_user_id: None,
+                display_name: None,
+            }),
+            permalink: Some(format!("https://example.invalid/p/{i}")),
+            caption: Some("Promo #UMKMKotaPadangMajuBersama".into()),
+            media_type: Some("IMAGE".into()),
+            posted_at: jiff::Timestamp::from_second(1_763_600_000 + i as i64).ok(),
+            counts: Counts {
+                likes: Some(i as u64 + round),
+                comments: Some(3 + round),
+                shares: None,
+                views: Some(100 + round),
+            },
+        })
+        .collect()
+}
+
+/// The store's ingest path against a bare rusqlite loop writing the same rows.
+fn ingest() {
+    const N: usize = 100_000;
+    const BATCH: usize = 1_000;
+    let mut jempol_new = Vec::new();
+    let mut jempol_snap = Vec::new();
+    let mut bare_new = Vec::new();
+    let mut bare_snap = Vec::new();
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let first = synthetic_posts(N, 0);
+        let second = synthetic_posts(N, 1);
+        let mut store = Store::open(&dir.path().join("j.db")).unwrap();
+        let t = Instant::now();
+        for chunk in first.chunks(BATCH) {
+            store.record_posts(chunk, 1000).unwrap();
+        }
+        jempol_new.push(N as f64 / t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        for chunk in second.chunks(BATCH) {
+            store.record_posts(chunk, 2000).unwrap();
+        }
+        jempol_snap.push(N as f64 / t.elapsed().as_secs_f64());
+
+        // The bare loop: same schema and rows, no lookups, no change detection.
+        let bare = Store::open(&dir.path().join("bare.db")).unwrap();
+        let conn = bare.connection();
+        let t = Instant::now();
+        for (c, chunk) in first.chunks(BATCH).enumerate() {
+            conn.execute_batch("BEGIN").unwrap();
+            {
+                let mut post = conn.prepare_cached("INSERT INTO posts (platform, platform_post_id, permalink, caption, media_type, posted_at, first_seen_at, last_refreshed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1000, 1000)").unwrap();
+                let mut snap = conn.prepare_cached("INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views) VALUES (?1, 1000, ?2, ?3, ?4, ?5)").unwrap();
+                for (i, p) in chunk.iter().enumerate() {
+                    post.execute(rusqlite::params![
+                        p.platform.as_str(),
+                        p.id,
+                        p.permalink,
+                        p.caption,
+                        p.media_type,
+                        p.posted_at.map(|t| t.as_second())
+                    ])
+                    .unwrap();
+                    let id = (c * BATCH + i + 1) as i64;
+                    snap.execute(rusqlite::params![
+                        id,
+                        p.counts.likes.map(|v| v as i64),
+                        p.counts.comments.map(|v| v as i64),
+                        p.counts.shares.map(|v| v as i64),
+                        p.counts.views.map(|v| v as i64)
+                    ])
+                    .unwrap();
+                }
+            }
+            conn.execute_batch("COMMIT").unwrap();
+        }
+        bare_new.push(N as f64 / t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        for (c, chunk) in second.chunks(BATCH).enumerate() {
+            conn.execute_batch("BEGIN").unwrap();
+            {
+                // The rows jempol writes on a refresh: the post touched, a snapshot added.
+                let mut touch = conn
+                    .prepare_cached("UPDATE posts SET last_refreshed_at = 2000 WHERE id = ?1")
+                    .unwrap();
+                let mut snap = conn.prepare_cached("INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views) VALUES (?1, 2000, ?2, ?3, ?4, ?5)").unwrap();
+                for (i, p) in chunk.iter().enumerate() {
+                    touch.execute([(c * BATCH + i + 1) as i64]).unwrap();
+                    snap.execute(rusqlite::params![
+                        (c * BATCH + i + 1) as i64,
+                        p.counts.likes.map(|v| v as i64),
+                        p.counts.comments.map(|v| v as i64),
+                        p.counts.shares.map(|v| v as i64),
+                        p.counts.views.map(|v| v as i64)
+                    ])
+                    .unwrap();
+                }
+            }
+            conn.execute_batch("COMMIT").unwrap();
+        }
+        bare_snap.push(N as f64 / t.elapsed().as_secs_f64());
+    }
+    let (jn, js, bn, bs) = (
+        median(jempol_new),
+        median(jempol_snap),
+        median(bare_new),
+        median(bare_snap),
+    );
+    println!("ingest (median of 3, {N} posts, batches of {BATCH}):");
+    println!(
+        "  new posts + first snapshot: jempol {jn:>9.0}/s   bare loop {bn:>9.0}/s   ratio {:.0} %",
+        jn / bn * 100.0
+    );
+    println!(
+        "  changed counts (snapshots):  jempol {js:>9.0}/s   bare loop {bs:>9.0}/s   ratio {:.0} %",
+        js / bs * 100.0
+    );
+}
+
+/// A database tracking the world's tagged, live posts from the last 30 days (at most
+/// `limit`), all due for a refresh; registry imported; discovery and account reads
+/// marked done, so a cycle is the refresh alone.
+fn tracked_store(
+    sim: &SimState,
+    path: &std::path::Path,
+    limit: usize,
+) -> (Store, HashMap<Platform, usize>) {
+    let mut store = Store::open(path).unwrap();
+    let csv = jempol::sim::registry_csv(&sim.world);
+    let parsed = jempol::registry::parse(csv.as_bytes()).unwrap();
+    let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
+    store.import_businesses(&businesses, 0).unwrap();
+    let now = sim.now();
+    let w = &sim.world;
+    let mut posts = Vec::new();
+    let mut per_platform: HashMap<Platform, usize> = HashMap::new();
+    for p in &w.posts {
+        if posts.len() >= limit {
+            break;
+        }
+        if !w.tagged(p) || !w.visible(p, now) || p.posted_at < now - 29 * 86_400 {
+            continue;
+        }
+        let a = &w.accounts[p.account as usize];
+        let account = match p.platform {
+            Platform::Instagram | Platform::Tiktok => AccountRef {
+                handle: Some(a.handle.clone()),
+                platform_user_id: None,
+                display_name: None,
+            },
+            _ => AccountRef {
+                handle: None,
+                platform_user_id: Some(a.user_id.clone()),
+                display_name: None,
+            },
+        };
+        *per_platform.entry(p.platform).or_default() += 1;
+        posts.push(Post {
+            platform: p.platform,
+            id: p.id.clone(),
+            account: Some(account),
+            permalink: None,
+            caption: Some(w.caption(p)),
+            media_type: None,
+            posted_at: jiff::Timestamp::from_second(p.posted_at).ok(),
+            counts: Counts::default(),
+        });
+    }
+    for chunk in posts.chunks(5_000) {
+        store.record_posts(chunk, now - 25 * 3600).unwrap();
+    }
+    store
+        .connection()
+        .execute("UPDATE accounts SET checked_at = ?1", [now])
+        .unwrap();
+    for platform in Platform::ALL {
+        let done = SyncState {
+            cursor: None,
+            state: Some(format!("{{\"since\":{now},\"completed_at\":{now}}}")),
+            updated_at: now,
+        };
+        store.set_sync_state(platform, "discovery", &done).unwrap();
+    }
+    (store, per_platform)
+}
+
+fn sim_config(businesses: usize) -> SimConfig {
+    let start: jiff::Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+    let mut c = SimConfig::new(1, businesses, start);
+    c.quotas = Quotas::unlimited();
+    c
+}
+
+const FAST: &str = "requests_per_second = 100000\n";
+
+fn bench_config(sim: &Simulator, dir: &std::path::Path, extra: &str) -> Config {
+    let mut text =
+        jempol::sim::jempol_config(&sim.urls, &sim.state.world.config.hashtag, "bench.db")
+            .replace("requests_per_second = 200\n", FAST);
+    text = text.replace(
+        "access_token_env = \"JEMPOL_INSTAGRAM_TOKEN\"",
+        "access_token_env = \"JEMPOL_INSTAGRAM_TOKEN\"\ncalls_per_hour = 100000000",
+    );
+    text = text.replace(
+        "access_token_env = \"JEMPOL_FACEBOOK_TOKEN\"",
+        "access_token_env = \"JEMPOL_FACEBOOK_TOKEN\"\ncalls_per_hour = 100000000",
+    );
+    text = text.replace(
+        "client_secret_env = \"JEMPOL_TIKTOK_CLIENT_SECRET\"",
+        "client_secret_env = \"JEMPOL_TIKTOK_CLIENT_SECRET\"\ndaily_requests = 100000000",
+    );
+    text.push_str(extra);
+    std::fs::write(dir.join("bench.toml"), text).unwrap();
+    Config::load(&dir.join("bench.toml")).unwrap()
+}
+
+/// A refresh of 100,000 tracked posts, end to end through HTTP.
+fn refresh(rt: &tokio::runtime::Runtime) {
+    let businesses: usize = std::env::var("BENCH_BUSINESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(45_000);
+    rt.block_on(async {
+        let state = SimState::new(sim_config(businesses));
+        state.clock.advance(jiff::SignedDuration::from_hours(24 * 23));
+        let sim = Simulator::start(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = bench_config(&sim, dir.path(), "");
+        let (store, tracked) = tracked_store(&sim.state, &config.database, 100_000);
+        let secrets = config.secrets(|_| Some("bench".into())).unwrap();
+        let store = Arc::new(Mutex::new(store));
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        let only = std::env::var("BENCH_ONLY").ok().and_then(|p| p.parse().ok());
+        let daemon = Daemon::new(&config, &secrets, store.clone(), sim.state.clock.clone(), rx, only, RetryPolicy::default()).unwrap();
+        let t = Instant::now();
+        let reports = daemon.cycle().await;
+        let elapsed = t.elapsed();
+        let total: usize = tracked.values().sum();
+        println!("refresh of {total} tracked posts through HTTP ({businesses} businesses, in-process simulator): {:.2} s", elapsed.as_secs_f64());
+        for r in &reports {
+            let n = tracked.get(&r.platform).copied().unwrap_or(0);
+            println!("  {:<10} {:>6} posts  {:>6} requests  {:>6.1} requests per 1,000 posts  {:?}", r.platform.as_str(), n, r.requests, r.requests as f64 * 1000.0 / n.max(1) as f64, r.outcome);
+        }
+        let stale: i64 = store.lock().unwrap().connection().query_row("SELECT count(*) FROM posts WHERE last_refreshed_at < ?1 AND deleted_at IS NULL", [sim.state.now() - 3600], |r| r.get(0)).unwrap();
+        println!("  posts not refreshed: {stale} (Instagram posts whose account cannot be discovered)");
+    });
+}
+
+/// Peak RSS of a `jempol poll --once` process tracking ~450,000 posts, against a
+/// separate `jempol sim` process.
+fn rss() {
+    let dir = tempfile::tempdir().unwrap();
+    let businesses = 90_000;
+    let start: jiff::Timestamp = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 23);
+    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .args([
+            "sim",
+            "--port",
+            "0",
+            "--unlimited-quotas",
+            "--businesses",
+            &businesses.to_string(),
+            "--start",
+            &start.to_string(),
+            "--write-config",
+        ])
+        .arg(dir.path().join("sim.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(sim.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if first.is_empty() {
+            first = line.clone();
+        }
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    let root = first.rsplit(' ').next().unwrap().to_string();
+    // The same world, built here, to fill the database as if it had been tracking.
+    let mut config = SimConfig::new(1, businesses, start);
+    config.speed = 1.0;
+    let state = SimState::new(config);
+    let text = std::fs::read_to_string(dir.path().join("sim.toml"))
+        .unwrap()
+        .replace("requests_per_second = 200\n", FAST);
+    std::fs::write(dir.path().join("sim.toml"), text).unwrap();
+    let cfg = Config::load(&dir.path().join("sim.toml")).unwrap();
+    let (store, tracked) = tracked_store(&state, &cfg.database, 450_000);
+    drop(store);
+    drop(state);
+    let total: usize = tracked.values().sum();
+    let t = Instant::now();
+    let mut poll = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .args(["--config"])
+        .arg(dir.path().join("sim.toml"))
+        .args(["poll", "--once"])
+        .envs(jempol::sim::CONFIG_ENV.iter().map(|v| (*v, "bench")))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_path = format!("/proc/{}/status", poll.id());
+    let mut peak_kb = 0u64;
+    let code = loop {
+        if let Ok(s) = std::fs::read_to_string(&status_path) {
+            for l in s.lines() {
+                if let Some(v) = l.strip_prefix("VmHWM:") {
+                    peak_kb =
+                        peak_kb.max(v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0));
+                }
+            }
+        }
+        if let Some(status) = poll.try_wait().unwrap() {
+            break status.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = sim.kill();
+    let size = std::fs::metadata(&cfg.database)
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "daemon tracking {total} posts ({businesses} businesses, simulator at {root} in its own process):"
+    );
+    println!(
+        "  poll --once: exit {code:?} in {:.1} s, peak RSS {:.0} MB",
+        t.elapsed().as_secs_f64(),
+        peak_kb as f64 / 1024.0
+    );
+    println!(
+        "  database {:.0} MB, {:.0} bytes per tracked post",
+        size as f64 / 1e6,
+        size as f64 / total.max(1) as f64
+    );
+}
+
+/// The share of tracked YouTube posts refreshed on time over a simulated day with
+/// YouTube's default budget of 10,000 units, at 45,000 businesses.
+fn budget(rt: &tokio::runtime::Runtime) {
+    rt.block_on(async {
+        let mut config = sim_config(45_000);
+        config.quotas.youtube_units_per_day = 10_000;
+        let state = SimState::new(config);
+        state.clock.advance(jiff::SignedDuration::from_hours(24 * 20 + 8));
+        let sim = Simulator::start(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let config = bench_config(&sim, dir.path(), "");
+        let secrets = config.secrets(|_| Some("bench".into())).unwrap();
+        let store = Arc::new(Mutex::new(Store::open(&config.database).unwrap()));
+        {
+            let csv = jempol::sim::registry_csv(&sim.state.world);
+            let parsed = jempol::registry::parse(csv.as_bytes()).unwrap();
+            let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
+            store.lock().unwrap().import_businesses(&businesses, 0).unwrap();
+        }
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        let daemon = Daemon::new(&config, &secrets, store.clone(), sim.state.clock.clone(), rx, Some(Platform::Youtube), RetryPolicy::default()).unwrap();
+        let tiers = config.schedule.tiers;
+        let mut on_time = Vec::new();
+        for hour in 0..48 {
+            daemon.cycle().await;
+            let now = sim.state.now();
+            let (due_late, tracked): (i64, i64) = store
+                .lock()
+                .unwrap()
+                .connection()
+                .query_row(
+                    "SELECT sum(last_refreshed_at < ?1 - CASE WHEN posted_at > ?1 - ?2 THEN ?3 ELSE ?4 END), count(*)
+                     FROM posts WHERE platform = 'youtube' AND deleted_at IS NULL AND posted_at > ?1 - ?5",
+                    rusqlite::params![now, tiers.hot_age, tiers.hot_every, tiers.warm_every, tiers.max_age],
+                    |r| Ok((r.get::<_, Option<i64>>(0)?.unwrap_or(0), r.get(1)?)),
+                )
+                .unwrap();
+            if hour >= 24 {
+                on_time.push(1.0 - due_late as f64 / tracked.max(1) as f64);
+            }
+            sim.state.clock.advance(jiff::SignedDuration::from_hours(1));
+        }
+        let stats = sim.state.stats();
+        let tracked: i64 = store.lock().unwrap().connection().query_row("SELECT count(*) FROM posts WHERE platform = 'youtube'", [], |r| r.get(0)).unwrap();
+        println!("YouTube at 10,000 units/day, 45,000 businesses, hourly cycles, 2 simulated days:");
+        println!("  posts tracked {tracked}; on time (refreshed within their tier) on day 2: median {:.1} %, worst hour {:.1} %", median(on_time.clone()) * 100.0, on_time.iter().cloned().fold(1.0, f64::min) * 100.0);
+        println!("  quota refused by the platform: {:?} (jempol stays inside its own budget)", stats.quota_refusals.get("youtube"));
+    });
+}
+
+fn main() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
+    let parts: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let want = |p: &str| parts.is_empty() || parts.iter().any(|a| a == p);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    if want("ingest") {
+        ingest();
+    }
+    if want("refresh") {
+        refresh(&rt);
+    }
+    if want("budget") {
+        budget(&rt);
+    }
+    if want("rss") {
+        rss();
+    }
+}
