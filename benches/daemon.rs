@@ -345,6 +345,7 @@ fn rss() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let _ = sim.kill();
+    let _ = sim.wait();
     let size = std::fs::metadata(&cfg.database)
         .map(|m| m.len())
         .unwrap_or(0);

@@ -3,7 +3,23 @@
 
 use serde_json::Value;
 
+use super::endpoint;
 use super::http::{ApiError, Raw, Verdict};
+
+/// A Graph URL with its parameters and the token as `access_token` (§1; redacted from
+/// every log line and error by `http::redact`).
+pub(super) fn url(
+    base: &str,
+    path: &str,
+    params: &[(&str, &str)],
+    token: &str,
+) -> Result<url::Url, ApiError> {
+    let mut url = endpoint(base, path)?;
+    url.query_pairs_mut()
+        .extend_pairs(params)
+        .append_pair("access_token", token);
+    Ok(url)
+}
 
 /// Judges a Graph response by its `error.code` more than by its HTTP status.
 pub(super) fn verdict(raw: &Raw) -> Verdict {

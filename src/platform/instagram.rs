@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Request};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
-    TrackedAccount, TrackedPost, count, endpoint, graph,
+    TrackedAccount, TrackedPost, count, graph,
 };
 use crate::hashtag::Hashtag;
 
@@ -51,11 +51,7 @@ impl Instagram {
     }
 
     fn url(&self, path: &str, params: &[(&str, &str)]) -> Result<url::Url, ApiError> {
-        let mut url = endpoint(&self.base, path)?;
-        url.query_pairs_mut()
-            .extend_pairs(params)
-            .append_pair("access_token", &self.token);
-        Ok(url)
+        graph::url(&self.base, path, params, &self.token)
     }
 
     async fn get(&self, url: url::Url, name: &'static str) -> Result<Value, ApiError> {
