@@ -310,6 +310,7 @@ fn rss() {
     let mut config = SimConfig::new(1, businesses, start);
     config.speed = 1.0;
     let state = SimState::new(config);
+    state.clock.advance_to(jiff::Timestamp::now());
     let text = std::fs::read_to_string(dir.path().join("sim.toml"))
         .unwrap()
         .replace("requests_per_second = 200\n", FAST);
@@ -323,8 +324,9 @@ fn rss() {
     let mut poll = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
         .args(["--config"])
         .arg(dir.path().join("sim.toml"))
-        .args(["poll", "--once"])
+        .args(["poll", "--once", "--format", "json"])
         .envs(jempol::sim::CONFIG_ENV.iter().map(|v| (*v, "bench")))
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -344,6 +346,11 @@ fn rss() {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
+    let mut report = String::new();
+    if let Some(mut out) = poll.stdout.take() {
+        use std::io::Read;
+        let _ = out.read_to_string(&mut report);
+    }
     let _ = sim.kill();
     let _ = sim.wait();
     let size = std::fs::metadata(&cfg.database)

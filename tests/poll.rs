@@ -560,6 +560,26 @@ async fn an_expired_credential_stops_that_platform_while_the_others_go_on() {
 }
 
 #[tokio::test]
+async fn a_graph_user_limit_pauses_graph_until_a_later_cycle() {
+    let rig = Rig::new(sim_config(60), "").await;
+    rig.advance_hours(48);
+    rig.sim
+        .state
+        .inject(Platform::Facebook, Fault::UserLimit, 1);
+    let reports = rig.daemon(Some(Platform::Facebook)).cycle().await;
+    assert_eq!(
+        reports[0].outcome,
+        Outcome::Failed,
+        "code 17 is not retried: {reports:?}"
+    );
+    assert!(reports[0].error.as_deref().unwrap().contains("17"));
+    assert_eq!(reports[0].requests, 1, "no hammering while throttled");
+    rig.advance_hours(1);
+    let reports = rig.daemon(Some(Platform::Facebook)).cycle().await;
+    assert_eq!(reports[0].outcome, Outcome::Ok, "{reports:?}");
+}
+
+#[tokio::test]
 async fn a_tiktok_token_expiring_mid_run_is_renewed() {
     let rig = Rig::new(sim_config(60), "").await;
     rig.advance_hours(48);

@@ -39,7 +39,8 @@ pub struct SimArgs {
     /// Simulated seconds per real second (1: follow the wall clock).
     #[arg(long, default_value_t = 1.0)]
     pub speed: f64,
-    /// When simulated time starts (RFC 3339); default: now.
+    /// When the simulated world begins (RFC 3339); default: now. At --speed 1 the
+    /// clock still reads the wall clock, so a past start gives a world with history.
     #[arg(long)]
     pub start: Option<jiff::Timestamp>,
     /// Write a complete jempol config pointing at this simulator, then serve.
@@ -98,6 +99,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let began = std::time::Instant::now();
         let state = SimState::new(config);
+        if args.speed == 1.0 {
+            // Follow the wall clock, so a daemon on the same machine agrees on "now".
+            state.clock.advance_to(jiff::Timestamp::now());
+        }
         let generated = began.elapsed();
         let world = &state.world;
         eprintln!(

@@ -65,6 +65,8 @@ pub enum Fault {
     RepeatCursor,
     /// The page repeats items from the previous page.
     DuplicateItems,
+    /// Graph's per-user limit (code 17, HTTP 400); a 429 elsewhere. Injection only.
+    UserLimit,
 }
 
 impl FromStr for Fault {
@@ -79,9 +81,10 @@ impl FromStr for Fault {
             "token_expired" => Fault::TokenExpired,
             "repeat_cursor" => Fault::RepeatCursor,
             "duplicate_items" => Fault::DuplicateItems,
+            "user_limit" => Fault::UserLimit,
             other => {
                 return Err(format!(
-                    "unknown fault {other:?} (server_error, rate_limited, slow, truncated, non_json, token_expired, repeat_cursor, duplicate_items)"
+                    "unknown fault {other:?} (server_error, rate_limited, slow, truncated, non_json, token_expired, repeat_cursor, duplicate_items, user_limit)"
                 ));
             }
         })

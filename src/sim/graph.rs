@@ -323,6 +323,16 @@ async fn gate(
                 out_headers,
             ))
         }
+        Some(Fault::UserLimit) => {
+            let body = error(
+                StatusCode::BAD_REQUEST,
+                17,
+                None,
+                "OAuthException",
+                "(#17) User request limit reached",
+            );
+            Err(error_response(StatusCode::BAD_REQUEST, body, out_headers))
+        }
         Some(Fault::Slow) => {
             tokio::time::sleep(std::time::Duration::from_millis(state.config.slow_ms)).await;
             Ok(Passed {

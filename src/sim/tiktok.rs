@@ -155,7 +155,7 @@ async fn gate(
             "internal_error",
             "Something went wrong. Please try again later.",
         )),
-        Some(Fault::RateLimited) => {
+        Some(Fault::RateLimited | Fault::UserLimit) => {
             let mut r = fail(
                 state,
                 StatusCode::TOO_MANY_REQUESTS,

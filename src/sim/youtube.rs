@@ -81,7 +81,7 @@ async fn gate(
             "global",
             "Backend Error",
         )),
-        Some(Fault::RateLimited) => {
+        Some(Fault::RateLimited | Fault::UserLimit) => {
             let mut r = fail(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rateLimitExceeded",
