@@ -217,22 +217,29 @@ fn sim_config(businesses: usize) -> SimConfig {
 
 const FAST: &str = "requests_per_second = 100000\n";
 
+/// A simulator config with jempol's own budgets lifted (the simulator's are unlimited).
+fn unlimited(text: &str) -> String {
+    text.replace("requests_per_second = 200\n", FAST)
+        .replace(
+            "access_token_env = \"JEMPOL_INSTAGRAM_TOKEN\"",
+            "access_token_env = \"JEMPOL_INSTAGRAM_TOKEN\"\ncalls_per_hour = 100000000",
+        )
+        .replace(
+            "access_token_env = \"JEMPOL_FACEBOOK_TOKEN\"",
+            "access_token_env = \"JEMPOL_FACEBOOK_TOKEN\"\ncalls_per_hour = 100000000",
+        )
+        .replace(
+            "client_secret_env = \"JEMPOL_TIKTOK_CLIENT_SECRET\"",
+            "client_secret_env = \"JEMPOL_TIKTOK_CLIENT_SECRET\"\ndaily_requests = 100000000",
+        )
+}
+
 fn bench_config(sim: &Simulator, dir: &std::path::Path, extra: &str) -> Config {
-    let mut text =
-        jempol::sim::jempol_config(&sim.urls, &sim.state.world.config.hashtag, "bench.db")
-            .replace("requests_per_second = 200\n", FAST);
-    text = text.replace(
-        "access_token_env = \"JEMPOL_INSTAGRAM_TOKEN\"",
-        "access_token_env = \"JEMPOL_INSTAGRAM_TOKEN\"\ncalls_per_hour = 100000000",
-    );
-    text = text.replace(
-        "access_token_env = \"JEMPOL_FACEBOOK_TOKEN\"",
-        "access_token_env = \"JEMPOL_FACEBOOK_TOKEN\"\ncalls_per_hour = 100000000",
-    );
-    text = text.replace(
-        "client_secret_env = \"JEMPOL_TIKTOK_CLIENT_SECRET\"",
-        "client_secret_env = \"JEMPOL_TIKTOK_CLIENT_SECRET\"\ndaily_requests = 100000000",
-    );
+    let mut text = unlimited(&jempol::sim::jempol_config(
+        &sim.urls,
+        &sim.state.world.config.hashtag,
+        "bench.db",
+    ));
     text.push_str(extra);
     std::fs::write(dir.join("bench.toml"), text).unwrap();
     Config::load(&dir.join("bench.toml")).unwrap()
@@ -311,9 +318,7 @@ fn rss() {
     config.speed = 1.0;
     let state = SimState::new(config);
     state.clock.advance_to(jiff::Timestamp::now());
-    let text = std::fs::read_to_string(dir.path().join("sim.toml"))
-        .unwrap()
-        .replace("requests_per_second = 200\n", FAST);
+    let text = unlimited(&std::fs::read_to_string(dir.path().join("sim.toml")).unwrap());
     std::fs::write(dir.path().join("sim.toml"), text).unwrap();
     let cfg = Config::load(&dir.path().join("sim.toml")).unwrap();
     let (store, tracked) = tracked_store(&state, &cfg.database, 450_000);

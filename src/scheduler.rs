@@ -433,12 +433,14 @@ impl Daemon {
     ) -> Result<(), StepError> {
         let platform = client.platform();
         let now = self.now();
-        let due =
-            self.store()
-                .due_posts(platform, now, &self.schedule.tiers, cycle_start, 10_000_000)?;
+        // Ids only, in priority order; each batch's details are loaded as it goes.
+        let due = self
+            .store()
+            .due_post_ids(platform, now, &self.schedule.tiers, cycle_start)?;
         let horizon = now - self.schedule.tiers.max_age;
         for chunk in due.chunks(client.refresh_batch().max(1)) {
-            let harvest = client.refresh(chunk).await?;
+            let posts = self.store().tracked_posts(chunk)?;
+            let harvest = client.refresh(&posts).await?;
             self.ingest(platform, &harvest, horizon, report)?;
         }
         Ok(())

@@ -292,27 +292,25 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Tracked posts due for new counts and not refreshed since `cycle_start`: hot posts
-    /// every `hot_every`, then every `warm_every` up to `max_age`. The most overdue
-    /// first, so a short budget goes where numbers are stalest; an account's posts
-    /// together (Instagram refreshes them by reading the account), youngest first.
-    pub fn due_posts(
+    /// Row ids of tracked posts due for new counts and not refreshed since
+    /// `cycle_start`: hot posts every `hot_every`, then every `warm_every` up to
+    /// `max_age`. The most overdue first, so a short budget goes where numbers are
+    /// stalest; an account's posts together (Instagram refreshes them by reading the
+    /// account), youngest first. Only ids, so 450,000 due posts cost a few MB.
+    pub fn due_post_ids(
         &self,
         platform: Platform,
         now: i64,
         tiers: &Tiers,
         cycle_start: i64,
-        limit: usize,
-    ) -> Result<Vec<TrackedPost>, StoreError> {
+    ) -> Result<Vec<i64>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT p.platform_post_id, a.handle, a.platform_user_id, p.posted_at,
-                    CASE WHEN p.posted_at > ?2 - ?3 THEN ?4 ELSE ?5 END AS every
-             FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
+            "SELECT p.id, CASE WHEN p.posted_at > ?2 - ?3 THEN ?4 ELSE ?5 END AS every
+             FROM posts p
              WHERE p.platform = ?1 AND p.deleted_at IS NULL AND p.last_refreshed_at < ?6
                AND p.posted_at > ?2 - ?7
                AND p.last_refreshed_at <= ?2 - CASE WHEN p.posted_at > ?2 - ?3 THEN ?4 ELSE ?5 END
-             ORDER BY (?2 - p.last_refreshed_at) * 1.0 / every DESC, p.account_id, p.posted_at DESC
-             LIMIT ?8",
+             ORDER BY (?2 - p.last_refreshed_at) * 1.0 / every DESC, p.account_id, p.posted_at DESC",
         )?;
         let rows = stmt.query_map(
             params![
@@ -322,25 +320,41 @@ impl Store {
                 Tiers::slack(tiers.hot_every),
                 Tiers::slack(tiers.warm_every),
                 cycle_start,
-                tiers.max_age,
-                limit as i64
+                tiers.max_age
             ],
-            |r| {
-                let handle: Option<String> = r.get(1)?;
-                let uid: Option<String> = r.get(2)?;
-                let posted: Option<i64> = r.get(3)?;
-                Ok(TrackedPost {
-                    id: r.get(0)?,
-                    account: (handle.is_some() || uid.is_some()).then_some(AccountRef {
-                        handle,
-                        platform_user_id: uid,
-                        display_name: None,
-                    }),
-                    posted_at: posted.and_then(|t| jiff::Timestamp::from_second(t).ok()),
-                })
-            },
+            |r| r.get(0),
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The posts behind row ids, in the order given.
+    pub fn tracked_posts(&self, ids: &[i64]) -> Result<Vec<TrackedPost>, StoreError> {
+        let json = serde_json::to_string(ids).unwrap_or_default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.id, p.platform_post_id, a.handle, a.platform_user_id, p.posted_at
+             FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
+             WHERE p.id IN (SELECT value FROM json_each(?1))",
+        )?;
+        let mut by_id: HashMap<i64, TrackedPost> = stmt
+            .query_map([json], |r| {
+                let handle: Option<String> = r.get(2)?;
+                let uid: Option<String> = r.get(3)?;
+                let posted: Option<i64> = r.get(4)?;
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    TrackedPost {
+                        id: r.get(1)?,
+                        account: (handle.is_some() || uid.is_some()).then_some(AccountRef {
+                            handle,
+                            platform_user_id: uid,
+                            display_name: None,
+                        }),
+                        posted_at: posted.and_then(|t| jiff::Timestamp::from_second(t).ok()),
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// What `jempol status` shows for one platform.
