@@ -300,3 +300,45 @@ fn account_snapshots_follow_the_same_rule() {
         "a discovered account is created once"
     );
 }
+
+#[test]
+fn a_listing_marks_deleted_only_what_it_covers() {
+    use jempol::platform::{Harvest, Listing};
+    let ws = Workspace::new();
+    let mut store = Store::open(&ws.database()).unwrap();
+    let day = 86_400;
+    let now = 40 * day;
+    let mut old = post("old", Some(1), Some(1));
+    old.posted_at = jiff::Timestamp::from_second(now - 10 * day).ok();
+    let mut recent = post("recent", Some(1), Some(1));
+    recent.posted_at = jiff::Timestamp::from_second(now - day).ok();
+    let mut gone = post("gone", Some(1), Some(1));
+    gone.posted_at = jiff::Timestamp::from_second(now - 2 * day).ok();
+    store
+        .record_posts(&[old, recent, gone], now - 3600)
+        .unwrap();
+
+    // The account was read back three days only: "old" was not looked at.
+    let harvest = Harvest {
+        listings: vec![Listing {
+            handle: "@kedai".into(),
+            ids: vec!["recent".into()],
+            since: jiff::Timestamp::from_second(now - 3 * day).unwrap(),
+        }],
+        ..Default::default()
+    };
+    store
+        .ingest_harvest(Platform::Youtube, &harvest, now, now - 30 * day)
+        .unwrap();
+    let deleted: Vec<String> = {
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT platform_post_id FROM posts WHERE deleted_at IS NOT NULL")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(deleted, vec!["gone".to_string()]);
+}

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::http::{ApiError, Http, Request};
 use super::{
-    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
-    TrackedAccount, TrackedPost, count, graph,
+    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
+    Post, TrackedAccount, TrackedPost, count, graph,
 };
 use crate::hashtag::Hashtag;
 
@@ -189,7 +189,11 @@ impl Instagram {
                 .as_str()
                 .map(str::to_string);
             if reached_horizon || after.is_none() {
-                harvest.listings.push((account.handle.clone(), listed));
+                harvest.listings.push(Listing {
+                    handle: account.handle.clone(),
+                    ids: listed,
+                    since: horizon,
+                });
                 return Ok(harvest);
             }
         }

@@ -140,6 +140,14 @@ pub struct DiscoveryPage {
     pub learned_tags: Vec<(String, String)>,
 }
 
+/// Every post id an account showed, from its newest back to at least `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub handle: String,
+    pub ids: Vec<String>,
+    pub since: jiff::Timestamp,
+}
+
 /// What a refresh or an account read learned.
 #[derive(Debug, Clone, Default)]
 pub struct Harvest {
@@ -152,9 +160,9 @@ pub struct Harvest {
     /// Ids learned for accounts registered by handle: (handle, platform id).
     pub resolved: Vec<(String, String)>,
     pub skipped: Vec<String>,
-    /// Complete listings of an account's posts back to the horizon: (handle, ids). A
-    /// tracked post of that account, newer than the horizon and not listed, is deleted.
-    pub listings: Vec<(String, Vec<String>)>,
+    /// Complete listings of accounts' posts back to some time: a tracked post of that
+    /// account, published after `since` and not listed, is deleted.
+    pub listings: Vec<Listing>,
 }
 
 impl Harvest {

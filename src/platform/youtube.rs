@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::http::{ApiError, Http, Raw, Request, Verdict};
 use super::{
-    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
-    TrackedAccount, TrackedPost, count, endpoint,
+    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
+    Post, TrackedAccount, TrackedPost, count, endpoint,
 };
 use crate::hashtag::Hashtag;
 
@@ -335,7 +335,11 @@ impl PlatformClient for Youtube {
                     }
                 }
                 self.videos(&listed, true, &mut harvest).await?;
-                harvest.listings.push((handle.clone(), listed));
+                harvest.listings.push(Listing {
+                    handle: handle.clone(),
+                    ids: listed,
+                    since: horizon,
+                });
             }
         }
         Ok(harvest)

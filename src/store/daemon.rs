@@ -125,7 +125,8 @@ impl Store {
 
     /// Stores what a refresh or account read learned, in one transaction: posts, account
     /// figures, ids learned, unreachable accounts, and deletions (named, or found as
-    /// posts newer than `horizon` missing from an account's complete listing).
+    /// posts missing from an account's listing, within what the listing covers and
+    /// newer than `horizon`).
     pub fn ingest_harvest(
         &mut self,
         platform: Platform,
@@ -169,10 +170,12 @@ impl Store {
                 "SELECT p.platform_post_id FROM posts p JOIN accounts a ON a.id = p.account_id
                  WHERE a.platform = ?1 AND a.handle = ?2 AND p.deleted_at IS NULL AND p.posted_at >= ?3",
             )?;
-            for (handle, ids) in &h.listings {
-                let listed: HashSet<&str> = ids.iter().map(String::as_str).collect();
+            for listing in &h.listings {
+                let listed: HashSet<&str> = listing.ids.iter().map(String::as_str).collect();
+                // Only as far back as this listing reached, and never past the horizon.
+                let since = listing.since.as_second().max(horizon);
                 let tracked: Vec<String> = listed_posts
-                    .query_map(params![p, handle, horizon], |r| r.get(0))?
+                    .query_map(params![p, listing.handle, since], |r| r.get(0))?
                     .collect::<Result<_, _>>()?;
                 for id in tracked.iter().filter(|id| !listed.contains(id.as_str())) {
                     delete.execute(params![p, id, now])?;
