@@ -142,7 +142,7 @@ impl Facebook {
             {
                 Ok(b) => b,
                 Err(ApiError::NotFound(why)) => {
-                    tracing::info!(page = %account.handle, reason = %why, "Facebook Page cannot be read");
+                    tracing::debug!(page = %account.handle, reason = %why, "Facebook Page cannot be read");
                     harvest.unreachable.push(account.handle.clone());
                     return Ok(());
                 }

@@ -144,7 +144,7 @@ impl Instagram {
             let body = match self.get(url, "business_discovery").await {
                 Ok(b) => b,
                 Err(ApiError::NotFound(why)) => {
-                    tracing::info!(account = %account.handle, reason = %why, "Instagram account cannot be discovered");
+                    tracing::debug!(account = %account.handle, reason = %why, "Instagram account cannot be discovered");
                     harvest.unreachable.push(account.handle.clone());
                     return Ok(harvest);
                 }

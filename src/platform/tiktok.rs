@@ -359,7 +359,7 @@ impl PlatformClient for Tiktok {
                 }
                 // An unknown, private or banned user (§3.3).
                 Err(ApiError::Invalid(why)) | Err(ApiError::NotFound(why)) => {
-                    tracing::info!(account = %account.handle, reason = %why, "TikTok user cannot be read");
+                    tracing::debug!(account = %account.handle, reason = %why, "TikTok user cannot be read");
                     harvest.unreachable.push(account.handle.clone());
                 }
                 Err(e) => return Err(e),
