@@ -13,6 +13,9 @@ use super::{
 };
 use crate::hashtag::Hashtag;
 
+/// Business Discovery reads in flight at once (one per account).
+const IN_FLIGHT: usize = 4;
+
 const MEDIA_FIELDS: &str = "id,caption,media_type,comments_count,like_count,permalink,timestamp";
 
 /// The Instagram client. Searches and Business Discovery act as the campaign's own
@@ -258,9 +261,14 @@ impl PlatformClient for Instagram {
         accounts: &[TrackedAccount],
         horizon: jiff::Timestamp,
     ) -> Result<Harvest, ApiError> {
+        use futures::stream::{self, StreamExt};
+        // A few reads in flight: governor still paces them and the budget meters each.
+        let mut reads = stream::iter(accounts)
+            .map(|a| self.discover_account(a, horizon))
+            .buffered(IN_FLIGHT);
         let mut harvest = Harvest::default();
-        for account in accounts {
-            harvest.absorb(self.discover_account(account, horizon).await?);
+        while let Some(read) = reads.next().await {
+            harvest.absorb(read?);
         }
         Ok(harvest)
     }
@@ -295,7 +303,7 @@ impl PlatformClient for Instagram {
     }
 
     fn account_batch(&self) -> usize {
-        1
+        IN_FLIGHT
     }
 
     fn requests(&self) -> u64 {
