@@ -85,6 +85,15 @@ impl Limit {
     }
 }
 
+/// The budget of every enabled platform, from the config.
+pub fn limits(config: &crate::config::Config) -> HashMap<Platform, Limit> {
+    config
+        .platforms
+        .iter()
+        .map(|p| (p.platform, Limit::for_platform(p.platform, p.quota)))
+        .collect()
+}
+
 /// Usage reported by Graph headers above which jempol slows down, and stops for the
 /// rest of the cycle (platform-apis.md §1.4: slow down well before 100).
 const SLOW_DOWN_AT: u32 = 75;
@@ -157,12 +166,6 @@ impl Budgets {
             limit: limit.limit,
             window_start,
         })
-    }
-
-    /// Units left in the current window.
-    pub fn remaining(&self, platform: Platform) -> u64 {
-        self.usage(platform)
-            .map_or(u64::MAX, |u| u.limit.saturating_sub(u.used))
     }
 
     /// Forgets the Graph usage figures at the start of a cycle: the next response

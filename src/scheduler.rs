@@ -2,7 +2,7 @@
 //! and refreshes of due posts, within quota, resumable after a crash, stoppable by a
 //! signal. The scheduler talks to platforms only through [`PlatformClient`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy};
 use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, instagram, tiktok, youtube,
 };
-use crate::quota::{Budgets, Limit};
+use crate::quota::Budgets;
 use crate::store::{Store, StoreError, SyncState};
 use crate::time::Clock;
 
@@ -104,11 +104,7 @@ impl Daemon {
                     .unwrap_or_default(),
             ));
         }
-        let limits: HashMap<Platform, Limit> = config
-            .platforms
-            .iter()
-            .map(|p| (p.platform, Limit::for_platform(p.platform, p.quota)))
-            .collect();
+        let limits = crate::quota::limits(config);
         let budgets = Arc::new(Budgets::new(store.clone(), clock.clone(), limits));
         let all_secrets: Vec<String> = secrets.values().map(|s| s.expose().to_string()).collect();
         let secret = |pc: &crate::config::PlatformConfig, i: usize| {
@@ -188,11 +184,6 @@ impl Daemon {
             schedule: config.schedule,
             shutdown,
         })
-    }
-
-    /// The budgets, for `status`.
-    pub fn budgets(&self) -> &Budgets {
-        &self.budgets
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -349,15 +340,13 @@ impl Daemon {
         let mut cursor = saved.cursor;
         let mut seen_cursors: HashSet<String> = HashSet::new();
         for _page in 0..10_000 {
-            if client.discovery_cost() > 1 {
-                let daily = self.budgets.usage(platform).map_or(0, |u| u.limit);
-                let reserve = (daily as f64 * REFRESH_RESERVE) as u64;
-                if self.budgets.remaining(platform) < u64::from(client.discovery_cost()) + reserve {
-                    tracing::info!(
-                        "discovery postponed: the rest of today's budget is kept for refreshing"
-                    );
-                    return Ok(());
-                }
+            if client.discovery_cost() > 1
+                && self.short_of_budget(platform, client.discovery_cost())
+            {
+                tracing::info!(
+                    "discovery postponed: the rest of today's budget is kept for refreshing"
+                );
+                return Ok(());
             }
             let page = client.discover(since_ts, cursor.clone()).await?;
             report.items_seen += page.posts.len() as u64;

@@ -12,7 +12,7 @@ use super::{Failed, StatusFormat, open_store};
 use crate::config::Config;
 use crate::platform::Platform;
 use crate::platform::http::RetryPolicy;
-use crate::quota::{Budgets, Limit};
+use crate::quota::Budgets;
 use crate::scheduler::{Daemon, Outcome, PlatformReport};
 use crate::store::Store;
 use crate::time::{Clock, SystemClock};
@@ -180,11 +180,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     let size = store.size_bytes();
     let store = Arc::new(Mutex::new(store));
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let limits = config
-        .platforms
-        .iter()
-        .map(|p| (p.platform, Limit::for_platform(p.platform, p.quota)))
-        .collect();
+    let limits = crate::quota::limits(&config);
     let budgets = Budgets::new(store.clone(), clock.clone(), limits);
     let mut rows = Vec::new();
     for platform in Platform::ALL {

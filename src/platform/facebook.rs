@@ -295,9 +295,6 @@ impl PlatformClient for Facebook {
     }
 
     fn requests(&self) -> u64 {
-        self.http
-            .traffic
-            .requests
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.http.requests()
     }
 }

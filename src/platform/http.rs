@@ -282,6 +282,13 @@ impl Http {
         self.platform
     }
 
+    /// Requests sent so far, retries included.
+    pub fn requests(&self) -> u64 {
+        self.traffic
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Redacts this platform's secrets from text.
     pub fn redact(&self, text: &str) -> String {
         redact(text, &self.secrets)

@@ -307,9 +307,6 @@ impl PlatformClient for Instagram {
     }
 
     fn requests(&self) -> u64 {
-        self.http
-            .traffic
-            .requests
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.http.requests()
     }
 }

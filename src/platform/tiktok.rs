@@ -420,9 +420,6 @@ impl PlatformClient for Tiktok {
     }
 
     fn requests(&self) -> u64 {
-        self.http
-            .traffic
-            .requests
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.http.requests()
     }
 }

@@ -365,9 +365,6 @@ impl PlatformClient for Youtube {
     }
 
     fn requests(&self) -> u64 {
-        self.http
-            .traffic
-            .requests
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.http.requests()
     }
 }
