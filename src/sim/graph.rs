@@ -938,15 +938,7 @@ async fn root(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let ids: Vec<&str> = params
-        .get("ids")
-        .map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids: Vec<&str> = super::comma_list(&params, "ids");
     if ids.is_empty() {
         return bad_parameter("(#100) Missing ids parameter", passed.headers);
     }

@@ -387,6 +387,20 @@ fn finish(
     response
 }
 
+/// A comma-separated query parameter (`ids`, `id`, `part`, `fields`) as its non-empty,
+/// trimmed items.
+fn comma_list<'a>(params: &'a HashMap<String, String>, key: &str) -> Vec<&'a str> {
+    params
+        .get(key)
+        .map(|s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `http://host:port` of the request, for `next` links.
 fn origin(headers: &HeaderMap) -> String {
     let host = headers

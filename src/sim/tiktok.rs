@@ -191,15 +191,10 @@ fn requested_fields(
     params: &HashMap<String, String>,
     known: &[&str],
 ) -> Result<Vec<String>, String> {
-    let fields = params
-        .get("fields")
-        .map(|f| {
-            f.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
+    let fields = super::comma_list(params, "fields")
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
     if fields.is_empty() {
         return Err("The fields query parameter is required.".into());
     }

@@ -158,15 +158,10 @@ fn page<'a, T>(
 }
 
 fn require_part(params: &HashMap<String, String>) -> Result<Vec<String>, Response> {
-    let parts: Vec<String> = params
-        .get("part")
-        .map(|p| {
-            p.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let parts: Vec<String> = super::comma_list(params, "part")
+        .into_iter()
+        .map(String::from)
+        .collect();
     if parts.is_empty() {
         return Err(fail(
             StatusCode::BAD_REQUEST,
@@ -286,15 +281,7 @@ async fn videos(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let ids: Vec<&str> = params
-        .get("id")
-        .map(|s| {
-            s.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids: Vec<&str> = super::comma_list(&params, "id");
     if ids.is_empty() {
         return fail(
             StatusCode::BAD_REQUEST,
