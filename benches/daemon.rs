@@ -141,6 +141,14 @@ fn ingest() {
     );
 }
 
+/// Imports the simulator's registry, as an operator would with `businesses import`.
+fn import_registry(sim: &SimState, store: &mut Store) {
+    let csv = jempol::sim::registry_csv(&sim.world);
+    let parsed = jempol::registry::parse(csv.as_bytes()).unwrap();
+    let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
+    store.import_businesses(&businesses, 0).unwrap();
+}
+
 /// A database tracking the world's tagged, live posts from the last 30 days (at most
 /// `limit`), all due for a refresh; registry imported; discovery and account reads
 /// marked done, so a cycle is the refresh alone.
@@ -150,10 +158,7 @@ fn tracked_store(
     limit: usize,
 ) -> (Store, HashMap<Platform, usize>) {
     let mut store = Store::open(path).unwrap();
-    let csv = jempol::sim::registry_csv(&sim.world);
-    let parsed = jempol::registry::parse(csv.as_bytes()).unwrap();
-    let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
-    store.import_businesses(&businesses, 0).unwrap();
+    import_registry(sim, &mut store);
     let now = sim.now();
     let w = &sim.world;
     let mut posts = Vec::new();
@@ -389,12 +394,7 @@ fn budget(rt: &tokio::runtime::Runtime) {
         let config = bench_config(&sim, dir.path(), "");
         let secrets = config.secrets(|_| Some("bench".into())).unwrap();
         let store = Arc::new(Mutex::new(Store::open(&config.database).unwrap()));
-        {
-            let csv = jempol::sim::registry_csv(&sim.state.world);
-            let parsed = jempol::registry::parse(csv.as_bytes()).unwrap();
-            let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
-            store.lock().unwrap().import_businesses(&businesses, 0).unwrap();
-        }
+        import_registry(&sim.state, &mut store.lock().unwrap());
         let (_tx, rx) = tokio::sync::watch::channel(false);
         let daemon = Daemon::new(&config, &secrets, store.clone(), sim.state.clock.clone(), rx, Some(Platform::Youtube), RetryPolicy::default()).unwrap();
         let tiers = config.schedule.tiers;
