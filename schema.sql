@@ -139,6 +139,51 @@ CREATE INDEX post_snapshots_taken ON post_snapshots(taken_at);
 
 CREATE INDEX accounts_platform_user ON accounts(platform, platform_user_id);
 
+-- @migration 4
+-- Reports and dashboards read days, not snapshots: a per-post, per-day rollup written with
+-- each snapshot, and each post's latest counts on its row (what the ingest compares
+-- new counts with, and what posts_latest shows).
+
+ALTER TABLE posts ADD COLUMN likes INTEGER;
+ALTER TABLE posts ADD COLUMN comments INTEGER;
+ALTER TABLE posts ADD COLUMN shares INTEGER;
+ALTER TABLE posts ADD COLUMN views INTEGER;
+ALTER TABLE posts ADD COLUMN counted_at INTEGER;   -- when the latest snapshot was taken
+UPDATE posts SET (likes, comments, shares, views, counted_at) =
+    (SELECT likes, comments, shares, views, taken_at FROM post_snapshots s
+      WHERE s.post_id = posts.id ORDER BY taken_at DESC LIMIT 1);
+CREATE INDEX posts_posted ON posts(posted_at);
+
+-- One row per post and campaign day on which a snapshot was taken. start_* are the
+-- counts at the day's start (the latest before it; 0 when the post was first seen that
+-- day), the others the latest counts of the day. Gained that day = end minus start.
+-- jempol fills it from post_snapshots whenever the campaign's UTC offset differs from
+-- the one it was built with (settings 'rollup_utc_offset_seconds').
+CREATE TABLE post_days (
+    day            TEXT NOT NULL,              -- YYYY-MM-DD in the campaign time zone
+    post_id        INTEGER NOT NULL REFERENCES posts(id),
+    platform       TEXT NOT NULL,
+    business_id    INTEGER,                    -- = posts.business_id (kept by a trigger)
+    start_likes    INTEGER,
+    start_comments INTEGER,
+    start_shares   INTEGER,
+    start_views    INTEGER,
+    likes          INTEGER,
+    comments       INTEGER,
+    shares         INTEGER,
+    views          INTEGER,
+    PRIMARY KEY (day, post_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX post_days_post ON post_days(post_id, day);
+
+-- A post attributed to a business later (registry import, merged accounts) carries its
+-- days along.
+CREATE TRIGGER post_days_business AFTER UPDATE OF business_id ON posts
+WHEN OLD.business_id IS NOT NEW.business_id
+BEGIN
+    UPDATE post_days SET business_id = NEW.business_id WHERE post_id = NEW.id;
+END;
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.
@@ -166,11 +211,11 @@ SELECT
     a.handle AS account,
     p.permalink,
     strftime('%Y-%m-%dT%H:%M:%S', p.posted_at + tz.off, 'unixepoch') || tz.suffix AS posted_at,
-    s.likes,
-    s.comments,
-    s.shares,
-    s.views,
-    strftime('%Y-%m-%dT%H:%M:%S', s.taken_at + tz.off, 'unixepoch') || tz.suffix AS taken_at,
+    p.likes,
+    p.comments,
+    p.shares,
+    p.views,
+    strftime('%Y-%m-%dT%H:%M:%S', p.counted_at + tz.off, 'unixepoch') || tz.suffix AS taken_at,
     b.name AS business_name,
     p.caption,
     p.media_type,
@@ -179,52 +224,34 @@ SELECT
 FROM posts p
 CROSS JOIN campaign_tz tz
 LEFT JOIN accounts a ON a.id = p.account_id
-LEFT JOIN businesses b ON b.id = p.business_id
-LEFT JOIN post_snapshots s
-       ON s.post_id = p.id
-      AND s.taken_at = (SELECT max(taken_at) FROM post_snapshots WHERE post_id = p.id);
+LEFT JOIN businesses b ON b.id = p.business_id;
 
--- Per post and campaign day: counts at the day's end and what was gained that day
--- (end of day minus end of the previous observed day; minus zero on first sight).
--- A NULL on either side gives a NULL gain: unknown, never 0.
+-- Per post and campaign day on which it was observed: counts at the day's end and what
+-- was gained that day (end minus start; start is 0 on first sight). A NULL on either
+-- side gives a NULL gain: unknown, never 0.
 CREATE VIEW post_daily AS
-WITH day_end AS (
-    SELECT post_id, day, taken_at, likes, comments, shares, views
-    FROM (
-        SELECT s.post_id, s.taken_at, s.likes, s.comments, s.shares, s.views,
-               date(s.taken_at + tz.off, 'unixepoch') AS day,
-               row_number() OVER (PARTITION BY s.post_id, date(s.taken_at + tz.off, 'unixepoch')
-                                  ORDER BY s.taken_at DESC) AS rn
-        FROM post_snapshots s CROSS JOIN campaign_tz tz
-    )
-    WHERE rn = 1
-),
-with_prev AS (
-    SELECT d.*,
-           lag(taken_at) OVER w AS prev_at,
-           lag(likes)    OVER w AS prev_likes,
-           lag(comments) OVER w AS prev_comments,
-           lag(shares)   OVER w AS prev_shares,
-           lag(views)    OVER w AS prev_views
-    FROM day_end d
-    WINDOW w AS (PARTITION BY post_id ORDER BY day)
-)
 SELECT post_id, day, likes, comments, shares, views,
-       likes    - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_likes    END AS likes_gained,
-       comments - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_comments END AS comments_gained,
-       shares   - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_shares   END AS shares_gained,
-       views    - CASE WHEN prev_at IS NULL THEN 0 ELSE prev_views    END AS views_gained
-FROM with_prev;
+       likes - start_likes AS likes_gained,
+       comments - start_comments AS comments_gained,
+       shares - start_shares AS shares_gained,
+       views - start_views AS views_gained,
+       platform,
+       business_id
+FROM post_days;
 
 -- One row per registered business, platform and campaign day with any activity.
+-- A gain is the sum over the business's posts of the known gains; NULL when every post
+-- hides that count; 0 when no post changed that day.
 CREATE VIEW business_daily AS
 WITH gains AS (
-    SELECT p.business_id, p.platform, d.day,
-           sum(d.likes_gained) AS likes_gained, sum(d.comments_gained) AS comments_gained,
-           sum(d.shares_gained) AS shares_gained, sum(d.views_gained) AS views_gained
-    FROM post_daily d JOIN posts p ON p.id = d.post_id
-    WHERE p.business_id IS NOT NULL
-    GROUP BY p.business_id, p.platform, d.day
+    SELECT business_id, platform, day,
+           sum(likes - start_likes) AS likes_gained,
+           sum(comments - start_comments) AS comments_gained,
+           sum(shares - start_shares) AS shares_gained,
+           sum(views - start_views) AS views_gained
+    FROM post_days
+    WHERE business_id IS NOT NULL
+    GROUP BY business_id, platform, day
 ),
 published AS (
     SELECT p.business_id, p.platform, date(p.posted_at + tz.off, 'unixepoch') AS day, count(*) AS n
@@ -249,17 +276,20 @@ SELECT
     b.name AS business_name,
     k.platform,
     COALESCE(pub.n, 0) AS posts_published,
-    g.likes_gained,
-    g.comments_gained,
-    g.shares_gained,
-    g.views_gained,
-    (SELECT s.followers
-       FROM account_snapshots s JOIN accounts a ON a.id = s.account_id
-      WHERE a.business_id = k.business_id AND a.platform = k.platform
-        AND s.taken_at < CAST(strftime('%s', k.day, '+1 day') AS INTEGER) - tz.off
-      ORDER BY s.taken_at DESC LIMIT 1) AS followers,
-    COALESCE(g.likes_gained, 0) + COALESCE(g.comments_gained, 0) + COALESCE(g.shares_gained, 0)
-        AS engagement_gained,
+    CASE WHEN g.day IS NULL THEN 0 ELSE g.likes_gained END AS likes_gained,
+    CASE WHEN g.day IS NULL THEN 0 ELSE g.comments_gained END AS comments_gained,
+    CASE WHEN g.day IS NULL THEN 0 ELSE g.shares_gained END AS shares_gained,
+    CASE WHEN g.day IS NULL THEN 0 ELSE g.views_gained END AS views_gained,
+    (SELECT sum((SELECT s.followers FROM account_snapshots s
+                  WHERE s.account_id = a.id
+                    AND s.taken_at < CAST(strftime('%s', k.day, '+1 day') AS INTEGER) - tz.off
+                  ORDER BY s.taken_at DESC LIMIT 1))
+       FROM accounts a
+      WHERE a.business_id = k.business_id AND a.platform = k.platform) AS followers,
+    CASE WHEN g.day IS NULL THEN 0
+         WHEN g.likes_gained IS NULL AND g.comments_gained IS NULL AND g.shares_gained IS NULL THEN NULL
+         ELSE COALESCE(g.likes_gained, 0) + COALESCE(g.comments_gained, 0) + COALESCE(g.shares_gained, 0)
+    END AS engagement_gained,
     b.category,
     b.district
 FROM keys k

@@ -42,6 +42,10 @@ fn synthetic_posts(n: usize, round: u64) -> Vec<Post> {
         .collect()
 }
 
+fn counts_of(p: &Post) -> [Option<i64>; 4] {
+    [p.counts.likes, p.counts.comments, p.counts.shares, p.counts.views].map(|v| v.map(|n| n as i64))
+}
+
 /// The store's ingest path against a bare rusqlite loop writing the same rows.
 fn ingest() {
     const N: usize = 100_000;
@@ -62,7 +66,7 @@ fn ingest() {
         jempol_new.push(N as f64 / t.elapsed().as_secs_f64());
         let t = Instant::now();
         for chunk in second.chunks(BATCH) {
-            store.record_posts(chunk, 2000).unwrap();
+            store.record_posts(chunk, 2000 + 86_400).unwrap();
         }
         jempol_snap.push(N as f64 / t.elapsed().as_secs_f64());
 
@@ -73,25 +77,34 @@ fn ingest() {
         for (c, chunk) in first.chunks(BATCH).enumerate() {
             conn.execute_batch("BEGIN").unwrap();
             {
-                let mut post = conn.prepare_cached("INSERT INTO posts (platform, platform_post_id, permalink, caption, media_type, posted_at, first_seen_at, last_refreshed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1000, 1000)").unwrap();
+                let mut post = conn.prepare_cached("INSERT INTO posts (platform, platform_post_id, permalink, caption, media_type, posted_at, first_seen_at, last_refreshed_at, likes, comments, shares, views, counted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1000, 1000, ?7, ?8, ?9, ?10, 1000)").unwrap();
                 let mut snap = conn.prepare_cached("INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views) VALUES (?1, 1000, ?2, ?3, ?4, ?5)").unwrap();
+                let mut day = conn.prepare_cached("INSERT INTO post_days (day, post_id, platform, start_likes, start_comments, start_shares, start_views, likes, comments, shares, views) VALUES ('1970-01-01', ?1, ?2, 0, 0, 0, 0, ?3, ?4, ?5, ?6)").unwrap();
                 for (i, p) in chunk.iter().enumerate() {
+                    let counts = counts_of(p);
                     post.execute(rusqlite::params![
                         p.platform.as_str(),
                         p.id,
                         p.permalink,
                         p.caption,
                         p.media_type,
-                        p.posted_at.map(|t| t.as_second())
+                        p.posted_at.map(|t| t.as_second()),
+                        counts[0],
+                        counts[1],
+                        counts[2],
+                        counts[3]
                     ])
                     .unwrap();
                     let id = (c * BATCH + i + 1) as i64;
-                    snap.execute(rusqlite::params![
+                    snap.execute(rusqlite::params![id, counts[0], counts[1], counts[2], counts[3]])
+                        .unwrap();
+                    day.execute(rusqlite::params![
                         id,
-                        p.counts.likes.map(|v| v as i64),
-                        p.counts.comments.map(|v| v as i64),
-                        p.counts.shares.map(|v| v as i64),
-                        p.counts.views.map(|v| v as i64)
+                        p.platform.as_str(),
+                        counts[0],
+                        counts[1],
+                        counts[2],
+                        counts[3]
                     ])
                     .unwrap();
                 }
@@ -103,19 +116,32 @@ fn ingest() {
         for (c, chunk) in second.chunks(BATCH).enumerate() {
             conn.execute_batch("BEGIN").unwrap();
             {
-                // The rows jempol writes on a refresh: the post touched, a snapshot added.
+                // The rows jempol writes on a refresh the next day: the post's latest
+                // counts, a snapshot, the day's rollup row.
                 let mut touch = conn
-                    .prepare_cached("UPDATE posts SET last_refreshed_at = 2000 WHERE id = ?1")
+                    .prepare_cached("UPDATE posts SET last_refreshed_at = 88400, likes = ?2, comments = ?3, shares = ?4, views = ?5, counted_at = 88400 WHERE id = ?1")
                     .unwrap();
-                let mut snap = conn.prepare_cached("INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views) VALUES (?1, 2000, ?2, ?3, ?4, ?5)").unwrap();
+                let mut snap = conn.prepare_cached("INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views) VALUES (?1, 88400, ?2, ?3, ?4, ?5)").unwrap();
+                let mut day = conn.prepare_cached("INSERT INTO post_days (day, post_id, platform, start_likes, start_comments, start_shares, start_views, likes, comments, shares, views) VALUES ('1970-01-02', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)").unwrap();
                 for (i, p) in chunk.iter().enumerate() {
-                    touch.execute([(c * BATCH + i + 1) as i64]).unwrap();
-                    snap.execute(rusqlite::params![
-                        (c * BATCH + i + 1) as i64,
-                        p.counts.likes.map(|v| v as i64),
-                        p.counts.comments.map(|v| v as i64),
-                        p.counts.shares.map(|v| v as i64),
-                        p.counts.views.map(|v| v as i64)
+                    let id = (c * BATCH + i + 1) as i64;
+                    let (was, now) = (counts_of(&first[c * BATCH + i]), counts_of(p));
+                    touch
+                        .execute(rusqlite::params![id, now[0], now[1], now[2], now[3]])
+                        .unwrap();
+                    snap.execute(rusqlite::params![id, now[0], now[1], now[2], now[3]])
+                        .unwrap();
+                    day.execute(rusqlite::params![
+                        id,
+                        p.platform.as_str(),
+                        was[0],
+                        was[1],
+                        was[2],
+                        was[3],
+                        now[0],
+                        now[1],
+                        now[2],
+                        now[3]
                     ])
                     .unwrap();
                 }

@@ -228,17 +228,18 @@ fn business_daily_counts_gains_per_wib_day() {
     );
     let n = Value::Null;
     let expected = vec![
-        // p2 was published on the 19th, before jempol first saw it.
+        // p2 was published on the 19th, before jempol first saw it: nothing changed
+        // that day as far as anyone saw (0), and no follower figure yet (NULL).
         vec![
             text("2026-11-19"),
             text("PDG-1"),
             text("Dendeng Uni Lis"),
             text("youtube"),
             int(1),
-            n.clone(),
-            n.clone(),
-            n.clone(),
-            n.clone(),
+            int(0),
+            int(0),
+            int(0),
+            int(0),
             n.clone(),
         ],
         // p1: 0 → 30 by 23:30 WIB; followers 1010 at 23:59 (the 00:01 figure is the next day's).
@@ -379,7 +380,7 @@ fn campaign_daily_sums_businesses_per_day_and_platform() {
 #[test]
 fn views_follow_the_configured_campaign_time_zone() {
     let ws = Workspace::new();
-    let store = dataset(&ws);
+    let mut store = dataset(&ws);
     // WITA (UTC+8): 23:30 WIB on the 20th is 00:30 WITA on the 21st.
     store
         .set_campaign_timezone("Asia/Makassar", 28_800, "+08:00")

@@ -235,7 +235,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 fn open_store(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> {
     use anyhow::Context;
     let config = Config::load(config_path)?;
-    let store = Store::open(&config.database)
+    let mut store = Store::open(&config.database)
         .with_context(|| format!("opening database {}", config.database.display()))?;
     let (secs, text) = crate::time::offset_now(&config.campaign.timezone, jiff::Timestamp::now());
     if !crate::time::has_fixed_offset(&config.campaign.timezone, jiff::Timestamp::now()) {

@@ -116,8 +116,9 @@ impl Store {
         query: &str,
         sync: &SyncState,
     ) -> Result<IngestSummary, StoreError> {
+        let offset = self.utc_offset;
         let tx = self.conn.transaction()?;
-        let summary = record_posts_tx(&tx, posts, now)?;
+        let summary = record_posts_tx(&tx, offset, posts, now)?;
         set_sync(&tx, platform, query, sync)?;
         tx.commit()?;
         Ok(summary)
@@ -134,12 +135,13 @@ impl Store {
         now: i64,
         horizon: i64,
     ) -> Result<IngestSummary, StoreError> {
+        let offset = self.utc_offset;
         let tx = self.conn.transaction()?;
         let p = platform.as_str();
         for (handle, id) in &h.resolved {
             resolve_account(&tx, platform, handle, id)?;
         }
-        let summary = record_posts_tx(&tx, &h.posts, now)?;
+        let summary = record_posts_tx(&tx, offset, &h.posts, now)?;
         record_stats_tx(&tx, &h.stats, now)?;
         {
             // Two statements, not one with OR: each uses its own index.

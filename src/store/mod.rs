@@ -7,11 +7,12 @@ mod businesses;
 mod daemon;
 pub mod migrate;
 mod posts;
+mod rollup;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use businesses::{BusinessRow, ImportSummary};
 pub use daemon::{PlatformStatus, SyncState, Tiers};
@@ -48,6 +49,8 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     migration: Migration,
+    /// The campaign's UTC offset in seconds: what campaign days are cut by.
+    utc_offset: i32,
 }
 
 impl Store {
@@ -71,11 +74,25 @@ impl Store {
         )?;
         configure(&conn)?;
         let migration = migrate::migrate(&mut conn, version)?;
-        Ok(Store {
+        let utc_offset = conn
+            .query_row(
+                "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .unwrap_or(None)
+            .unwrap_or(rollup::DEFAULT_OFFSET);
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
             migration,
-        })
+            utc_offset,
+        };
+        if migration.to >= 4 {
+            store.ensure_rollup()?;
+        }
+        Ok(store)
     }
 
     /// The file this store writes.
@@ -95,7 +112,7 @@ impl Store {
 
     /// Records the campaign time zone that the views convert times into.
     pub fn set_campaign_timezone(
-        &self,
+        &mut self,
         name: &str,
         offset_seconds: i32,
         offset: &str,
@@ -108,7 +125,9 @@ impl Store {
         stmt.execute(["timezone", name])?;
         stmt.execute(["utc_offset_seconds", &offset_seconds.to_string()])?;
         stmt.execute(["utc_offset", offset])?;
-        Ok(())
+        drop(stmt);
+        self.utc_offset = offset_seconds;
+        self.ensure_rollup()
     }
 
     /// Runs SQLite's integrity and foreign-key checks.

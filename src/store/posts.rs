@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use super::rollup::{DayPost, Days, Latest, record_day};
 use super::{Store, StoreError};
 use crate::platform::{AccountRef, AccountStats, Platform, Post};
 
@@ -83,8 +84,9 @@ impl Store {
     /// sighting and any change of a count write a snapshot; an unchanged post only gets
     /// its `last_refreshed_at`. Replaying the same batch changes nothing else.
     pub fn record_posts(&mut self, posts: &[Post], now: i64) -> Result<IngestSummary, StoreError> {
+        let offset = self.utc_offset;
         let tx = self.conn.transaction()?;
-        let summary = record_posts_tx(&tx, posts, now)?;
+        let summary = record_posts_tx(&tx, offset, posts, now)?;
         tx.commit()?;
         Ok(summary)
     }
@@ -128,10 +130,12 @@ impl Store {
 /// Records posts inside an open transaction (see [`Store::record_posts`]).
 pub(super) fn record_posts_tx(
     tx: &Transaction,
+    utc_offset: i32,
     posts: &[Post],
     now: i64,
 ) -> Result<IngestSummary, StoreError> {
     let mut summary = IngestSummary::default();
+    let mut days = Days::new(utc_offset);
     // A page names few accounts many times: look each up once per batch.
     let mut accounts: HashMap<(Platform, Option<String>, Option<String>), Option<i64>> =
         HashMap::new();
@@ -159,6 +163,12 @@ pub(super) fn record_posts_tx(
     let mut touch = tx.prepare_cached(
         "UPDATE posts SET last_refreshed_at = max(last_refreshed_at, ?2) WHERE id = ?1",
     )?;
+    // The same, for a post whose counts changed.
+    let mut touch_counted = tx.prepare_cached(
+        "UPDATE posts SET last_refreshed_at = max(last_refreshed_at, ?2),
+                          likes = ?3, comments = ?4, shares = ?5, views = ?6, counted_at = ?2
+         WHERE id = ?1",
+    )?;
     for post in posts {
         let account = match &post.account {
             Some(a) => {
@@ -183,19 +193,18 @@ pub(super) fn record_posts_tx(
         ]
         .map(count);
         let key = (post.platform, post.id.clone());
-        let (post_id, last) = match known.get(&key) {
+        let (post_id, last, business) = match known.get(&key) {
             Some(&Known {
                 id,
                 last,
                 complete: true,
-            }) => {
-                touch.execute(params![id, now])?;
-                (id, last)
-            }
+                business,
+            }) => (id, last, Some(business)),
             Some(&Known {
                 id,
                 last,
                 complete: false,
+                ..
             }) => {
                 update.execute(params![
                     id,
@@ -206,7 +215,7 @@ pub(super) fn record_posts_tx(
                     posted_at,
                     now
                 ])?;
-                (id, last)
+                (id, last, None)
             }
             None => {
                 insert.execute(params![
@@ -220,22 +229,45 @@ pub(super) fn record_posts_tx(
                     now
                 ])?;
                 summary.new_posts += 1;
-                (tx.last_insert_rowid(), None)
+                (tx.last_insert_rowid(), None, None)
             }
         };
-        if last == Some(counts) {
-            summary.unchanged += 1;
-        } else {
+        let changed = last.is_none_or(|l| l.counts != counts);
+        // A snapshot older than the latest (a clock set back) is kept but not latest.
+        let newest = last.is_none_or(|l| l.at <= now);
+        if changed {
             write_snapshot(tx, post_id, &counts, now)?;
+            let day_post = DayPost {
+                id: post_id,
+                platform: post.platform,
+                business: business.flatten(),
+                business_known: business.is_some(),
+            };
+            record_day(tx, &mut days, &day_post, last.as_ref(), &counts, now)?;
             summary.snapshots += 1;
+        } else {
+            summary.unchanged += 1;
+        }
+        if changed && newest {
+            touch_counted.execute(params![
+                post_id, now, counts[0], counts[1], counts[2], counts[3]
+            ])?;
+        } else {
+            touch.execute(params![post_id, now])?;
         }
         // The same post twice in one batch (duplicate items) compares with itself.
+        let latest = if newest {
+            Latest { at: now, counts }
+        } else {
+            last.unwrap_or(Latest { at: now, counts })
+        };
         known.insert(
             key,
             Known {
                 id: post_id,
-                last: Some(counts),
+                last: Some(latest),
                 complete: false,
+                business: None,
             },
         );
     }
@@ -246,10 +278,12 @@ pub(super) fn record_posts_tx(
 #[derive(Clone, Copy)]
 struct Known {
     id: i64,
-    /// Its latest counts, if it has a snapshot.
-    last: Option<[Option<i64>; 4]>,
+    /// Its latest snapshot, if it has one.
+    last: Option<Latest>,
     /// Nothing to fill in (owner, texts, time) and not marked deleted.
     complete: bool,
+    /// Its business (final when `complete`).
+    business: Option<i64>,
 }
 
 /// The batch's posts already stored, with their latest counts: one query per platform
@@ -270,23 +304,23 @@ fn known_posts(
         }
         let ids = serde_json::to_string(&ids).unwrap_or_default();
         let mut stmt = tx.prepare_cached(
-            "SELECT p.platform_post_id, p.id, s.likes, s.comments, s.shares, s.views, s.taken_at IS NOT NULL,
+            "SELECT p.platform_post_id, p.id, p.likes, p.comments, p.shares, p.views, p.counted_at,
                     p.deleted_at IS NULL AND p.account_id IS NOT NULL
-                    AND p.posted_at IS NOT NULL AND p.caption IS NOT NULL AND p.permalink IS NOT NULL
+                    AND p.posted_at IS NOT NULL AND p.caption IS NOT NULL AND p.permalink IS NOT NULL,
+                    p.business_id
              FROM posts p
-             LEFT JOIN post_snapshots s ON s.post_id = p.id
-                  AND s.taken_at = (SELECT max(taken_at) FROM post_snapshots WHERE post_id = p.id)
              WHERE p.platform = ?1 AND p.platform_post_id IN (SELECT value FROM json_each(?2))",
         )?;
         let rows = stmt.query_map(params![platform.as_str(), ids], |r| {
-            let has: bool = r.get(6)?;
+            let at: Option<i64> = r.get(6)?;
             let counts: [Option<i64>; 4] = [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?];
             Ok((
                 r.get::<_, String>(0)?,
                 Known {
                     id: r.get(1)?,
-                    last: has.then_some(counts),
+                    last: at.map(|at| Latest { at, counts }),
                     complete: r.get(7)?,
+                    business: r.get(8)?,
                 },
             ))
         })?;
