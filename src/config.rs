@@ -101,6 +101,55 @@ struct RawConfig {
     platforms: RawPlatforms,
     #[serde(default)]
     schedule: RawSchedule,
+    #[serde(default)]
+    reports: RawReports,
+}
+
+/// The daily reports the daemon writes (and may announce on Telegram).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawReports {
+    enabled: bool,
+    directory: PathBuf,
+    time: String,
+    formats: Vec<crate::report::Format>,
+    lang: crate::report::Lang,
+    top: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telegram: Option<RawTelegram>,
+}
+
+impl Default for RawReports {
+    fn default() -> Self {
+        use crate::report::Format;
+        RawReports {
+            enabled: true,
+            directory: PathBuf::from("reports"),
+            time: "06:00".into(),
+            formats: vec![Format::Html, Format::Json, Format::Csv],
+            lang: crate::report::Lang::En,
+            top: 20,
+            telegram: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawTelegram {
+    chat_id: String,
+    #[serde(default = "telegram_token_env")]
+    bot_token_env: String,
+    #[serde(default = "telegram_base_url")]
+    base_url: String,
+}
+
+fn telegram_token_env() -> String {
+    "JEMPOL_TELEGRAM_BOT_TOKEN".into()
+}
+
+fn telegram_base_url() -> String {
+    "https://api.telegram.org".into()
 }
 
 /// How often to poll; defaults follow the refresh tiers of the daemon issue.
@@ -333,6 +382,29 @@ pub struct Schedule {
     pub expensive_discovery_every: i64,
 }
 
+/// Daily reports written by the daemon.
+#[derive(Debug, Clone)]
+pub struct Reports {
+    pub enabled: bool,
+    /// Resolved against the config file's folder.
+    pub directory: PathBuf,
+    /// Time of day (campaign time zone) after which yesterday's report is written.
+    pub at: jiff::civil::Time,
+    pub formats: Vec<crate::report::Format>,
+    pub lang: crate::report::Lang,
+    pub top: usize,
+    pub telegram: Option<Telegram>,
+}
+
+/// A Telegram chat that receives each daily summary (Bot API `sendMessage`).
+#[derive(Debug, Clone)]
+pub struct Telegram {
+    pub chat_id: String,
+    /// The variable holding the bot token; the token is only ever read from it.
+    pub bot_token_env: String,
+    pub base_url: String,
+}
+
 /// A validated config.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -344,6 +416,7 @@ pub struct Config {
     /// Enabled platforms only, in [`Platform::ALL`] order.
     pub platforms: Vec<PlatformConfig>,
     pub schedule: Schedule,
+    pub reports: Reports,
     raw: RawConfig,
 }
 
@@ -559,6 +632,46 @@ impl Config {
             }
         }
 
+        let rr = &raw.reports;
+        let at: jiff::civil::Time = rr.time.parse().map_err(|_| {
+            invalid(
+                "reports.time",
+                format!("{:?} is not a time of day: write HH:MM, e.g. \"06:00\"", rr.time),
+            )
+        })?;
+        if rr.top == 0 {
+            return Err(invalid("reports.top", "must be at least 1".into()));
+        }
+        let telegram = match &rr.telegram {
+            None => None,
+            Some(t) => {
+                if t.chat_id.trim().is_empty() {
+                    return Err(invalid("reports.telegram.chat_id", "must not be empty".into()));
+                }
+                if t.bot_token_env.trim().is_empty() {
+                    return Err(invalid(
+                        "reports.telegram.bot_token_env",
+                        "must name an environment variable".into(),
+                    ));
+                }
+                check_url(&t.base_url, "reports.telegram.base_url", &invalid)?;
+                Some(Telegram {
+                    chat_id: t.chat_id.clone(),
+                    bot_token_env: t.bot_token_env.clone(),
+                    base_url: t.base_url.trim_end_matches('/').to_string(),
+                })
+            }
+        };
+        let reports = Reports {
+            enabled: rr.enabled,
+            directory: normalize(&base.join(&rr.directory)),
+            at,
+            formats: rr.formats.clone(),
+            lang: rr.lang,
+            top: rr.top as usize,
+            telegram,
+        };
+
         Ok(Config {
             file: path.to_path_buf(),
             campaign: Campaign {
@@ -570,6 +683,7 @@ impl Config {
             database,
             platforms,
             schedule,
+            reports,
             raw,
         })
     }
@@ -646,6 +760,7 @@ impl Config {
             api_key_env: youtube_key_env(),
             daily_quota_units: youtube_daily_units(),
         });
+        raw.reports.directory = self.reports.directory.clone();
         let mut out = toml::to_string_pretty(&raw).unwrap_or_default();
         out.push_str("\n# Secrets, read from the environment (values never printed):\n");
         for pc in &self.platforms {
@@ -659,6 +774,16 @@ impl Config {
                     pc.platform
                 ));
             }
+        }
+        if let Some(t) = &self.reports.telegram {
+            let state = match env(&t.bot_token_env).filter(|v| !v.trim().is_empty()) {
+                Some(_) => "***",
+                None => "NOT SET (daily summaries will not be sent)",
+            };
+            out.push_str(&format!(
+                "#   reports.telegram.bot_token_env: {} = {state}\n",
+                t.bot_token_env
+            ));
         }
         out
     }

@@ -10,6 +10,7 @@ pub mod hashtag;
 pub mod platform;
 pub mod quota;
 pub mod registry;
+pub mod report;
 pub mod scheduler;
 pub mod sim;
 pub mod store;

@@ -7,6 +7,7 @@ mod businesses;
 mod daemon;
 pub mod migrate;
 mod posts;
+mod report;
 mod rollup;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ pub use businesses::{BusinessRow, ImportSummary};
 pub use daemon::{PlatformStatus, SyncState, Tiers};
 pub use migrate::Migration;
 pub use posts::IngestSummary;
+pub use report::{
+    AccountFollowers, BusinessGain, DayGain, Gains, Outsider, PostGain, Published, RegistryEntry,
+};
 
 /// What can go wrong with the database, in the store's terms.
 #[derive(Debug, thiserror::Error)]

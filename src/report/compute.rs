@@ -1,0 +1,467 @@
+//! The numbers of a report, computed once; every format renders this same [`Report`].
+//!
+//! Definitions (README, "Reports"): a day is a calendar day in the campaign time zone;
+//! gained = latest counts at the period's end minus those at its start, summed per day
+//! (a post first seen that day starts from 0); a hidden count adds nothing and is
+//! unknown (`None`) when every post hides it; engagement = likes + comments + shares;
+//! engagement rate = engagement gained / followers at the period's end.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::civil::Date;
+use jiff::tz::{Offset, TimeZone};
+
+use crate::platform::Platform;
+use crate::store::{Gains, RegistryEntry, Store, StoreError};
+
+/// The JSON structure's version: bumped when a field changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What to report on.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub campaign: String,
+    pub hashtags: Vec<String>,
+    pub timezone: String,
+    /// First and last day, inclusive.
+    pub from: Date,
+    pub to: Date,
+    pub platform: Option<Platform>,
+    /// How many days the trend covers, ending with `to`.
+    pub trend_days: i32,
+}
+
+/// Campaign-wide figures of a period (registered businesses only).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Totals {
+    pub posts_published: i64,
+    #[serde(flatten)]
+    pub gains: Gains,
+    pub engagement: Option<i64>,
+    pub followers: Option<i64>,
+    pub followers_growth: Option<i64>,
+    pub businesses_active: usize,
+}
+
+/// One platform's share of the totals.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlatformTotals {
+    pub platform: Platform,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// A business on the leaderboard.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BusinessLine {
+    pub rank: usize,
+    pub key: String,
+    pub name: String,
+    pub district: Option<String>,
+    pub category: Option<String>,
+    pub platforms: Vec<Platform>,
+    pub posts_published: i64,
+    #[serde(flatten)]
+    pub gains: Gains,
+    pub engagement: Option<i64>,
+    /// Engagement gained / followers at the period's end (a fraction, not percent).
+    pub engagement_rate: Option<f64>,
+    pub followers: Option<i64>,
+    pub followers_growth: Option<i64>,
+    pub new_participant: bool,
+}
+
+/// A post among the period's most engaging.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TopPost {
+    pub rank: usize,
+    pub platform: Platform,
+    pub url: Option<String>,
+    pub business_key: Option<String>,
+    pub business_name: Option<String>,
+    pub account: Option<String>,
+    pub caption: Option<String>,
+    pub posted_at: Option<String>,
+    #[serde(flatten)]
+    pub gains: Gains,
+    pub engagement: Option<i64>,
+    pub deleted: bool,
+}
+
+/// A registered business, as the participant lists name it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BusinessRef {
+    pub key: String,
+    pub name: String,
+    pub district: Option<String>,
+    pub category: Option<String>,
+    pub platforms: Vec<Platform>,
+}
+
+/// An account outside the registry that used the hashtag in the period.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OutsiderLine {
+    pub platform: Platform,
+    pub account: String,
+    pub display_name: Option<String>,
+    pub posts_published: i64,
+    #[serde(flatten)]
+    pub gains: Gains,
+    pub engagement: Option<i64>,
+    pub followers: Option<i64>,
+}
+
+/// One day and platform of the trend.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TrendPoint {
+    pub date: String,
+    pub platform: Platform,
+    #[serde(flatten)]
+    pub gains: Gains,
+    pub engagement: Option<i64>,
+}
+
+/// Everything a report shows. Serialised as is, it is the JSON format.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub campaign: String,
+    pub hashtags: Vec<String>,
+    /// The last day (the report's day when it covers one).
+    pub date: String,
+    pub from: String,
+    pub to: String,
+    pub timezone: String,
+    pub utc_offset: String,
+    pub platform: Option<Platform>,
+    /// The latest observation in the database, in the campaign time zone.
+    pub data_until: Option<String>,
+    pub registered_businesses: usize,
+    pub totals: Totals,
+    /// The same figures for the period of equal length just before.
+    pub previous: Totals,
+    pub platforms: Vec<PlatformTotals>,
+    pub businesses: Vec<BusinessLine>,
+    pub top_posts: Vec<TopPost>,
+    pub new_participants: Vec<BusinessRef>,
+    pub not_posted_yet: Vec<BusinessRef>,
+    pub outside_registry: Vec<OutsiderLine>,
+    pub trend: Vec<TrendPoint>,
+}
+
+impl Report {
+    /// The period is one day.
+    pub fn is_one_day(&self) -> bool {
+        self.from == self.to
+    }
+}
+
+/// How many top posts a report keeps.
+pub const TOP_POSTS: usize = 10;
+
+fn sum_known(values: impl IntoIterator<Item = Option<i64>>) -> Option<i64> {
+    values.into_iter().flatten().reduce(|a, b| a + b)
+}
+
+/// Computes the report from the store.
+pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
+    let tz = TimeZone::fixed(Offset::from_seconds(store.utc_offset()).unwrap_or(Offset::UTC));
+    let start_of = |d: Date| -> i64 {
+        d.to_zoned(tz.clone())
+            .map(|z| z.timestamp().as_second())
+            .unwrap_or(0)
+    };
+    let iso = |t: i64| -> String {
+        jiff::Timestamp::from_second(t)
+            .map(|ts| ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+            .unwrap_or_default()
+    };
+    let days = (req.to - req.from).get_days() + 1;
+    let prev_to = req.from.yesterday().unwrap_or(req.from);
+    let prev_from = req
+        .from
+        .checked_sub(jiff::Span::new().days(days))
+        .unwrap_or(req.from);
+    let (start, end) = (start_of(req.from), start_of(req.to.tomorrow().unwrap_or(req.to)));
+    let prev_start = start_of(prev_from);
+    let day = |d: Date| d.to_string();
+    let p = req.platform;
+
+    let registry = store.registry_entries(p)?;
+    let by_id: HashMap<i64, &RegistryEntry> = registry.iter().map(|b| (b.id, b)).collect();
+    let followers = store.followers_at([prev_start, start, end], p, None)?;
+
+    // This period and the one before, the same way.
+    let period = |from: Date, to: Date, s: i64, e: i64, at: usize| -> Result<_, StoreError> {
+        let gains = store.business_gains(&day(from), &day(to), p)?;
+        let published = store.published(s, e, p)?;
+        Ok(Period::new(&gains, &published, &followers, at))
+    };
+    let now = period(req.from, req.to, start, end, 2)?;
+    let before = period(prev_from, prev_to, prev_start, start, 1)?;
+
+    let mut businesses: Vec<BusinessLine> = now
+        .active()
+        .filter_map(|id| by_id.get(&id).map(|b| now.line(b, start, end)))
+        .collect();
+    businesses.sort_by(|a, b| {
+        let score = |l: &BusinessLine| (l.engagement.unwrap_or(0), l.gains.views.unwrap_or(0), l.posts_published);
+        score(b).cmp(&score(a)).then_with(|| a.key.cmp(&b.key))
+    });
+    for (i, b) in businesses.iter_mut().enumerate() {
+        b.rank = i + 1;
+    }
+
+    let platforms = Platform::ALL
+        .into_iter()
+        .filter(|x| p.is_none_or(|p| p == *x))
+        .filter(|x| registry.iter().any(|b| b.platforms.contains(x)) || now.touches(*x))
+        .map(|x| PlatformTotals {
+            platform: x,
+            totals: now.totals(Some(x)),
+        })
+        .collect();
+
+    let top_posts = store
+        .top_posts(&day(req.from), &day(req.to), p, TOP_POSTS)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, post)| {
+            let b = post.business_id.and_then(|id| by_id.get(&id));
+            TopPost {
+                rank: i + 1,
+                platform: post.platform,
+                url: post.permalink,
+                business_key: b.map(|b| b.key.clone()),
+                business_name: b.map(|b| b.name.clone()),
+                account: post.account,
+                caption: post.caption,
+                posted_at: post.posted_at.map(iso),
+                engagement: post.gains.engagement(),
+                gains: post.gains,
+                deleted: post.deleted,
+            }
+        })
+        .collect();
+
+    let reference = |b: &RegistryEntry| BusinessRef {
+        key: b.key.clone(),
+        name: b.name.clone(),
+        district: b.district.clone(),
+        category: b.category.clone(),
+        platforms: b.platforms.clone(),
+    };
+    let new_participants = registry
+        .iter()
+        .filter(|b| b.first_post_at.is_some_and(|t| t >= start && t < end))
+        .map(reference)
+        .collect();
+    let not_posted_yet = registry
+        .iter()
+        .filter(|b| b.first_seen_at.is_none_or(|t| t >= end))
+        .map(reference)
+        .collect();
+
+    let outside_registry = outsiders(store, &day(req.from), &day(req.to), start, end, p)?;
+
+    let trend_from = req
+        .to
+        .checked_sub(jiff::Span::new().days(req.trend_days.max(1) - 1))
+        .unwrap_or(req.to);
+    let mut trend: BTreeMap<(String, Platform), Gains> = BTreeMap::new();
+    let mut d = trend_from;
+    while d <= req.to {
+        for x in Platform::ALL.into_iter().filter(|x| p.is_none_or(|p| p == *x)) {
+            trend.insert((day(d), x), Gains::ZERO);
+        }
+        d = d.tomorrow().unwrap_or(req.to.tomorrow().unwrap_or(req.to));
+    }
+    for g in store.daily_gains(&day(trend_from), &day(req.to), p)? {
+        trend.insert((g.day, g.platform), g.gains);
+    }
+    let trend = trend
+        .into_iter()
+        .map(|((date, platform), gains)| TrendPoint {
+            date,
+            platform,
+            engagement: gains.engagement(),
+            gains,
+        })
+        .collect();
+
+    let offset = crate::time::offset_now(&tz, jiff::Timestamp::from_second(start).unwrap_or_default()).1;
+    Ok(Report {
+        schema_version: SCHEMA_VERSION,
+        campaign: req.campaign.clone(),
+        hashtags: req.hashtags.clone(),
+        date: day(req.to),
+        from: day(req.from),
+        to: day(req.to),
+        timezone: req.timezone.clone(),
+        utc_offset: offset,
+        platform: p,
+        data_until: store.last_observation()?.map(iso),
+        registered_businesses: registry.len(),
+        totals: now.totals(None),
+        previous: before.totals(None),
+        platforms,
+        businesses,
+        top_posts,
+        new_participants,
+        not_posted_yet,
+        outside_registry,
+        trend,
+    })
+}
+
+/// Accounts outside the registry that published tagged posts or gained on them.
+fn outsiders(
+    store: &Store,
+    from: &str,
+    to: &str,
+    start: i64,
+    end: i64,
+    p: Option<Platform>,
+) -> Result<Vec<OutsiderLine>, StoreError> {
+    let mut by_account: BTreeMap<i64, (i64, Gains)> = BTreeMap::new();
+    for o in store.outsider_gains(from, to, p)? {
+        by_account.entry(o.account_id).or_insert((0, Gains::ZERO)).1 = o.gains;
+    }
+    for pb in store.published(start, end, p)? {
+        if let (None, Some(a)) = (pb.business_id, pb.account_id) {
+            by_account.entry(a).or_insert((0, Gains::ZERO)).0 += pb.posts;
+        }
+    }
+    let ids: Vec<i64> = by_account.keys().copied().collect();
+    let mut lines: Vec<OutsiderLine> = store
+        .followers_at([end, end, end], p, Some(&ids))?
+        .into_iter()
+        .filter(|a| a.business_id.is_none())
+        .filter_map(|a| {
+            let (posts, gains) = by_account.get(&a.account_id)?;
+            Some(OutsiderLine {
+                platform: a.platform,
+                account: a.handle,
+                display_name: a.display_name,
+                posts_published: *posts,
+                engagement: gains.engagement(),
+                gains: *gains,
+                followers: a.at[2],
+            })
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        (b.engagement.unwrap_or(0), b.posts_published)
+            .cmp(&(a.engagement.unwrap_or(0), a.posts_published))
+            .then_with(|| (a.platform, &a.account).cmp(&(b.platform, &b.account)))
+    });
+    Ok(lines)
+}
+
+/// One period's figures per business and platform.
+struct Period {
+    gains: HashMap<(i64, Platform), Gains>,
+    published: HashMap<(i64, Platform), i64>,
+    /// Per business: followers at the period's end, and growth over it, per platform.
+    followers: HashMap<(i64, Platform), (Option<i64>, Option<i64>)>,
+}
+
+impl Period {
+    /// `at` picks the followers figure at the period's end (start is the one before).
+    fn new(
+        gains: &[crate::store::BusinessGain],
+        published: &[crate::store::Published],
+        followers: &[crate::store::AccountFollowers],
+        at: usize,
+    ) -> Period {
+        let mut f: HashMap<(i64, Platform), (Option<i64>, Option<i64>)> = HashMap::new();
+        for a in followers {
+            let Some(b) = a.business_id else { continue };
+            let entry = f.entry((b, a.platform)).or_insert((None, None));
+            let growth = a.at[at].zip(a.at[at - 1]).map(|(e, s)| e - s);
+            entry.0 = sum_known([entry.0, a.at[at]]);
+            entry.1 = sum_known([entry.1, growth]);
+        }
+        let mut pubs = HashMap::new();
+        for x in published {
+            if let Some(b) = x.business_id {
+                *pubs.entry((b, x.platform)).or_insert(0) += x.posts;
+            }
+        }
+        Period {
+            gains: gains
+                .iter()
+                .map(|g| ((g.business_id, g.platform), g.gains))
+                .collect(),
+            published: pubs,
+            followers: f,
+        }
+    }
+
+    /// Businesses with a tagged post published or observed in the period.
+    fn active(&self) -> impl Iterator<Item = i64> + '_ {
+        let mut ids: Vec<i64> = self
+            .gains
+            .keys()
+            .chain(self.published.keys())
+            .map(|(b, _)| *b)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+    }
+
+    fn touches(&self, platform: Platform) -> bool {
+        self.gains.keys().chain(self.published.keys()).any(|(_, p)| *p == platform)
+    }
+
+    fn line(&self, b: &RegistryEntry, start: i64, end: i64) -> BusinessLine {
+        let keys = |p: &Platform| (b.id, *p);
+        let gains = Gains::sum(Platform::ALL.iter().filter_map(|p| self.gains.get(&keys(p)).copied()));
+        let followers = sum_known(Platform::ALL.iter().map(|p| self.followers.get(&keys(p)).and_then(|f| f.0)));
+        let growth = sum_known(Platform::ALL.iter().map(|p| self.followers.get(&keys(p)).and_then(|f| f.1)));
+        let engagement = gains.engagement();
+        BusinessLine {
+            rank: 0,
+            key: b.key.clone(),
+            name: b.name.clone(),
+            district: b.district.clone(),
+            category: b.category.clone(),
+            platforms: b.platforms.clone(),
+            posts_published: Platform::ALL
+                .iter()
+                .filter_map(|p| self.published.get(&keys(p)))
+                .sum(),
+            gains,
+            engagement,
+            engagement_rate: engagement
+                .zip(followers.filter(|f| *f > 0))
+                .map(|(e, f)| e as f64 / f as f64),
+            followers,
+            followers_growth: growth,
+            new_participant: b.first_post_at.is_some_and(|t| t >= start && t < end),
+        }
+    }
+
+    fn totals(&self, platform: Option<Platform>) -> Totals {
+        let on = |p: &Platform| platform.is_none_or(|x| x == *p);
+        let gains = Gains::sum(self.gains.iter().filter(|((_, p), _)| on(p)).map(|(_, g)| *g));
+        let mut active: Vec<i64> = self
+            .gains
+            .keys()
+            .chain(self.published.keys())
+            .filter(|(_, p)| on(p))
+            .map(|(b, _)| *b)
+            .collect();
+        active.sort_unstable();
+        active.dedup();
+        Totals {
+            posts_published: self.published.iter().filter(|((_, p), _)| on(p)).map(|(_, n)| n).sum(),
+            engagement: gains.engagement(),
+            gains,
+            followers: sum_known(self.followers.iter().filter(|((_, p), _)| on(p)).map(|(_, f)| f.0)),
+            followers_growth: sum_known(self.followers.iter().filter(|((_, p), _)| on(p)).map(|(_, f)| f.1)),
+            businesses_active: active.len(),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The CSV format: one row per business for spreadsheets: the leaderboard, then the
+//! registered businesses that have not posted yet. Unknown counts are empty cells.
+
+use super::compute::Report;
+use super::labels::Lang;
+
+/// Renders the report as CSV (headers in the report's language).
+pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> {
+    let l = lang.labels();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        l.rank,
+        l.key,
+        l.business,
+        l.district,
+        l.category,
+        l.platforms,
+        l.posts_published,
+        l.likes,
+        l.comments,
+        l.shares,
+        l.views,
+        l.engagement,
+        l.engagement_rate,
+        l.followers,
+        l.followers_growth,
+        l.new_participant,
+        l.has_posted,
+    ])?;
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let yes_no = |b: bool| if b { l.yes } else { l.no };
+    let platforms = |ps: &[crate::platform::Platform]| {
+        ps.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ")
+    };
+    for b in r.businesses.iter().take(top) {
+        w.write_record([
+            b.rank.to_string(),
+            b.key.clone(),
+            b.name.clone(),
+            b.district.clone().unwrap_or_default(),
+            b.category.clone().unwrap_or_default(),
+            platforms(&b.platforms),
+            b.posts_published.to_string(),
+            opt(b.gains.likes),
+            opt(b.gains.comments),
+            opt(b.gains.shares),
+            opt(b.gains.views),
+            opt(b.engagement),
+            b.engagement_rate.map(|f| format!("{f:.6}")).unwrap_or_default(),
+            opt(b.followers),
+            opt(b.followers_growth),
+            yes_no(b.new_participant).to_string(),
+            yes_no(true).to_string(),
+        ])?;
+    }
+    for b in &r.not_posted_yet {
+        let mut row = vec![
+            String::new(),
+            b.key.clone(),
+            b.name.clone(),
+            b.district.clone().unwrap_or_default(),
+            b.category.clone().unwrap_or_default(),
+            platforms(&b.platforms),
+        ];
+        row.extend(std::iter::repeat_n(String::new(), 9));
+        row.push(yes_no(false).to_string());
+        row.push(yes_no(false).to_string());
+        w.write_record(&row)?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}

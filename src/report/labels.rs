@@ -1,0 +1,245 @@
+//! Every word a report shows, in English and in Bahasa Indonesia (the coordinators'
+//! language). The JSON format keeps its English keys in both.
+
+/// A report language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Id,
+}
+
+impl Lang {
+    pub fn labels(self) -> &'static Labels {
+        match self {
+            Lang::En => &EN,
+            Lang::Id => &ID,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Id => "id",
+        }
+    }
+}
+
+/// The labels of one language.
+#[derive(Debug)]
+pub struct Labels {
+    pub title: &'static str,
+    pub period: &'static str,
+    pub timezone: &'static str,
+    pub data_until: &'static str,
+    pub platform_filter: &'static str,
+    pub totals: &'static str,
+    pub previous: &'static str,
+    pub change: &'static str,
+    pub figure: &'static str,
+    pub posts_published: &'static str,
+    pub likes: &'static str,
+    pub comments: &'static str,
+    pub shares: &'static str,
+    pub views: &'static str,
+    pub engagement: &'static str,
+    pub engagement_rate: &'static str,
+    pub followers: &'static str,
+    pub followers_growth: &'static str,
+    pub businesses_active: &'static str,
+    pub registered: &'static str,
+    pub by_platform: &'static str,
+    pub platform: &'static str,
+    pub leaderboard: &'static str,
+    pub rank: &'static str,
+    pub key: &'static str,
+    pub business: &'static str,
+    pub district: &'static str,
+    pub category: &'static str,
+    pub platforms: &'static str,
+    pub new_participant: &'static str,
+    pub has_posted: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub top_posts: &'static str,
+    pub account: &'static str,
+    pub post: &'static str,
+    pub posted_at: &'static str,
+    pub deleted: &'static str,
+    pub not_registered: &'static str,
+    pub new_participants: &'static str,
+    pub not_posted_yet: &'static str,
+    pub outside_registry: &'static str,
+    pub outside_hint: &'static str,
+    pub trend: &'static str,
+    pub none: &'static str,
+    pub more: &'static str,
+    pub unknown_legend: &'static str,
+    pub definitions: &'static str,
+    pub footer: &'static str,
+}
+
+pub static EN: Labels = Labels {
+    title: "Engagement report",
+    period: "Period",
+    timezone: "Time zone",
+    data_until: "Data until",
+    platform_filter: "Platform",
+    totals: "Campaign totals",
+    previous: "Period before",
+    change: "Change",
+    figure: "Figure",
+    posts_published: "Posts published",
+    likes: "Likes",
+    comments: "Comments",
+    shares: "Shares",
+    views: "Views",
+    engagement: "Engagement",
+    engagement_rate: "Engagement rate",
+    followers: "Followers",
+    followers_growth: "Follower growth",
+    businesses_active: "Businesses active",
+    registered: "Registered businesses",
+    by_platform: "By platform",
+    platform: "Platform",
+    leaderboard: "Leaderboard",
+    rank: "#",
+    key: "Key",
+    business: "Business",
+    district: "District",
+    category: "Category",
+    platforms: "Platforms",
+    new_participant: "New participant",
+    has_posted: "Has posted",
+    yes: "yes",
+    no: "no",
+    top_posts: "Top posts",
+    account: "Account",
+    post: "Post",
+    posted_at: "Posted at",
+    deleted: "deleted",
+    not_registered: "not registered",
+    new_participants: "New participants (first tagged post)",
+    not_posted_yet: "Registered businesses that have not posted yet",
+    outside_registry: "Accounts outside the registry that used the hashtag",
+    outside_hint: "Invite them to register.",
+    trend: "Campaign engagement, last 14 days",
+    none: "none",
+    more: "more",
+    unknown_legend: "? = unknown: the platform hides this count.",
+    definitions: "Gained = counts at the end of the day minus counts at its start (days in the campaign time zone). Engagement = likes + comments + shares; rate = engagement / followers.",
+    footer: "Made by jempol from the campaign database.",
+};
+
+pub static ID: Labels = Labels {
+    title: "Laporan keterlibatan",
+    period: "Periode",
+    timezone: "Zona waktu",
+    data_until: "Data sampai",
+    platform_filter: "Platform",
+    totals: "Total kampanye",
+    previous: "Periode sebelumnya",
+    change: "Perubahan",
+    figure: "Angka",
+    posts_published: "Unggahan baru",
+    likes: "Suka",
+    comments: "Komentar",
+    shares: "Bagikan",
+    views: "Tayangan",
+    engagement: "Keterlibatan",
+    engagement_rate: "Tingkat keterlibatan",
+    followers: "Pengikut",
+    followers_growth: "Pertumbuhan pengikut",
+    businesses_active: "Usaha aktif",
+    registered: "Usaha terdaftar",
+    by_platform: "Per platform",
+    platform: "Platform",
+    leaderboard: "Peringkat usaha",
+    rank: "#",
+    key: "Kode",
+    business: "Usaha",
+    district: "Kecamatan",
+    category: "Kategori",
+    platforms: "Platform",
+    new_participant: "Peserta baru",
+    has_posted: "Sudah mengunggah",
+    yes: "ya",
+    no: "tidak",
+    top_posts: "Unggahan teratas",
+    account: "Akun",
+    post: "Unggahan",
+    posted_at: "Diunggah",
+    deleted: "dihapus",
+    not_registered: "tidak terdaftar",
+    new_participants: "Peserta baru (unggahan bertagar pertama)",
+    not_posted_yet: "Usaha terdaftar yang belum mengunggah",
+    outside_registry: "Akun di luar daftar yang memakai tagar",
+    outside_hint: "Ajak mereka mendaftar.",
+    trend: "Keterlibatan kampanye, 14 hari terakhir",
+    none: "tidak ada",
+    more: "lainnya",
+    unknown_legend: "? = tidak diketahui: platform menyembunyikan angka ini.",
+    definitions: "Bertambah = angka di akhir hari dikurangi angka di awal hari (hari menurut zona waktu kampanye). Keterlibatan = suka + komentar + bagikan; tingkat = keterlibatan / pengikut.",
+    footer: "Dibuat oleh jempol dari basis data kampanye.",
+};
+
+/// A whole number with thousands separators (`,` in English, `.` in Indonesian).
+pub fn number(n: i64, lang: Lang) -> String {
+    let sep = match lang {
+        Lang::En => ',',
+        Lang::Id => '.',
+    };
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// A count that may be unknown.
+pub fn maybe(n: Option<i64>, lang: Lang) -> String {
+    n.map_or_else(|| "?".to_string(), |n| number(n, lang))
+}
+
+/// A signed change, `+1,234` / `-5`; unknown as `?`.
+pub fn delta(n: Option<i64>, lang: Lang) -> String {
+    match n {
+        Some(n) if n > 0 => format!("+{}", number(n, lang)),
+        other => maybe(other, lang),
+    }
+}
+
+/// A fraction as a percentage with two decimals (`,` as the decimal mark in Indonesian).
+pub fn percent(f: Option<f64>, lang: Lang) -> String {
+    match f {
+        None => "?".to_string(),
+        Some(f) => {
+            let s = format!("{:.2} %", f * 100.0);
+            match lang {
+                Lang::En => s,
+                Lang::Id => s.replace('.', ","),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_use_the_language_separators() {
+        assert_eq!(number(1_234_567, Lang::En), "1,234,567");
+        assert_eq!(number(1_234_567, Lang::Id), "1.234.567");
+        assert_eq!(number(-1000, Lang::En), "-1,000");
+        assert_eq!(number(999, Lang::Id), "999");
+        assert_eq!(delta(Some(5), Lang::En), "+5");
+        assert_eq!(delta(None, Lang::En), "?");
+        assert_eq!(percent(Some(0.01234), Lang::Id), "1,23 %");
+    }
+}

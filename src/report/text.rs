@@ -1,0 +1,271 @@
+//! The report as titled tables of text cells, which the terminal table and Markdown
+//! formats lay out their own way.
+
+use super::compute::{Report, Totals};
+use super::labels::{Lang, delta, maybe, number, percent};
+
+/// One titled table (or, without headers, lines of text).
+pub struct Section {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Lines after the table.
+    pub notes: Vec<String>,
+    /// Columns to align right (numbers).
+    pub numeric: Vec<bool>,
+}
+
+fn section(title: &str, headers: &[&str], numeric: &[bool]) -> Section {
+    Section {
+        title: title.to_string(),
+        headers: headers.iter().map(|h| h.to_string()).collect(),
+        rows: Vec::new(),
+        notes: Vec::new(),
+        numeric: numeric.to_vec(),
+    }
+}
+
+fn platforms(list: &[crate::platform::Platform]) -> String {
+    list.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The header lines: campaign, period, time zone.
+pub fn heading(r: &Report, lang: Lang) -> (String, Vec<String>) {
+    let l = lang.labels();
+    let period = if r.is_one_day() {
+        r.date.clone()
+    } else {
+        format!("{} – {}", r.from, r.to)
+    };
+    let mut lines = vec![
+        format!("{}: {period}", l.period),
+        format!("{}: {} (UTC{})", l.timezone, r.timezone, r.utc_offset),
+        format!("#{}", r.hashtags.join(" #")),
+    ];
+    if let Some(p) = r.platform {
+        lines.push(format!("{}: {p}", l.platform_filter));
+    }
+    if let Some(t) = &r.data_until {
+        lines.push(format!("{}: {t}", l.data_until));
+    }
+    (format!("{} — {}", l.title, r.campaign), lines)
+}
+
+/// The report as sections; `top` limits the leaderboard.
+pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
+    let l = lang.labels();
+    let n = |v: i64| number(v, lang);
+    let m = |v: Option<i64>| maybe(v, lang);
+    let mut out = Vec::new();
+
+    let mut totals = section(
+        l.totals,
+        &[l.figure, &r.date, l.previous, l.change],
+        &[false, true, true, true],
+    );
+    let rows: [(&str, fn(&Totals) -> Option<i64>); 9] = [
+        (l.posts_published, |t| Some(t.posts_published)),
+        (l.likes, |t| t.gains.likes),
+        (l.comments, |t| t.gains.comments),
+        (l.shares, |t| t.gains.shares),
+        (l.views, |t| t.gains.views),
+        (l.engagement, |t| t.engagement),
+        (l.followers, |t| t.followers),
+        (l.followers_growth, |t| t.followers_growth),
+        (l.businesses_active, |t| {
+            Some(i64::try_from(t.businesses_active).unwrap_or(i64::MAX))
+        }),
+    ];
+    if !r.is_one_day() {
+        totals.headers[1] = format!("{} – {}", r.from, r.to);
+    }
+    for (label, get) in rows {
+        let (now, before) = (get(&r.totals), get(&r.previous));
+        totals.rows.push(vec![
+            label.to_string(),
+            m(now),
+            m(before),
+            delta(now.zip(before).map(|(a, b)| a - b), lang),
+        ]);
+    }
+    totals.notes.push(format!(
+        "{}: {}",
+        l.registered,
+        n(r.registered_businesses as i64)
+    ));
+    out.push(totals);
+
+    let mut by_platform = section(
+        l.by_platform,
+        &[
+            l.platform,
+            l.posts_published,
+            l.likes,
+            l.comments,
+            l.shares,
+            l.views,
+            l.engagement,
+            l.followers,
+        ],
+        &[false, true, true, true, true, true, true, true],
+    );
+    for p in &r.platforms {
+        let t = &p.totals;
+        by_platform.rows.push(vec![
+            p.platform.to_string(),
+            n(t.posts_published),
+            m(t.gains.likes),
+            m(t.gains.comments),
+            m(t.gains.shares),
+            m(t.gains.views),
+            m(t.engagement),
+            m(t.followers),
+        ]);
+    }
+    out.push(by_platform);
+
+    let mut board = section(
+        l.leaderboard,
+        &[
+            l.rank,
+            l.business,
+            l.district,
+            l.category,
+            l.platforms,
+            l.posts_published,
+            l.likes,
+            l.comments,
+            l.shares,
+            l.views,
+            l.engagement,
+            l.engagement_rate,
+            l.followers,
+            l.followers_growth,
+        ],
+        &[
+            true, false, false, false, false, true, true, true, true, true, true, true, true, true,
+        ],
+    );
+    for b in r.businesses.iter().take(top) {
+        let star = if b.new_participant { " *" } else { "" };
+        board.rows.push(vec![
+            b.rank.to_string(),
+            format!("{}{star}", b.name),
+            b.district.clone().unwrap_or_default(),
+            b.category.clone().unwrap_or_default(),
+            platforms(&b.platforms),
+            n(b.posts_published),
+            m(b.gains.likes),
+            m(b.gains.comments),
+            m(b.gains.shares),
+            m(b.gains.views),
+            m(b.engagement),
+            percent(b.engagement_rate, lang),
+            m(b.followers),
+            delta(b.followers_growth, lang),
+        ]);
+    }
+    if r.businesses.len() > top {
+        board
+            .notes
+            .push(format!("… {} {}", n((r.businesses.len() - top) as i64), l.more));
+    }
+    if r.businesses.iter().take(top).any(|b| b.new_participant) {
+        board.notes.push(format!("* {}", l.new_participant));
+    }
+    board.notes.push(l.unknown_legend.to_string());
+    out.push(board);
+
+    let mut posts = section(
+        l.top_posts,
+        &[
+            l.rank,
+            l.platform,
+            l.business,
+            l.likes,
+            l.comments,
+            l.shares,
+            l.views,
+            l.engagement,
+            l.post,
+        ],
+        &[true, false, false, true, true, true, true, true, false],
+    );
+    for p in &r.top_posts {
+        let who = match (&p.business_name, &p.account) {
+            (Some(b), _) => b.clone(),
+            (None, Some(a)) => format!("{a} ({})", l.not_registered),
+            (None, None) => l.not_registered.to_string(),
+        };
+        let mut link = p.url.clone().unwrap_or_default();
+        if p.deleted {
+            link = format!("{link} ({})", l.deleted);
+        }
+        posts.rows.push(vec![
+            p.rank.to_string(),
+            p.platform.to_string(),
+            who,
+            m(p.gains.likes),
+            m(p.gains.comments),
+            m(p.gains.shares),
+            m(p.gains.views),
+            m(p.engagement),
+            link,
+        ]);
+    }
+    out.push(posts);
+
+    let mut fresh = section(
+        &format!("{} ({})", l.new_participants, r.new_participants.len()),
+        &[l.business, l.district, l.category, l.platforms],
+        &[false; 4],
+    );
+    for b in r.new_participants.iter().take(top) {
+        fresh.rows.push(vec![
+            b.name.clone(),
+            b.district.clone().unwrap_or_default(),
+            b.category.clone().unwrap_or_default(),
+            platforms(&b.platforms),
+        ]);
+    }
+    if r.new_participants.len() > top {
+        fresh.notes.push(format!(
+            "… {} {}",
+            n((r.new_participants.len() - top) as i64),
+            l.more
+        ));
+    }
+    out.push(fresh);
+
+    let mut quiet = section(l.not_posted_yet, &[], &[]);
+    quiet
+        .notes
+        .push(format!("{} / {}", n(r.not_posted_yet.len() as i64), n(r.registered_businesses as i64)));
+    out.push(quiet);
+
+    let mut outside = section(
+        &format!("{} ({})", l.outside_registry, r.outside_registry.len()),
+        &[
+            l.platform,
+            l.account,
+            l.posts_published,
+            l.engagement,
+            l.followers,
+        ],
+        &[false, false, true, true, true],
+    );
+    for o in r.outside_registry.iter().take(top) {
+        outside.rows.push(vec![
+            o.platform.to_string(),
+            o.account.clone(),
+            n(o.posts_published),
+            m(o.engagement),
+            m(o.followers),
+        ]);
+    }
+    if !r.outside_registry.is_empty() {
+        outside.notes.push(l.outside_hint.to_string());
+    }
+    out.push(outside);
+    out
+}

@@ -1,0 +1,399 @@
+//! Typed reads for reports: what was gained per business, post and day, read from the
+//! `post_days` rollup; followers at given instants; the registry with first posts.
+//! Days are `YYYY-MM-DD` in the campaign time zone; instants are Unix seconds.
+
+use rusqlite::{Row, params};
+
+use super::{Store, StoreError};
+use crate::platform::Platform;
+
+/// Counts gained over a period: the sum of the known gains; `None` when every post
+/// involved hides that count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Gains {
+    pub likes: Option<i64>,
+    pub comments: Option<i64>,
+    pub shares: Option<i64>,
+    pub views: Option<i64>,
+}
+
+impl Gains {
+    /// Nothing changed: every count gained 0.
+    pub const ZERO: Gains = Gains {
+        likes: Some(0),
+        comments: Some(0),
+        shares: Some(0),
+        views: Some(0),
+    };
+
+    /// Adds known values; unknown stays unknown only if both sides are.
+    pub fn add(self, o: Gains) -> Gains {
+        let f = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        Gains {
+            likes: f(self.likes, o.likes),
+            comments: f(self.comments, o.comments),
+            shares: f(self.shares, o.shares),
+            views: f(self.views, o.views),
+        }
+    }
+
+    /// Sums gains as SQL's `sum` does, except that no rows at all means 0.
+    pub fn sum(items: impl IntoIterator<Item = Gains>) -> Gains {
+        items
+            .into_iter()
+            .reduce(Gains::add)
+            .unwrap_or(Gains::ZERO)
+    }
+
+    /// Likes + comments + shares, counting what is known; `None` if none is.
+    pub fn engagement(&self) -> Option<i64> {
+        [self.likes, self.comments, self.shares]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| a + b)
+    }
+
+    fn from_row(r: &Row, first: usize) -> rusqlite::Result<Gains> {
+        Ok(Gains {
+            likes: r.get(first)?,
+            comments: r.get(first + 1)?,
+            shares: r.get(first + 2)?,
+            views: r.get(first + 3)?,
+        })
+    }
+}
+
+/// The gains of one registered business on one platform.
+#[derive(Debug, Clone)]
+pub struct BusinessGain {
+    pub business_id: i64,
+    pub platform: Platform,
+    pub gains: Gains,
+}
+
+/// One post's gains over the period, with what a report shows of it.
+#[derive(Debug, Clone)]
+pub struct PostGain {
+    pub platform: Platform,
+    pub platform_post_id: String,
+    pub business_id: Option<i64>,
+    pub account: Option<String>,
+    pub permalink: Option<String>,
+    /// The first 200 characters.
+    pub caption: Option<String>,
+    pub posted_at: Option<i64>,
+    pub deleted: bool,
+    pub gains: Gains,
+}
+
+/// Gains of every registered business on one campaign day and platform.
+#[derive(Debug, Clone)]
+pub struct DayGain {
+    pub day: String,
+    pub platform: Platform,
+    pub gains: Gains,
+}
+
+/// Posts published in a period by one account (or by no known account).
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub business_id: Option<i64>,
+    pub account_id: Option<i64>,
+    pub platform: Platform,
+    pub posts: i64,
+}
+
+/// A registered account's followers at the three instants a report compares.
+#[derive(Debug, Clone)]
+pub struct AccountFollowers {
+    pub account_id: i64,
+    pub business_id: Option<i64>,
+    pub platform: Platform,
+    pub handle: String,
+    pub display_name: Option<String>,
+    /// At the previous period's start, this period's start, and its end.
+    pub at: [Option<i64>; 3],
+}
+
+/// A registered business as a report lists it.
+#[derive(Debug, Clone)]
+pub struct RegistryEntry {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub platforms: Vec<Platform>,
+    /// When its first tagged post was published (or first seen, if the time is unknown).
+    pub first_post_at: Option<i64>,
+    /// When jempol first saw any of its tagged posts.
+    pub first_seen_at: Option<i64>,
+}
+
+/// An account outside the registry that used the hashtag in the period.
+#[derive(Debug, Clone)]
+pub struct Outsider {
+    pub account_id: i64,
+    pub gains: Gains,
+}
+
+fn platform_of(r: &Row, i: usize) -> rusqlite::Result<Platform> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown platform {s:?}").into(),
+        )
+    })
+}
+
+fn name(platform: Option<Platform>) -> Option<&'static str> {
+    platform.map(Platform::as_str)
+}
+
+impl Store {
+    /// The campaign's UTC offset in seconds, which cuts its days.
+    pub fn utc_offset(&self) -> i32 {
+        self.utc_offset
+    }
+
+    /// Gains per registered business and platform over the days `from..=to`.
+    pub fn business_gains(
+        &self,
+        from: &str,
+        to: &str,
+        platform: Option<Platform>,
+    ) -> Result<Vec<BusinessGain>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT business_id, platform, sum(likes - start_likes), sum(comments - start_comments),
+                    sum(shares - start_shares), sum(views - start_views)
+             FROM post_days
+             WHERE day BETWEEN ?1 AND ?2 AND business_id IS NOT NULL
+               AND (?3 IS NULL OR platform = ?3)
+             GROUP BY business_id, platform",
+        )?;
+        let rows = stmt.query_map(params![from, to, name(platform)], |r| {
+            Ok(BusinessGain {
+                business_id: r.get(0)?,
+                platform: platform_of(r, 1)?,
+                gains: Gains::from_row(r, 2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Gains of all registered businesses per day and platform over `from..=to`.
+    pub fn daily_gains(
+        &self,
+        from: &str,
+        to: &str,
+        platform: Option<Platform>,
+    ) -> Result<Vec<DayGain>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT day, platform, sum(likes - start_likes), sum(comments - start_comments),
+                    sum(shares - start_shares), sum(views - start_views)
+             FROM post_days
+             WHERE day BETWEEN ?1 AND ?2 AND business_id IS NOT NULL
+               AND (?3 IS NULL OR platform = ?3)
+             GROUP BY day, platform
+             ORDER BY day, platform",
+        )?;
+        let rows = stmt.query_map(params![from, to, name(platform)], |r| {
+            Ok(DayGain {
+                day: r.get(0)?,
+                platform: platform_of(r, 1)?,
+                gains: Gains::from_row(r, 2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The `limit` posts (registered or not) with the most engagement gained over
+    /// `from..=to`; ties by views, then by id.
+    pub fn top_posts(
+        &self,
+        from: &str,
+        to: &str,
+        platform: Option<Platform>,
+        limit: usize,
+    ) -> Result<Vec<PostGain>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "WITH g AS (
+                SELECT post_id, sum(likes - start_likes) AS l, sum(comments - start_comments) AS c,
+                       sum(shares - start_shares) AS s, sum(views - start_views) AS v
+                FROM post_days
+                WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR platform = ?3)
+                GROUP BY post_id
+             ),
+             ranked AS (
+                SELECT * FROM g
+                ORDER BY COALESCE(l, 0) + COALESCE(c, 0) + COALESCE(s, 0) DESC, COALESCE(v, 0) DESC, post_id
+                LIMIT ?4
+             )
+             SELECT p.platform, p.platform_post_id, p.business_id, a.handle, p.permalink,
+                    substr(p.caption, 1, 200), p.posted_at, p.deleted_at IS NOT NULL,
+                    ranked.l, ranked.c, ranked.s, ranked.v
+             FROM ranked
+             JOIN posts p ON p.id = ranked.post_id
+             LEFT JOIN accounts a ON a.id = p.account_id
+             ORDER BY COALESCE(ranked.l, 0) + COALESCE(ranked.c, 0) + COALESCE(ranked.s, 0) DESC,
+                      COALESCE(ranked.v, 0) DESC, ranked.post_id",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![from, to, name(platform), limit], |r| {
+            Ok(PostGain {
+                platform: platform_of(r, 0)?,
+                platform_post_id: r.get(1)?,
+                business_id: r.get(2)?,
+                account: r.get(3)?,
+                permalink: r.get(4)?,
+                caption: r.get(5)?,
+                posted_at: r.get(6)?,
+                deleted: r.get(7)?,
+                gains: Gains::from_row(r, 8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Posts published in `[start, end)` per account (registered or not).
+    pub fn published(
+        &self,
+        start: i64,
+        end: i64,
+        platform: Option<Platform>,
+    ) -> Result<Vec<Published>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT business_id, account_id, platform, count(*)
+             FROM posts
+             WHERE posted_at >= ?1 AND posted_at < ?2 AND (?3 IS NULL OR platform = ?3)
+             GROUP BY business_id, account_id, platform",
+        )?;
+        let rows = stmt.query_map(params![start, end, name(platform)], |r| {
+            Ok(Published {
+                business_id: r.get(0)?,
+                account_id: r.get(1)?,
+                platform: platform_of(r, 2)?,
+                posts: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Followers of accounts (registered ones, or those in `ids`) at three instants: the
+    /// latest figure taken before each.
+    pub fn followers_at(
+        &self,
+        at: [i64; 3],
+        platform: Option<Platform>,
+        ids: Option<&[i64]>,
+    ) -> Result<Vec<AccountFollowers>, StoreError> {
+        let ids = ids.map(|ids| serde_json::to_string(ids).unwrap_or_default());
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT a.id, a.business_id, a.platform, a.handle, a.display_name,
+                    (SELECT followers FROM account_snapshots s WHERE s.account_id = a.id AND s.taken_at < ?1
+                      ORDER BY s.taken_at DESC LIMIT 1),
+                    (SELECT followers FROM account_snapshots s WHERE s.account_id = a.id AND s.taken_at < ?2
+                      ORDER BY s.taken_at DESC LIMIT 1),
+                    (SELECT followers FROM account_snapshots s WHERE s.account_id = a.id AND s.taken_at < ?3
+                      ORDER BY s.taken_at DESC LIMIT 1)
+             FROM accounts a
+             WHERE (?4 IS NULL OR a.platform = ?4)
+               AND (CASE WHEN ?5 IS NULL THEN a.business_id IS NOT NULL
+                         ELSE a.id IN (SELECT value FROM json_each(?5)) END)",
+        )?;
+        let rows = stmt.query_map(params![at[0], at[1], at[2], name(platform), ids], |r| {
+            Ok(AccountFollowers {
+                account_id: r.get(0)?,
+                business_id: r.get(1)?,
+                platform: platform_of(r, 2)?,
+                handle: r.get(3)?,
+                display_name: r.get(4)?,
+                at: [r.get(5)?, r.get(6)?, r.get(7)?],
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every registered business with its platforms and first tagged post.
+    pub fn registry_entries(
+        &self,
+        platform: Option<Platform>,
+    ) -> Result<Vec<RegistryEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT b.id, b.key, b.name, b.category, b.district,
+                    (SELECT group_concat(a.platform, ',') FROM accounts a
+                      WHERE a.business_id = b.id AND (?1 IS NULL OR a.platform = ?1)),
+                    f.first_post, f.first_seen
+             FROM businesses b
+             LEFT JOIN (SELECT business_id, min(COALESCE(posted_at, first_seen_at)) AS first_post,
+                               min(first_seen_at) AS first_seen
+                        FROM posts
+                        WHERE business_id IS NOT NULL AND (?1 IS NULL OR platform = ?1)
+                        GROUP BY business_id) f ON f.business_id = b.id
+             ORDER BY b.key",
+        )?;
+        let rows = stmt.query_map(params![name(platform)], |r| {
+            let platforms: Option<String> = r.get(5)?;
+            let mut platforms: Vec<Platform> = platforms
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            platforms.sort();
+            Ok(RegistryEntry {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                name: r.get(2)?,
+                category: r.get(3)?,
+                district: r.get(4)?,
+                platforms,
+                first_post_at: r.get(6)?,
+                first_seen_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Gains over `from..=to` of posts outside the registry, per account.
+    pub fn outsider_gains(
+        &self,
+        from: &str,
+        to: &str,
+        platform: Option<Platform>,
+    ) -> Result<Vec<Outsider>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.account_id, sum(d.likes - d.start_likes), sum(d.comments - d.start_comments),
+                    sum(d.shares - d.start_shares), sum(d.views - d.start_views)
+             FROM post_days d JOIN posts p ON p.id = d.post_id
+             WHERE d.day BETWEEN ?1 AND ?2 AND d.business_id IS NULL
+               AND (?3 IS NULL OR d.platform = ?3) AND p.account_id IS NOT NULL
+             GROUP BY p.account_id",
+        )?;
+        let rows = stmt.query_map(params![from, to, name(platform)], |r| {
+            Ok(Outsider {
+                account_id: r.get(0)?,
+                gains: Gains::from_row(r, 1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When the first post was observed, if any was.
+    pub fn first_observation(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT min(first_seen_at) FROM posts", [], |r| r.get(0))?)
+    }
+
+    /// The latest instant any count was taken (what "today so far" means).
+    pub fn last_observation(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(counted_at) FROM posts", [], |r| r.get(0))?)
+    }
+}
