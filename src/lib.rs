@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod hashtag;
 pub mod platform;
 pub mod quota;

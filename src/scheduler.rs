@@ -80,6 +80,7 @@ pub struct Daemon {
     budgets: Arc<Budgets>,
     schedule: Schedule,
     shutdown: watch::Receiver<bool>,
+    daily: Option<crate::report::daily::DailyJob>,
 }
 
 impl Daemon {
@@ -183,6 +184,7 @@ impl Daemon {
             budgets,
             schedule: config.schedule,
             shutdown,
+            daily: crate::report::daily::DailyJob::new(config),
         })
     }
 
@@ -203,6 +205,15 @@ impl Daemon {
         futures::future::join_all(runs).await
     }
 
+    /// Writes the daily report if one is due (see [`crate::report::daily::DailyJob`]);
+    /// returns the files written.
+    pub async fn daily_report(&self) -> Vec<std::path::PathBuf> {
+        match &self.daily {
+            Some(job) => job.tick(&self.store, self.clock.now()).await,
+            None => Vec::new(),
+        }
+    }
+
     /// Cycles on the schedule until shutdown. The first starts at once and resumes any
     /// pagination a crash interrupted.
     pub async fn run(&self) {
@@ -216,6 +227,7 @@ impl Daemon {
             if *shutdown.borrow() {
                 return;
             }
+            self.daily_report().await;
             let next = started + SignedDuration::from_secs(self.schedule.cycle);
             tracing::info!(next = %next, "next cycle scheduled");
             while self.clock.now() < next {

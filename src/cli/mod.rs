@@ -4,8 +4,10 @@
 mod businesses;
 mod config_cmd;
 mod db;
+mod demo;
 mod output;
 mod poll;
+mod report;
 mod sim;
 
 use std::path::PathBuf;
@@ -95,8 +97,15 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
         format: StatusFormat,
     },
+    /// Per-business engagement summary of a day or period: totals with the change from
+    /// the period before, leaderboard, top posts, new participants, businesses that have
+    /// not posted, accounts outside the registry [default: yesterday, as a table].
+    Report(Box<report::ReportArgs>),
     /// Run the local simulator of the four platform APIs (for rehearsals and tests).
     Sim(Box<sim::SimArgs>),
+    /// See everything work in one command, no tokens: simulator + daemon over a
+    /// simulated week + daily reports, in ./jempol-demo.
+    Demo(Box<demo::DemoArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,7 +190,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // `poll --once` under cron stays quiet unless something goes wrong.
     let quiet = matches!(cli.command, Command::Poll { .. })
-        && !std::io::IsTerminal::is_terminal(&std::io::stderr());
+        && !std::io::IsTerminal::is_terminal(&std::io::stderr())
+        // The demo shows a progress bar; its logs would only interrupt it.
+        || matches!(cli.command, Command::Demo(_)) && cli.verbose == 0;
     init_logging(cli.log_format, cli.verbose, quiet);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -207,6 +218,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Db(DbCommand::Migrate) => db::migrate(&cli.config),
         Command::Db(DbCommand::Check { format }) => db::check(&cli.config, format),
         Command::Sim(args) => sim::run(*args),
+        Command::Report(args) => report::run(&cli.config, *args),
+        Command::Demo(args) => demo::run(*args),
         Command::Poll {
             once: _,
             platform,

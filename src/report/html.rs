@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::compute::Report;
-use super::labels::{Lang, delta, maybe, number};
+use super::labels::{Lang, compact, delta, maybe, number};
 use super::text::{heading, sections};
 use crate::platform::Platform;
 
@@ -77,7 +77,7 @@ fn trend_svg(r: &Report, lang: Lang) -> String {
             .sum()
     };
     let max = days.iter().map(|d| total(d)).max().unwrap_or(0).max(1);
-    let (w, h, left, bottom, top) = (640.0, 220.0, 56.0, 28.0, 10.0);
+    let (w, h, left, bottom, top) = (480.0, 240.0, 58.0, 30.0, 10.0);
     let plot_h = h - bottom - top;
     let slot = (w - left - 8.0) / days.len().max(1) as f64;
     let mut s = format!(
@@ -89,11 +89,11 @@ fn trend_svg(r: &Report, lang: Lang) -> String {
         let y = top + plot_h - plot_h * f64::from(i) / 4.0;
         let _ = write!(
             s,
-            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e3e7eb"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end" fill="#56606b">{}</text>"##,
+            r##"<line x1="{left}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#e3e7eb"/><text x="{}" y="{:.1}" font-size="12" text-anchor="end" fill="#56606b">{}</text>"##,
             w - 4.0,
             left - 4.0,
             y + 3.0,
-            number(v.round() as i64, lang)
+            compact(v.round() as i64, lang)
         );
     }
     for (i, d) in days.iter().enumerate() {
@@ -120,7 +120,7 @@ fn trend_svg(r: &Report, lang: Lang) -> String {
         let label = d.get(8..10).unwrap_or(d);
         let _ = write!(
             s,
-            r##"<text x="{:.1}" y="{}" font-size="10" text-anchor="middle" fill="#56606b">{}</text>"##,
+            r##"<text x="{:.1}" y="{}" font-size="12" text-anchor="middle" fill="#56606b">{}</text>"##,
             x + slot * 0.35,
             h - bottom + 14.0,
             esc(label)
@@ -146,9 +146,9 @@ fn leaderboard_svg(r: &Report, lang: Lang, top: usize) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let (w, row_h) = (640.0, 24.0);
+    let (w, row_h) = (480.0, 28.0);
     let h = row_h * rows.len() as f64 + 4.0;
-    let (label_w, bar_w) = (220.0, 340.0);
+    let (label_w, bar_w) = (200.0, 220.0);
     let mut s = format!(
         r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
         esc(lang.labels().leaderboard)
@@ -157,19 +157,19 @@ fn leaderboard_svg(r: &Report, lang: Lang, top: usize) -> String {
         let y = row_h * i as f64 + 2.0;
         let v = b.engagement.unwrap_or(0).max(0);
         let bw = bar_w * v as f64 / max as f64;
-        let name: String = b.name.chars().take(30).collect();
+        let name: String = b.name.chars().take(22).collect();
         let _ = write!(
             s,
-            r##"<text x="{}" y="{:.1}" font-size="12" text-anchor="end" fill="#1d2329">{}. {}</text><rect x="{}" y="{:.1}" width="{bw:.1}" height="{:.1}" rx="3" fill="#2e7d32"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#3b444d">{}</text>"##,
+            r##"<text x="{}" y="{:.1}" font-size="13" text-anchor="end" fill="#1d2329">{}. {}</text><rect x="{}" y="{:.1}" width="{bw:.1}" height="{:.1}" rx="3" fill="#2e7d32"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#3b444d">{}</text>"##,
             label_w - 6.0,
-            y + 16.0,
+            y + 18.0,
             b.rank,
             esc(&name),
             label_w,
             y + 4.0,
             row_h - 8.0,
             label_w + bw + 6.0,
-            y + 16.0,
+            y + 18.0,
             maybe(b.engagement, lang)
         );
     }
@@ -249,6 +249,7 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
             r.previous.followers_growth,
         ),
     ];
+    let previous = if r.is_one_day() { l.previous_day } else { l.previous };
     for (label, now, before) in cards {
         let change = now.zip(before).map(|(a, b)| a - b);
         let class = match change {
@@ -263,7 +264,7 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
             esc(label),
             maybe(now, lang),
             delta(change, lang),
-            esc(&format!("vs {}", l.previous.to_lowercase()))
+            esc(&format!("vs {}", previous.to_lowercase()))
         );
     }
     out.push_str("</div>");

@@ -36,6 +36,7 @@ pub struct Labels {
     pub platform_filter: &'static str,
     pub totals: &'static str,
     pub previous: &'static str,
+    pub previous_day: &'static str,
     pub change: &'static str,
     pub figure: &'static str,
     pub posts_published: &'static str,
@@ -88,6 +89,7 @@ pub static EN: Labels = Labels {
     platform_filter: "Platform",
     totals: "Campaign totals",
     previous: "Period before",
+    previous_day: "Day before",
     change: "Change",
     figure: "Figure",
     posts_published: "Posts published",
@@ -140,6 +142,7 @@ pub static ID: Labels = Labels {
     platform_filter: "Platform",
     totals: "Total kampanye",
     previous: "Periode sebelumnya",
+    previous_day: "Hari sebelumnya",
     change: "Perubahan",
     figure: "Angka",
     posts_published: "Unggahan baru",
@@ -201,6 +204,24 @@ pub fn number(n: i64, lang: Lang) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// A short number for chart axes: `1.4M`, `350k` (`1,4 jt`, `350 rb` in Indonesian).
+pub fn compact(n: i64, lang: Lang) -> String {
+    let (m, k) = match lang {
+        Lang::En => ("M", "k"),
+        Lang::Id => (" jt", " rb"),
+    };
+    let a = n.unsigned_abs() as f64;
+    let s = if a >= 1e6 {
+        format!("{:.1}{m}", a / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.0}{k}", a / 1e3)
+    } else {
+        format!("{a:.0}")
+    };
+    let s = if lang == Lang::Id { s.replace('.', ",") } else { s };
+    if n < 0 { format!("-{s}") } else { s }
+}
+
 /// A count that may be unknown.
 pub fn maybe(n: Option<i64>, lang: Lang) -> String {
     n.map_or_else(|| "?".to_string(), |n| number(n, lang))
@@ -241,5 +262,9 @@ mod tests {
         assert_eq!(delta(Some(5), Lang::En), "+5");
         assert_eq!(delta(None, Lang::En), "?");
         assert_eq!(percent(Some(0.01234), Lang::Id), "1,23 %");
+        assert_eq!(compact(1_403_837, Lang::En), "1.4M");
+        assert_eq!(compact(1_403_837, Lang::Id), "1,4 jt");
+        assert_eq!(compact(350_959, Lang::En), "351k");
+        assert_eq!(compact(0, Lang::En), "0");
     }
 }

@@ -58,9 +58,10 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     let m = |v: Option<i64>| maybe(v, lang);
     let mut out = Vec::new();
 
+    let previous = if r.is_one_day() { l.previous_day } else { l.previous };
     let mut totals = section(
         l.totals,
-        &[l.figure, &r.date, l.previous, l.change],
+        &[l.figure, &r.date, previous, l.change],
         &[false, true, true, true],
     );
     let rows: [(&str, fn(&Totals) -> Option<i64>); 9] = [
@@ -245,22 +246,21 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
 
     let mut outside = section(
         &format!("{} ({})", l.outside_registry, r.outside_registry.len()),
-        &[
-            l.platform,
-            l.account,
-            l.posts_published,
-            l.engagement,
-            l.followers,
-        ],
-        &[false, false, true, true, true],
+        &[l.platform, l.account, l.posts_published, l.engagement],
+        &[false, false, true, true],
     );
     for o in r.outside_registry.iter().take(top) {
+        let who = match &o.display_name {
+            Some(name) if !name.eq_ignore_ascii_case(&o.account) => {
+                format!("{name} ({})", o.account)
+            }
+            _ => o.account.clone(),
+        };
         outside.rows.push(vec![
             o.platform.to_string(),
-            o.account.clone(),
+            who,
             n(o.posts_published),
             m(o.engagement),
-            m(o.followers),
         ]);
     }
     if !r.outside_registry.is_empty() {

@@ -383,6 +383,13 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Posts stored (deleted ones included).
+    pub fn posts_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))?)
+    }
+
     /// When the first post was observed, if any was.
     pub fn first_observation(&self) -> Result<Option<i64>, StoreError> {
         Ok(self

@@ -1,0 +1,92 @@
+//! `jempol report`: one day's or one period's summary in any format.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::Failed;
+use crate::platform::Platform;
+use crate::report::{Format, Lang, compute, daily, parse_day, render};
+
+/// Arguments of `jempol report`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  jempol report                                   # yesterday (campaign time zone), a table
+  jempol report --date today --top 50
+  jempol report --date 2026-11-20 --format html --out laporan.html --lang id
+  jempol report --from 2026-11-01 --to 2026-11-30 --format csv --out november.csv
+  jempol report --platform tiktok --format json | jq .totals
+
+A day is a calendar day in the campaign time zone. Gained = counts at the end minus
+counts at the start (0 for a post first seen that day); a count the platform hides is
+shown as ? (null in JSON, empty in CSV), never as 0.")]
+pub struct ReportArgs {
+    /// The day: YYYY-MM-DD, `today` or `yesterday` [default: yesterday].
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub date: Option<String>,
+    /// First day of a period (with --to).
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// Last day of a period, inclusive (with --from).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write to this file (created 0640) instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Leaderboard rows [default: 20 in table/md/html, all in csv/json].
+    #[arg(long)]
+    pub top: Option<usize>,
+    /// Only this platform.
+    #[arg(long)]
+    pub platform: Option<Platform>,
+    /// Label language: `en` or `id` (Bahasa Indonesia) [default: reports.lang].
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+fn bad(message: String) -> anyhow::Error {
+    Failed { message, code: 2 }.into()
+}
+
+pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
+    let (config, store) = super::open_store(config_path)?;
+    let tz = &config.campaign.timezone;
+    let now = jiff::Timestamp::now();
+    let day = |text: &str, flag: &str| parse_day(text, tz, now).map_err(|e| bad(format!("--{flag}: {e}")));
+    let (from, to) = match (&args.date, &args.from, &args.to) {
+        (_, Some(f), Some(t)) => (day(f, "from")?, day(t, "to")?),
+        (Some(d), _, _) => {
+            let d = day(d, "date")?;
+            (d, d)
+        }
+        _ => {
+            let d = day("yesterday", "date")?;
+            (d, d)
+        }
+    };
+    if from > to {
+        return Err(bad(format!("--from {from} is after --to {to}")));
+    }
+    if args.top == Some(0) {
+        return Err(bad("--top must be at least 1".into()));
+    }
+    let mut request = daily::request(&config, from, to);
+    request.platform = args.platform;
+    let report = compute(&store, &request)?;
+    let lang = args.lang.unwrap_or(config.reports.lang);
+    let text = render(&report, args.format, lang, args.top);
+    match &args.out {
+        Some(path) => {
+            daily::write_private(path, &text)?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = out.write_all(text.as_bytes());
+        }
+    }
+    Ok(())
+}
