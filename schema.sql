@@ -239,16 +239,18 @@ SELECT post_id, day, likes, comments, shares, views,
        business_id
 FROM post_days;
 
--- One row per registered business, platform and campaign day with any activity.
--- A gain is the sum over the business's posts of the known gains; NULL when every post
--- hides that count; 0 when no post changed that day.
+-- One row per registered business, platform and campaign day with any activity (a post
+-- published or changed, or a follower figure taken). A gain is the sum of the known gains
+-- of the posts that changed; NULL when all of them hide that count. businesses_active in
+-- campaign_daily counts the rows that published or changed a post.
 CREATE VIEW business_daily AS
 WITH gains AS (
     SELECT business_id, platform, day,
            sum(likes - start_likes) AS likes_gained,
            sum(comments - start_comments) AS comments_gained,
            sum(shares - start_shares) AS shares_gained,
-           sum(views - start_views) AS views_gained
+           sum(views - start_views) AS views_gained,
+           count(*) AS posts_changed
     FROM post_days
     WHERE business_id IS NOT NULL
     GROUP BY business_id, platform, day
@@ -276,10 +278,15 @@ SELECT
     b.name AS business_name,
     k.platform,
     COALESCE(pub.n, 0) AS posts_published,
+    -- No post changed: 0 for the counts the platform reports, NULL for those it never
+    -- does (shares: Facebook and TikTok only; views: TikTok and YouTube only), as in
+    -- Platform::reports_shares / reports_views.
     CASE WHEN g.day IS NULL THEN 0 ELSE g.likes_gained END AS likes_gained,
     CASE WHEN g.day IS NULL THEN 0 ELSE g.comments_gained END AS comments_gained,
-    CASE WHEN g.day IS NULL THEN 0 ELSE g.shares_gained END AS shares_gained,
-    CASE WHEN g.day IS NULL THEN 0 ELSE g.views_gained END AS views_gained,
+    CASE WHEN g.day IS NOT NULL THEN g.shares_gained
+         WHEN k.platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
+    CASE WHEN g.day IS NOT NULL THEN g.views_gained
+         WHEN k.platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
     (SELECT sum((SELECT s.followers FROM account_snapshots s
                   WHERE s.account_id = a.id
                     AND s.taken_at < CAST(strftime('%s', k.day, '+1 day') AS INTEGER) - tz.off
@@ -291,7 +298,8 @@ SELECT
          ELSE COALESCE(g.likes_gained, 0) + COALESCE(g.comments_gained, 0) + COALESCE(g.shares_gained, 0)
     END AS engagement_gained,
     b.category,
-    b.district
+    b.district,
+    COALESCE(g.posts_changed, 0) AS posts_changed
 FROM keys k
 JOIN businesses b ON b.id = k.business_id
 CROSS JOIN campaign_tz tz
@@ -316,7 +324,8 @@ SELECT
        FROM accounts a
       WHERE a.platform = d.platform AND a.business_id IS NOT NULL) AS followers,
     sum(d.engagement_gained) AS engagement_gained,
-    count(DISTINCT d.business_key) AS businesses_active
+    count(DISTINCT CASE WHEN d.posts_published > 0 OR d.posts_changed > 0 THEN d.business_key END)
+        AS businesses_active
 FROM business_daily d
 CROSS JOIN campaign_tz tz
 GROUP BY d.day, d.platform;

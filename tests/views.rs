@@ -229,7 +229,8 @@ fn business_daily_counts_gains_per_wib_day() {
     let n = Value::Null;
     let expected = vec![
         // p2 was published on the 19th, before jempol first saw it: nothing changed
-        // that day as far as anyone saw (0), and no follower figure yet (NULL).
+        // that day as far as anyone saw (0; shares NULL: YouTube never reports them),
+        // and no follower figure yet (NULL).
         vec![
             text("2026-11-19"),
             text("PDG-1"),
@@ -238,7 +239,7 @@ fn business_daily_counts_gains_per_wib_day() {
             int(1),
             int(0),
             int(0),
-            int(0),
+            n.clone(),
             int(0),
             n.clone(),
         ],

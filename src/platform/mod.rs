@@ -41,6 +41,17 @@ impl Platform {
             Platform::Youtube => "youtube",
         }
     }
+
+    /// Whether the platform's API reports shares of a post (Facebook, TikTok). The
+    /// business_daily view in schema.sql encodes the same.
+    pub fn reports_shares(self) -> bool {
+        matches!(self, Platform::Facebook | Platform::Tiktok)
+    }
+
+    /// Whether the platform's API reports views of a post (TikTok, YouTube).
+    pub fn reports_views(self) -> bool {
+        matches!(self, Platform::Tiktok | Platform::Youtube)
+    }
 }
 
 impl fmt::Display for Platform {

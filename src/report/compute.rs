@@ -388,11 +388,16 @@ impl Period {
                 *pubs.entry((b, x.platform)).or_insert(0) += x.posts;
             }
         }
+        let mut gains: HashMap<(i64, Platform), Gains> = gains
+            .iter()
+            .map(|g| ((g.business_id, g.platform), g.gains))
+            .collect();
+        // Published, but no post of theirs changed on that platform: nothing gained.
+        for key in pubs.keys() {
+            gains.entry(*key).or_insert(Gains::unchanged(key.1));
+        }
         Period {
-            gains: gains
-                .iter()
-                .map(|g| ((g.business_id, g.platform), g.gains))
-                .collect(),
+            gains,
             published: pubs,
             followers: f,
         }

@@ -26,6 +26,17 @@ impl Gains {
         views: Some(0),
     };
 
+    /// The gains of posts on `platform` that did not change: 0 for every count the
+    /// platform reports, unknown for those it never does (Facebook views, ...).
+    pub fn unchanged(platform: Platform) -> Gains {
+        Gains {
+            likes: Some(0),
+            comments: Some(0),
+            shares: platform.reports_shares().then_some(0),
+            views: platform.reports_views().then_some(0),
+        }
+    }
+
     /// Adds known values; unknown stays unknown only if both sides are.
     pub fn add(self, o: Gains) -> Gains {
         let f = |a: Option<i64>, b: Option<i64>| match (a, b) {
