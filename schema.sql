@@ -306,26 +306,29 @@ CROSS JOIN campaign_tz tz
 LEFT JOIN gains g ON g.business_id = k.business_id AND g.platform = k.platform AND g.day = k.day
 LEFT JOIN published pub ON pub.business_id = k.business_id AND pub.platform = k.platform AND pub.day = k.day;
 
--- business_daily summed per day and platform. followers is the sum over every
--- registered account of that platform at the day's end, active that day or not.
+-- business_daily summed per day and platform, over the businesses active that day (a post
+-- published or changed). followers is the sum over every registered account of that
+-- platform at the day's end, active that day or not.
 CREATE VIEW campaign_daily AS
+WITH active AS (
+    SELECT *, posts_published > 0 OR posts_changed > 0 AS is_active FROM business_daily
+)
 SELECT
     d.day,
     d.platform,
     sum(d.posts_published) AS posts_published,
-    sum(d.likes_gained) AS likes_gained,
-    sum(d.comments_gained) AS comments_gained,
-    sum(d.shares_gained) AS shares_gained,
-    sum(d.views_gained) AS views_gained,
+    sum(CASE WHEN d.is_active THEN d.likes_gained END) AS likes_gained,
+    sum(CASE WHEN d.is_active THEN d.comments_gained END) AS comments_gained,
+    sum(CASE WHEN d.is_active THEN d.shares_gained END) AS shares_gained,
+    sum(CASE WHEN d.is_active THEN d.views_gained END) AS views_gained,
     (SELECT sum((SELECT s.followers FROM account_snapshots s
                   WHERE s.account_id = a.id
                     AND s.taken_at < CAST(strftime('%s', d.day, '+1 day') AS INTEGER) - tz.off
                   ORDER BY s.taken_at DESC LIMIT 1))
        FROM accounts a
       WHERE a.platform = d.platform AND a.business_id IS NOT NULL) AS followers,
-    sum(d.engagement_gained) AS engagement_gained,
-    count(DISTINCT CASE WHEN d.posts_published > 0 OR d.posts_changed > 0 THEN d.business_key END)
-        AS businesses_active
-FROM business_daily d
+    sum(CASE WHEN d.is_active THEN d.engagement_gained END) AS engagement_gained,
+    count(DISTINCT CASE WHEN d.is_active THEN d.business_key END) AS businesses_active
+FROM active d
 CROSS JOIN campaign_tz tz
 GROUP BY d.day, d.platform;

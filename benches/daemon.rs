@@ -43,7 +43,13 @@ fn synthetic_posts(n: usize, round: u64) -> Vec<Post> {
 }
 
 fn counts_of(p: &Post) -> [Option<i64>; 4] {
-    [p.counts.likes, p.counts.comments, p.counts.shares, p.counts.views].map(|v| v.map(|n| n as i64))
+    [
+        p.counts.likes,
+        p.counts.comments,
+        p.counts.shares,
+        p.counts.views,
+    ]
+    .map(|v| v.map(|n| n as i64))
 }
 
 /// The store's ingest path against a bare rusqlite loop writing the same rows.
@@ -96,8 +102,10 @@ fn ingest() {
                     ])
                     .unwrap();
                     let id = (c * BATCH + i + 1) as i64;
-                    snap.execute(rusqlite::params![id, counts[0], counts[1], counts[2], counts[3]])
-                        .unwrap();
+                    snap.execute(rusqlite::params![
+                        id, counts[0], counts[1], counts[2], counts[3]
+                    ])
+                    .unwrap();
                     day.execute(rusqlite::params![
                         id,
                         p.platform.as_str(),

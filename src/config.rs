@@ -636,7 +636,10 @@ impl Config {
         let at: jiff::civil::Time = rr.time.parse().map_err(|_| {
             invalid(
                 "reports.time",
-                format!("{:?} is not a time of day: write HH:MM, e.g. \"06:00\"", rr.time),
+                format!(
+                    "{:?} is not a time of day: write HH:MM, e.g. \"06:00\"",
+                    rr.time
+                ),
             )
         })?;
         if rr.top == 0 {
@@ -646,7 +649,10 @@ impl Config {
             None => None,
             Some(t) => {
                 if t.chat_id.trim().is_empty() {
-                    return Err(invalid("reports.telegram.chat_id", "must not be empty".into()));
+                    return Err(invalid(
+                        "reports.telegram.chat_id",
+                        "must not be empty".into(),
+                    ));
                 }
                 if t.bot_token_env.trim().is_empty() {
                     return Err(invalid(
@@ -716,6 +722,12 @@ impl Config {
                     }
                 }
             }
+        }
+        // Optional: without it the daily summary is not sent (a warning says so).
+        if let Some(t) = &self.reports.telegram
+            && let Some(value) = env(&t.bot_token_env).filter(|v| !v.trim().is_empty())
+        {
+            secrets.insert(t.bot_token_env.clone(), Secret(value));
         }
         Ok(Secrets(secrets))
     }

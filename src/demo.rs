@@ -124,9 +124,7 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
     let mut requests = 0;
     let mut reports = Vec::new();
     let posts = |s: &Arc<Mutex<Store>>| -> i64 {
-        s.lock()
-            .map(|s| s.posts_count().unwrap_or(0))
-            .unwrap_or(0)
+        s.lock().map(|s| s.posts_count().unwrap_or(0)).unwrap_or(0)
     };
     for hour in 0..hours {
         for r in daemon.cycle().await {

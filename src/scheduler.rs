@@ -184,7 +184,7 @@ impl Daemon {
             budgets,
             schedule: config.schedule,
             shutdown,
-            daily: crate::report::daily::DailyJob::new(config),
+            daily: crate::report::daily::DailyJob::new(config, secrets),
         })
     }
 

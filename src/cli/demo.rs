@@ -78,7 +78,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         bar.set_length(p.hours);
         bar.set_position(p.hour);
         bar.set_message(msg.clone());
-        if !terminal && (p.hour % 24 == 0 || p.hour == p.hours) {
+        if !terminal && (p.hour.is_multiple_of(24) || p.hour == p.hours) {
             eprintln!("  {}/{} h  {msg}", p.hour, p.hours);
         }
     };
@@ -103,8 +103,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("            {}", f.display());
     }
     println!();
-    println!("Open the dashboard:  datasette {} -m config/datasette.yml", outcome.database.display());
-    println!("Or query it:         sqlite3 {} 'SELECT * FROM campaign_daily'", outcome.database.display());
+    println!(
+        "Open the dashboard:  datasette {} -m config/datasette.yml",
+        outcome.database.display()
+    );
+    println!(
+        "Or query it:         sqlite3 {} 'SELECT * FROM campaign_daily'",
+        outcome.database.display()
+    );
     println!(
         "Another report:      jempol --config {} report --date yesterday --lang id",
         outcome.config.display()

@@ -54,7 +54,9 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
     let (config, store) = super::open_store(config_path)?;
     let tz = &config.campaign.timezone;
     let now = jiff::Timestamp::now();
-    let day = |text: &str, flag: &str| parse_day(text, tz, now).map_err(|e| bad(format!("--{flag}: {e}")));
+    let day = |text: &str, flag: &str| {
+        parse_day(text, tz, now).map_err(|e| bad(format!("--{flag}: {e}")))
+    };
     let (from, to) = match (&args.date, &args.from, &args.to) {
         (_, Some(f), Some(t)) => (day(f, "from")?, day(t, "to")?),
         (Some(d), _, _) => {

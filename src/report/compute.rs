@@ -173,7 +173,11 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     };
     let iso = |t: i64| -> String {
         jiff::Timestamp::from_second(t)
-            .map(|ts| ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+            .map(|ts| {
+                ts.to_zoned(tz.clone())
+                    .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                    .to_string()
+            })
             .unwrap_or_default()
     };
     let days = (req.to - req.from).get_days() + 1;
@@ -182,7 +186,10 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .from
         .checked_sub(jiff::Span::new().days(days))
         .unwrap_or(req.from);
-    let (start, end) = (start_of(req.from), start_of(req.to.tomorrow().unwrap_or(req.to)));
+    let (start, end) = (
+        start_of(req.from),
+        start_of(req.to.tomorrow().unwrap_or(req.to)),
+    );
     let prev_start = start_of(prev_from);
     let day = |d: Date| d.to_string();
     let p = req.platform;
@@ -205,7 +212,13 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .filter_map(|id| by_id.get(&id).map(|b| now.line(b, start, end)))
         .collect();
     businesses.sort_by(|a, b| {
-        let score = |l: &BusinessLine| (l.engagement.unwrap_or(0), l.gains.views.unwrap_or(0), l.posts_published);
+        let score = |l: &BusinessLine| {
+            (
+                l.engagement.unwrap_or(0),
+                l.gains.views.unwrap_or(0),
+                l.posts_published,
+            )
+        };
         score(b).cmp(&score(a)).then_with(|| a.key.cmp(&b.key))
     });
     for (i, b) in businesses.iter_mut().enumerate() {
@@ -271,7 +284,10 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let mut trend: BTreeMap<(String, Platform), Gains> = BTreeMap::new();
     let mut d = trend_from;
     while d <= req.to {
-        for x in Platform::ALL.into_iter().filter(|x| p.is_none_or(|p| p == *x)) {
+        for x in Platform::ALL
+            .into_iter()
+            .filter(|x| p.is_none_or(|p| p == *x))
+        {
             trend.insert((day(d), x), Gains::ZERO);
         }
         d = d.tomorrow().unwrap_or(req.to.tomorrow().unwrap_or(req.to));
@@ -289,7 +305,8 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         })
         .collect();
 
-    let offset = crate::time::offset_now(&tz, jiff::Timestamp::from_second(start).unwrap_or_default()).1;
+    let offset =
+        crate::time::offset_now(&tz, jiff::Timestamp::from_second(start).unwrap_or_default()).1;
     Ok(Report {
         schema_version: SCHEMA_VERSION,
         campaign: req.campaign.clone(),
@@ -417,14 +434,29 @@ impl Period {
     }
 
     fn touches(&self, platform: Platform) -> bool {
-        self.gains.keys().chain(self.published.keys()).any(|(_, p)| *p == platform)
+        self.gains
+            .keys()
+            .chain(self.published.keys())
+            .any(|(_, p)| *p == platform)
     }
 
     fn line(&self, b: &RegistryEntry, start: i64, end: i64) -> BusinessLine {
         let keys = |p: &Platform| (b.id, *p);
-        let gains = Gains::sum(Platform::ALL.iter().filter_map(|p| self.gains.get(&keys(p)).copied()));
-        let followers = sum_known(Platform::ALL.iter().map(|p| self.followers.get(&keys(p)).and_then(|f| f.0)));
-        let growth = sum_known(Platform::ALL.iter().map(|p| self.followers.get(&keys(p)).and_then(|f| f.1)));
+        let gains = Gains::sum(
+            Platform::ALL
+                .iter()
+                .filter_map(|p| self.gains.get(&keys(p)).copied()),
+        );
+        let followers = sum_known(
+            Platform::ALL
+                .iter()
+                .map(|p| self.followers.get(&keys(p)).and_then(|f| f.0)),
+        );
+        let growth = sum_known(
+            Platform::ALL
+                .iter()
+                .map(|p| self.followers.get(&keys(p)).and_then(|f| f.1)),
+        );
         let engagement = gains.engagement();
         BusinessLine {
             rank: 0,
@@ -450,7 +482,12 @@ impl Period {
 
     fn totals(&self, platform: Option<Platform>) -> Totals {
         let on = |p: &Platform| platform.is_none_or(|x| x == *p);
-        let gains = Gains::sum(self.gains.iter().filter(|((_, p), _)| on(p)).map(|(_, g)| *g));
+        let gains = Gains::sum(
+            self.gains
+                .iter()
+                .filter(|((_, p), _)| on(p))
+                .map(|(_, g)| *g),
+        );
         let mut active: Vec<i64> = self
             .gains
             .keys()
@@ -461,11 +498,26 @@ impl Period {
         active.sort_unstable();
         active.dedup();
         Totals {
-            posts_published: self.published.iter().filter(|((_, p), _)| on(p)).map(|(_, n)| n).sum(),
+            posts_published: self
+                .published
+                .iter()
+                .filter(|((_, p), _)| on(p))
+                .map(|(_, n)| n)
+                .sum(),
             engagement: gains.engagement(),
             gains,
-            followers: sum_known(self.followers.iter().filter(|((_, p), _)| on(p)).map(|(_, f)| f.0)),
-            followers_growth: sum_known(self.followers.iter().filter(|((_, p), _)| on(p)).map(|(_, f)| f.1)),
+            followers: sum_known(
+                self.followers
+                    .iter()
+                    .filter(|((_, p), _)| on(p))
+                    .map(|(_, f)| f.0),
+            ),
+            followers_growth: sum_known(
+                self.followers
+                    .iter()
+                    .filter(|((_, p), _)| on(p))
+                    .map(|(_, f)| f.1),
+            ),
             businesses_active: active.len(),
         }
     }

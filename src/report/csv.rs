@@ -46,7 +46,9 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
             opt(b.gains.shares),
             opt(b.gains.views),
             opt(b.engagement),
-            b.engagement_rate.map(|f| format!("{f:.6}")).unwrap_or_default(),
+            b.engagement_rate
+                .map(|f| format!("{f:.6}"))
+                .unwrap_or_default(),
             opt(b.followers),
             opt(b.followers_growth),
             yes_no(b.new_participant).to_string(),

@@ -173,11 +173,14 @@ pub struct DailyJob {
     config: Config,
     tz: TimeZone,
     client: reqwest::Client,
+    /// The Telegram bot token, when configured and set.
+    token: Option<String>,
 }
 
 impl DailyJob {
-    /// `None` when reports are disabled in the config.
-    pub fn new(config: &Config) -> Option<DailyJob> {
+    /// `None` when reports are disabled in the config. The Telegram token, if any, comes
+    /// from `secrets` (read from the environment by [`Config::secrets`]).
+    pub fn new(config: &Config, secrets: &crate::config::Secrets) -> Option<DailyJob> {
         let r: &Reports = &config.reports;
         if !r.enabled || r.formats.is_empty() {
             return None;
@@ -187,10 +190,16 @@ impl DailyJob {
             .user_agent(concat!("jempol/", env!("CARGO_PKG_VERSION")))
             .build()
             .ok()?;
+        let token = r
+            .telegram
+            .as_ref()
+            .and_then(|t| secrets.get(&t.bot_token_env))
+            .map(|s| s.expose().to_string());
         Some(DailyJob {
             tz: config.campaign.timezone.clone(),
             config: config.clone(),
             client,
+            token,
         })
     }
 
@@ -198,11 +207,12 @@ impl DailyJob {
     /// passed, else the day before.
     pub fn due_day(&self, now: jiff::Timestamp) -> Option<Date> {
         let local = now.to_zoned(self.tz.clone());
-        let back = if local.time() >= self.config.reports.at { 1 } else { 2 };
-        local
-            .date()
-            .checked_sub(jiff::Span::new().days(back))
-            .ok()
+        let back = if local.time() >= self.config.reports.at {
+            1
+        } else {
+            2
+        };
+        local.date().checked_sub(jiff::Span::new().days(back)).ok()
     }
 
     /// Writes the due report if it is not written yet and there is data for it, then
@@ -212,7 +222,10 @@ impl DailyJob {
             return Vec::new();
         };
         let r = &self.config.reports;
-        if paths(&r.directory, day, &r.formats).iter().all(|p| p.exists()) {
+        if paths(&r.directory, day, &r.formats)
+            .iter()
+            .all(|p| p.exists())
+        {
             return Vec::new();
         }
         let written = {
@@ -249,15 +262,12 @@ impl DailyJob {
         let Some(tg) = &self.config.reports.telegram else {
             return;
         };
-        let Some(token) = std::env::var(&tg.bot_token_env)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-        else {
+        let Some(token) = &self.token else {
             tracing::warn!(var = %tg.bot_token_env, "Telegram summary not sent: the bot token variable is not set");
             return;
         };
         let text = summary_text(report, self.config.reports.lang);
-        match send_telegram(&self.client, tg, &token, &text).await {
+        match send_telegram(&self.client, tg, token, &text).await {
             Ok(()) => tracing::info!(chat = %tg.chat_id, "daily summary sent to Telegram"),
             Err(e) => tracing::warn!(error = %e, "Telegram summary failed (polling goes on)"),
         }

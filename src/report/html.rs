@@ -128,7 +128,11 @@ fn trend_svg(r: &Report, lang: Lang) -> String {
     }
     s.push_str("</svg><div class=\"legend\">");
     for p in &platforms {
-        let _ = write!(s, r#"<span><i style="background:{}"></i>{p}</span>"#, color(*p));
+        let _ = write!(
+            s,
+            r#"<span><i style="background:{}"></i>{p}</span>"#,
+            color(*p)
+        );
     }
     s.push_str("</div>");
     s
@@ -180,14 +184,22 @@ fn leaderboard_svg(r: &Report, lang: Lang, top: usize) -> String {
 fn table(s: &super::text::Section, links: Option<usize>) -> String {
     let mut out = String::from("<div class=\"box\"><table><thead><tr>");
     for (i, h) in s.headers.iter().enumerate() {
-        let class = if s.numeric.get(i).copied().unwrap_or(false) { " class=\"n\"" } else { "" };
+        let class = if s.numeric.get(i).copied().unwrap_or(false) {
+            " class=\"n\""
+        } else {
+            ""
+        };
         let _ = write!(out, "<th{class}>{}</th>", esc(h));
     }
     out.push_str("</tr></thead><tbody>");
     for row in &s.rows {
         out.push_str("<tr>");
         for (i, c) in row.iter().enumerate() {
-            let class = if s.numeric.get(i).copied().unwrap_or(false) { " class=\"n\"" } else { "" };
+            let class = if s.numeric.get(i).copied().unwrap_or(false) {
+                " class=\"n\""
+            } else {
+                ""
+            };
             if links == Some(i) && c.starts_with("http") {
                 let url = c.split(' ').next().unwrap_or(c);
                 let rest = &c[url.len()..];
@@ -249,7 +261,11 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
             r.previous.followers_growth,
         ),
     ];
-    let previous = if r.is_one_day() { l.previous_day } else { l.previous };
+    let previous = if r.is_one_day() {
+        l.previous_day
+    } else {
+        l.previous
+    };
     for (label, now, before) in cards {
         let change = now.zip(before).map(|(a, b)| a - b);
         let class = match change {
@@ -290,7 +306,14 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
             }
         }
         if !s.headers.is_empty() && !s.rows.is_empty() {
-            out.push_str(&table(s, if i == 3 { Some(s.headers.len() - 1) } else { None }));
+            out.push_str(&table(
+                s,
+                if i == 3 {
+                    Some(s.headers.len() - 1)
+                } else {
+                    None
+                },
+            ));
         } else if !s.headers.is_empty() {
             let _ = write!(out, "<p class=\"note\">{}</p>", esc(l.none));
         }
@@ -298,9 +321,9 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
             let _ = write!(out, "<p class=\"note\">{}</p>", esc(note));
         }
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<p class=\"note\">{}</p><p class=\"note\">{}</p><footer>{} {}: {}</footer></main></body></html>\n",
+        "<p class=\"note\">{}</p><p class=\"note\">{}</p><footer>{} {}: {}</footer></main></body></html>",
         esc(l.definitions),
         esc(l.unknown_legend),
         esc(l.footer),

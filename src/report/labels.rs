@@ -2,7 +2,17 @@
 //! language). The JSON format keeps its English keys in both.
 
 /// A report language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Deserialize,
+    serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -196,7 +206,7 @@ pub fn number(n: i64, lang: Lang) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(c);
@@ -218,7 +228,11 @@ pub fn compact(n: i64, lang: Lang) -> String {
     } else {
         format!("{a:.0}")
     };
-    let s = if lang == Lang::Id { s.replace('.', ",") } else { s };
+    let s = if lang == Lang::Id {
+        s.replace('.', ",")
+    } else {
+        s
+    };
     if n < 0 { format!("-{s}") } else { s }
 }
 

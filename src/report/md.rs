@@ -19,11 +19,25 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
         out.push_str(&format!("\n## {}\n\n", cell(&s.title)));
         if !s.headers.is_empty() && !s.rows.is_empty() {
             let row = |cells: &[String]| {
-                format!("| {} |\n", cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | "))
+                format!(
+                    "| {} |\n",
+                    cells
+                        .iter()
+                        .map(|c| cell(c))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                )
             };
             out.push_str(&row(&s.headers));
             let rule: Vec<String> = (0..s.headers.len())
-                .map(|i| if s.numeric.get(i).copied().unwrap_or(false) { "---:" } else { "---" }.to_string())
+                .map(|i| {
+                    if s.numeric.get(i).copied().unwrap_or(false) {
+                        "---:"
+                    } else {
+                        "---"
+                    }
+                    .to_string()
+                })
                 .collect();
             out.push_str(&format!("|{}|\n", rule.join("|")));
             for r in &s.rows {

@@ -15,7 +15,9 @@ pub use compute::{Report, Request, compute};
 pub use labels::Lang;
 
 /// Output formats of `jempol report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Table,

@@ -46,7 +46,11 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
             out.push_str(&format!("{}\n", line(&s.headers)));
             out.push_str(&format!(
                 "{}\n",
-                widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("  ")
             ));
             for row in &s.rows {
                 out.push_str(&format!("{}\n", line(row)));

@@ -26,7 +26,10 @@ fn section(title: &str, headers: &[&str], numeric: &[bool]) -> Section {
 }
 
 fn platforms(list: &[crate::platform::Platform]) -> String {
-    list.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The header lines: campaign, period, time zone.
@@ -58,13 +61,18 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     let m = |v: Option<i64>| maybe(v, lang);
     let mut out = Vec::new();
 
-    let previous = if r.is_one_day() { l.previous_day } else { l.previous };
+    let previous = if r.is_one_day() {
+        l.previous_day
+    } else {
+        l.previous
+    };
     let mut totals = section(
         l.totals,
         &[l.figure, &r.date, previous, l.change],
         &[false, true, true, true],
     );
-    let rows: [(&str, fn(&Totals) -> Option<i64>); 9] = [
+    type Figure = fn(&Totals) -> Option<i64>;
+    let rows: [(&str, Figure); 9] = [
         (l.posts_published, |t| Some(t.posts_published)),
         (l.likes, |t| t.gains.likes),
         (l.comments, |t| t.gains.comments),
@@ -167,9 +175,11 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
         ]);
     }
     if r.businesses.len() > top {
-        board
-            .notes
-            .push(format!("… {} {}", n((r.businesses.len() - top) as i64), l.more));
+        board.notes.push(format!(
+            "… {} {}",
+            n((r.businesses.len() - top) as i64),
+            l.more
+        ));
     }
     if r.businesses.iter().take(top).any(|b| b.new_participant) {
         board.notes.push(format!("* {}", l.new_participant));
@@ -239,9 +249,11 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out.push(fresh);
 
     let mut quiet = section(l.not_posted_yet, &[], &[]);
-    quiet
-        .notes
-        .push(format!("{} / {}", n(r.not_posted_yet.len() as i64), n(r.registered_businesses as i64)));
+    quiet.notes.push(format!(
+        "{} / {}",
+        n(r.not_posted_yet.len() as i64),
+        n(r.registered_businesses as i64)
+    ));
     out.push(quiet);
 
     let mut outside = section(

@@ -38,7 +38,7 @@ impl Gains {
     }
 
     /// Adds known values; unknown stays unknown only if both sides are.
-    pub fn add(self, o: Gains) -> Gains {
+    pub fn plus(self, o: Gains) -> Gains {
         let f = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
@@ -53,10 +53,7 @@ impl Gains {
 
     /// Sums gains as SQL's `sum` does, except that no rows at all means 0.
     pub fn sum(items: impl IntoIterator<Item = Gains>) -> Gains {
-        items
-            .into_iter()
-            .reduce(Gains::add)
-            .unwrap_or(Gains::ZERO)
+        items.into_iter().reduce(Gains::plus).unwrap_or(Gains::ZERO)
     }
 
     /// Likes + comments + shares, counting what is known; `None` if none is.

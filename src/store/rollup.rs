@@ -66,7 +66,10 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM post_days", [])?;
-        tx.execute(&rebuild_sql("?2 IS NULL"), params![self.utc_offset, None::<i64>])?;
+        tx.execute(
+            &rebuild_sql("?2 IS NULL"),
+            params![self.utc_offset, None::<i64>],
+        )?;
         tx.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",

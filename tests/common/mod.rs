@@ -2,6 +2,8 @@
 //! `jempol` binary run inside it.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod dataset;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,741 @@
+//! Specification of `jempol report`, the daily report job and `jempol demo`: figures equal
+//! an independent SQL computation over the snapshots; the midnight WIB boundary; hidden
+//! counts; deletions; several platforms; determinism; every format parses or renders.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use common::Workspace;
+use common::dataset::{dataset, wib};
+use jempol::platform::Platform;
+use jempol::report::{Format, Lang, Report, Request, compute, render};
+use jempol::store::Store;
+
+fn request(from: &str, to: &str) -> Request {
+    Request {
+        campaign: "Sedekah Jempol".into(),
+        hashtags: vec!["UMKMKotaPadangMajuBersama".into()],
+        timezone: "Asia/Jakarta".into(),
+        from: from.parse().unwrap(),
+        to: to.parse().unwrap(),
+        platform: None,
+        trend_days: 14,
+    }
+}
+
+fn day(store: &Store, d: &str) -> Report {
+    compute(store, &request(d, d)).unwrap()
+}
+
+fn line(r: &Report, key: &str) -> jempol::report::compute::BusinessLine {
+    r.businesses
+        .iter()
+        .find(|b| b.key == key)
+        .cloned()
+        .unwrap_or_else(|| panic!("{key} not on the leaderboard of {}", r.date))
+}
+
+// ---- the hand-built dataset (tests/common/dataset.rs) ----
+
+#[test]
+fn a_day_ends_at_midnight_wib() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    // p1: 0 → 30 likes by 23:30 WIB on the 20th; 35 at 00:30 belongs to the 21st.
+    let b = line(&day(&store, "2026-11-20"), "PDG-1");
+    assert_eq!(b.gains.likes, Some(30));
+    let b = line(&day(&store, "2026-11-21"), "PDG-1");
+    assert_eq!(b.gains.likes, Some(20), "35 at 00:30, 50 at 20:00: 50 - 30");
+    // Followers: 1010 at 23:59 is the 20th's end; 1020 at 00:01 the 21st's.
+    assert_eq!(
+        line(&day(&store, "2026-11-20"), "PDG-1").followers,
+        Some(1010)
+    );
+    let b = line(&day(&store, "2026-11-21"), "PDG-1");
+    assert_eq!((b.followers, b.followers_growth), (Some(1020), Some(10)));
+}
+
+#[test]
+fn a_business_on_several_platforms_sums_them() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    let r = day(&store, "2026-11-20");
+    let b = line(&r, "PDG-1");
+    assert_eq!(b.platforms, vec![Platform::Instagram, Platform::Youtube]);
+    // Instagram p1: 30 likes, 2 comments; YouTube p2: likes hidden, 5 comments, 100 views.
+    assert_eq!(b.gains.likes, Some(30));
+    assert_eq!(b.gains.comments, Some(7));
+    assert_eq!(b.gains.views, Some(100));
+    assert_eq!(b.engagement, Some(37));
+    assert_eq!(
+        b.posts_published, 1,
+        "p1 on the 20th; p2 was published on the 19th"
+    );
+}
+
+#[test]
+fn hidden_counts_are_unknown_never_zero_in_every_format() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    let r = day(&store, "2026-11-20");
+    let youtube = r
+        .platforms
+        .iter()
+        .find(|p| p.platform == Platform::Youtube)
+        .unwrap();
+    assert_eq!(youtube.totals.gains.likes, None, "p2 hides its likes");
+    assert_eq!(
+        line(&r, "PDG-1").gains.shares,
+        None,
+        "neither IG nor YT report shares"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&r, Format::Json, Lang::En, None)).unwrap();
+    let pdg1 = json["businesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["key"] == "PDG-1")
+        .unwrap();
+    assert!(pdg1["shares"].is_null());
+    assert_eq!(pdg1["likes"], 30);
+
+    let csv = render(&r, Format::Csv, Lang::En, None);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let shares = headers.iter().position(|h| h == "Shares").unwrap();
+    let row = reader
+        .records()
+        .map(|r| r.unwrap())
+        .find(|r| &r[1] == "PDG-1")
+        .unwrap();
+    assert_eq!(&row[shares], "", "unknown is an empty cell, not 0");
+
+    let table = render(&r, Format::Table, Lang::En, None);
+    assert!(table.contains("? = unknown"));
+}
+
+#[test]
+fn counts_that_go_down_are_reported_as_they_are() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    let b = line(&day(&store, "2026-11-21"), "PDG-2");
+    assert_eq!(b.gains.likes, Some(-10));
+}
+
+#[test]
+fn deleted_posts_keep_their_gains_and_are_marked() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    // p3 (PDG-2, TikTok) was deleted on the 22nd; what it gained before still counts.
+    let r = day(&store, "2026-11-20");
+    assert_eq!(line(&r, "PDG-2").gains.likes, Some(100));
+    let p3 = r
+        .top_posts
+        .iter()
+        .find(|p| p.url.as_deref() == Some("https://example.invalid/p3"))
+        .unwrap();
+    assert!(p3.deleted);
+    assert!(render(&r, Format::Table, Lang::En, None).contains("(deleted)"));
+}
+
+#[test]
+fn accounts_outside_the_registry_are_listed_apart_from_the_totals() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    let r = day(&store, "2026-11-20");
+    assert_eq!(r.outside_registry.len(), 1);
+    let o = &r.outside_registry[0];
+    assert_eq!(
+        (o.account.as_str(), o.posts_published, o.engagement),
+        ("orang.lain", 1, Some(8))
+    );
+    // Totals: PDG-1 30 + PDG-2 100 likes; p4's 8 are not the campaign's.
+    assert_eq!(r.totals.gains.likes, Some(130));
+    assert_eq!(r.totals.businesses_active, 2);
+}
+
+#[test]
+fn new_participants_and_businesses_that_have_not_posted() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    let r = day(&store, "2026-11-20");
+    let new: Vec<&str> = r.new_participants.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(
+        new,
+        ["PDG-2"],
+        "PDG-1's first post (p2) was published on the 19th"
+    );
+    assert!(r.not_posted_yet.is_empty());
+    let r = day(&store, "2026-11-18");
+    assert_eq!(
+        r.not_posted_yet.len(),
+        2,
+        "jempol saw nothing before the 20th"
+    );
+    assert!(r.businesses.is_empty());
+}
+
+#[test]
+fn a_period_sums_its_days_and_compares_with_the_period_before() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    let both = compute(&store, &request("2026-11-20", "2026-11-21")).unwrap();
+    let (d20, d21) = (day(&store, "2026-11-20"), day(&store, "2026-11-21"));
+    assert_eq!(
+        both.totals.engagement,
+        Some(d20.totals.engagement.unwrap() + d21.totals.engagement.unwrap())
+    );
+    // The day before the 21st is the 20th.
+    assert_eq!(d21.previous.engagement, d20.totals.engagement);
+    assert_eq!(d21.previous.posts_published, d20.totals.posts_published);
+}
+
+#[test]
+fn the_dashboard_views_agree_with_the_report_to_the_unit() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    for d in ["2026-11-19", "2026-11-20", "2026-11-21"] {
+        views_agree(&store, &day(&store, d));
+    }
+}
+
+/// business_daily's active rows summed per business, and campaign_daily per platform,
+/// equal the report.
+fn views_agree(store: &Store, r: &Report) {
+    let conn = store.connection();
+    let mut stmt = conn
+        .prepare(
+            "SELECT business_key, sum(posts_published), sum(likes_gained), sum(comments_gained),
+                    sum(shares_gained), sum(views_gained), sum(engagement_gained)
+             FROM business_daily WHERE day = ?1 AND (posts_published > 0 OR posts_changed > 0)
+             GROUP BY business_key",
+        )
+        .unwrap();
+    let from_view: BTreeMap<String, Vec<Option<i64>>> = stmt
+        .query_map([&r.date], |row| {
+            Ok((
+                row.get(0)?,
+                (1..7).map(|i| row.get(i)).collect::<Result<Vec<_>, _>>()?,
+            ))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let from_report: BTreeMap<String, Vec<Option<i64>>> = r
+        .businesses
+        .iter()
+        .map(|b| {
+            (
+                b.key.clone(),
+                vec![
+                    Some(b.posts_published),
+                    b.gains.likes,
+                    b.gains.comments,
+                    b.gains.shares,
+                    b.gains.views,
+                    b.engagement,
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(
+        from_view, from_report,
+        "business_daily vs report on {}",
+        r.date
+    );
+
+    let mut stmt = conn
+        .prepare(
+            "SELECT platform, posts_published, likes_gained, comments_gained, shares_gained,
+                    views_gained, engagement_gained, followers, businesses_active
+             FROM campaign_daily WHERE day = ?1 AND businesses_active > 0",
+        )
+        .unwrap();
+    let from_view: BTreeMap<String, Vec<Option<i64>>> = stmt
+        .query_map([&r.date], |row| {
+            Ok((
+                row.get(0)?,
+                (1..9).map(|i| row.get(i)).collect::<Result<Vec<_>, _>>()?,
+            ))
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let from_report: BTreeMap<String, Vec<Option<i64>>> = r
+        .platforms
+        .iter()
+        .filter(|p| p.totals.businesses_active > 0)
+        .map(|p| {
+            let t = &p.totals;
+            (
+                p.platform.to_string(),
+                vec![
+                    Some(t.posts_published),
+                    t.gains.likes,
+                    t.gains.comments,
+                    t.gains.shares,
+                    t.gains.views,
+                    t.engagement,
+                    t.followers,
+                    Some(t.businesses_active as i64),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(
+        from_view, from_report,
+        "campaign_daily vs report on {}",
+        r.date
+    );
+}
+
+// ---- a simulated campaign: the demo's own path (simulator + daemon + daily reports) ----
+
+struct Sim {
+    _dir: tempfile::TempDir,
+    outcome: jempol::demo::Outcome,
+    days: Vec<String>,
+}
+
+fn run_demo(seed: u64) -> Sim {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = jempol::demo::Options::new(dir.path());
+    opts.seed = seed;
+    opts.businesses = 120;
+    opts.days = 3;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime.block_on(jempol::demo::run(&opts, &|_| {})).unwrap();
+    let days = ["2026-11-16", "2026-11-17", "2026-11-18"]
+        .map(String::from)
+        .to_vec();
+    Sim {
+        _dir: dir,
+        outcome,
+        days,
+    }
+}
+
+fn simulated() -> &'static Sim {
+    static SIM: OnceLock<Sim> = OnceLock::new();
+    SIM.get_or_init(|| run_demo(7))
+}
+
+#[test]
+fn the_demo_writes_each_days_report_in_every_format() {
+    let sim = simulated();
+    let names: Vec<String> = sim
+        .outcome
+        .reports
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for d in &sim.days {
+        for ext in ["html", "json", "csv"] {
+            assert!(
+                names.contains(&format!("{d}.{ext}")),
+                "{d}.{ext} in {names:?}"
+            );
+        }
+    }
+    let last = sim.outcome.last.as_ref().unwrap();
+    assert_eq!(last.date, "2026-11-18");
+    assert!(
+        last.totals.businesses_active > 0,
+        "the simulated city posts every day"
+    );
+    assert!(last.totals.engagement.unwrap() > 0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in &sim.outcome.reports {
+            let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o640, "{}", f.display());
+        }
+    }
+}
+
+#[test]
+fn report_figures_equal_an_independent_computation_over_the_snapshots() {
+    let sim = simulated();
+    let store = Store::open(&sim.outcome.database).unwrap();
+    for d in &sim.days {
+        let r = day(&store, d);
+        let expected = independent(&store, d);
+        let got: BTreeMap<String, Vec<Option<i64>>> = r
+            .businesses
+            .iter()
+            .map(|b| {
+                (
+                    b.key.clone(),
+                    vec![
+                        Some(b.posts_published),
+                        b.gains.likes,
+                        b.gains.comments,
+                        b.gains.shares,
+                        b.gains.views,
+                        b.followers,
+                    ],
+                )
+            })
+            .collect();
+        assert!(!expected.is_empty());
+        assert_eq!(got, expected, "on {d}");
+        views_agree(&store, &r);
+    }
+}
+
+/// Per business, straight from post_snapshots and account_snapshots (not the rollup):
+/// posts published, likes, comments, shares, views gained, followers at the day's end.
+fn independent(store: &Store, d: &str) -> BTreeMap<String, Vec<Option<i64>>> {
+    let date: jiff::civil::Date = d.parse().unwrap();
+    let start = wib(&format!("{date}T00:00:00"));
+    let end = start + 86_400;
+    let sql = "
+        WITH changed AS (
+            SELECT DISTINCT post_id FROM post_snapshots WHERE taken_at >= ?1 AND taken_at < ?2
+        ),
+        g AS (
+            SELECT p.business_id AS b, p.platform AS platform,
+                   e.likes - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.likes END AS l,
+                   e.comments - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.comments END AS c,
+                   e.shares - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.shares END AS s,
+                   e.views - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.views END AS v
+            FROM changed ch
+            JOIN posts p ON p.id = ch.post_id
+            JOIN post_snapshots e ON e.post_id = ch.post_id AND e.taken_at =
+                 (SELECT max(taken_at) FROM post_snapshots WHERE post_id = ch.post_id AND taken_at < ?2)
+            LEFT JOIN post_snapshots st ON st.post_id = ch.post_id AND st.taken_at =
+                 (SELECT max(taken_at) FROM post_snapshots WHERE post_id = ch.post_id AND taken_at < ?1)
+            WHERE p.business_id IS NOT NULL
+        ),
+        published AS (
+            SELECT business_id AS b, platform, count(*) AS n FROM posts
+            WHERE business_id IS NOT NULL AND posted_at >= ?1 AND posted_at < ?2
+            GROUP BY 1, 2
+        ),
+        keys AS (SELECT b, platform FROM g UNION SELECT b, platform FROM published),
+        per_platform AS (
+            SELECT k.b, k.platform,
+                   COALESCE((SELECT n FROM published x WHERE x.b = k.b AND x.platform = k.platform), 0) AS n,
+                   EXISTS (SELECT 1 FROM g WHERE g.b = k.b AND g.platform = k.platform) AS any_changed,
+                   (SELECT sum(l) FROM g WHERE g.b = k.b AND g.platform = k.platform) AS l,
+                   (SELECT sum(c) FROM g WHERE g.b = k.b AND g.platform = k.platform) AS c,
+                   (SELECT sum(s) FROM g WHERE g.b = k.b AND g.platform = k.platform) AS s,
+                   (SELECT sum(v) FROM g WHERE g.b = k.b AND g.platform = k.platform) AS v
+            FROM keys k
+        )
+        SELECT b.key, sum(n),
+               sum(CASE WHEN any_changed THEN l ELSE 0 END),
+               sum(CASE WHEN any_changed THEN c ELSE 0 END),
+               sum(CASE WHEN any_changed THEN s WHEN platform IN ('facebook', 'tiktok') THEN 0 END),
+               sum(CASE WHEN any_changed THEN v WHEN platform IN ('tiktok', 'youtube') THEN 0 END),
+               (SELECT sum((SELECT followers FROM account_snapshots s
+                             WHERE s.account_id = a.id AND s.taken_at < ?2
+                             ORDER BY s.taken_at DESC LIMIT 1))
+                  FROM accounts a WHERE a.business_id = b.id)
+        FROM per_platform pp JOIN businesses b ON b.id = pp.b
+        GROUP BY b.key";
+    let mut stmt = store.connection().prepare(sql).unwrap();
+    stmt.query_map([start, end], |row| {
+        Ok((
+            row.get(0)?,
+            (1..7).map(|i| row.get(i)).collect::<Result<Vec<_>, _>>()?,
+        ))
+    })
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
+}
+
+#[test]
+fn the_same_seed_gives_the_same_reports() {
+    let again = run_demo(7);
+    let first = simulated();
+    let json = |dir: &[PathBuf], d: &str| {
+        let p = dir
+            .iter()
+            .find(|p| p.ends_with(format!("{d}.json")))
+            .unwrap();
+        std::fs::read_to_string(p).unwrap()
+    };
+    for d in &first.days {
+        assert_eq!(
+            json(&first.outcome.reports, d),
+            json(&again.outcome.reports, d),
+            "report of {d}"
+        );
+    }
+}
+
+#[test]
+fn every_format_parses_or_renders() {
+    let sim = simulated();
+    let r = sim.outcome.last.as_ref().unwrap();
+
+    let json: serde_json::Value =
+        serde_json::from_str(&render(r, Format::Json, Lang::En, None)).unwrap();
+    for key in [
+        "schema_version",
+        "date",
+        "timezone",
+        "totals",
+        "previous",
+        "platforms",
+        "businesses",
+        "top_posts",
+        "new_participants",
+        "not_posted_yet",
+        "outside_registry",
+        "trend",
+    ] {
+        assert!(json.get(key).is_some(), "JSON has {key}");
+    }
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["timezone"], "Asia/Jakarta");
+    assert_eq!(
+        json["businesses"].as_array().unwrap().len(),
+        r.businesses.len()
+    );
+    assert_eq!(json["trend"].as_array().unwrap().len(), 14 * 4);
+
+    let csv = render(r, Format::Csv, Lang::Id, None);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(&reader.headers().unwrap()[2], "Usaha", "Indonesian headers");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), r.businesses.len() + r.not_posted_yet.len());
+    assert!(rows.iter().all(|row| row.len() == 17));
+
+    let md = render(r, Format::Md, Lang::En, Some(5));
+    assert!(md.starts_with("# Engagement report"));
+    assert!(md.lines().any(|l| l.starts_with("| 1 |")));
+
+    let table = render(r, Format::Table, Lang::Id, Some(5));
+    for label in [
+        "Total kampanye",
+        "Peringkat usaha",
+        "Unggahan teratas",
+        "Suka",
+    ] {
+        assert!(table.contains(label), "Indonesian table has {label}");
+    }
+
+    let html = render(r, Format::Html, Lang::En, None);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(
+        html.matches("<svg").count(),
+        2,
+        "trend and leaderboard charts"
+    );
+    for external in ["<script", "<link", " src="] {
+        assert!(!html.contains(external), "self-contained: no {external}");
+    }
+    chromium_renders(&html, &r.campaign);
+}
+
+/// Renders the page in headless Chromium when it is installed (it is not in CI).
+fn chromium_renders(html: &str, expect: &str) {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        eprintln!("no Chromium here: HTML checked for structure only");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    std::fs::write(&page, html).unwrap();
+    let out = std::process::Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(dom.contains(expect), "Chromium rendered the page");
+    assert!(dom.contains("</svg>"));
+}
+
+// ---- the command ----
+
+#[test]
+fn the_report_command_validates_days_and_writes_private_files() {
+    let ws = Workspace::new();
+    let run = ws
+        .jempol(&["report", "--date", "2026-13-01"])
+        .expect_code(2);
+    assert!(run.stderr().contains("--date"), "{}", run.stderr());
+    let run = ws
+        .jempol(&["report", "--from", "2026-11-21", "--to", "2026-11-20"])
+        .expect_code(2);
+    assert!(run.stderr().contains("after"), "{}", run.stderr());
+    ws.jempol(&["report", "--date", "2026-11-20", "--top", "0"])
+        .expect_code(2);
+
+    // An empty database still gives a valid report.
+    let run = ws
+        .jempol(&["report", "--date", "2026-11-20", "--format", "json"])
+        .expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(json["date"], "2026-11-20");
+    assert_eq!(json["businesses"].as_array().unwrap().len(), 0);
+
+    let out = ws.path("out/laporan.html");
+    ws.jempol(&[
+        "report",
+        "--date",
+        "yesterday",
+        "--format",
+        "html",
+        "--lang",
+        "id",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .expect_code(0);
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("lang=\"id\""));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+}
+
+// ---- the daemon's daily report and its Telegram summary ----
+
+/// A stand-in for the Telegram Bot API: records what it receives, answers `ok` (or 401).
+async fn fake_telegram(
+    ok: bool,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
+) {
+    use axum::extract::{Json, Path, State};
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+    let seen: Seen = Default::default();
+    let app = axum::Router::new()
+        .route(
+            "/{bot}/sendMessage",
+            axum::routing::post(
+                move |State(seen): State<Seen>, Path(bot): Path<String>, Json(body): Json<serde_json::Value>| async move {
+                    seen.lock().unwrap().push((bot, body));
+                    if ok {
+                        (axum::http::StatusCode::OK, Json(serde_json::json!({"ok": true, "result": {}})))
+                    } else {
+                        (
+                            axum::http::StatusCode::UNAUTHORIZED,
+                            Json(serde_json::json!({"ok": false, "error_code": 401, "description": "Unauthorized"})),
+                        )
+                    }
+                },
+            ),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+const BOT_TOKEN: &str = "123456:AAF-bot-Sup3rS3cret";
+
+fn daily_config(ws: &Workspace, telegram_url: &str) -> jempol::config::Config {
+    let text = format!(
+        "{}\n[reports]\ndirectory = \"reports\"\ntime = \"06:00\"\nlang = \"id\"\n\n[reports.telegram]\nchat_id = \"-100200300\"\nbase_url = \"{telegram_url}\"\n",
+        common::MINIMAL_CONFIG
+    );
+    let path = ws.write("daily.toml", text);
+    jempol::config::Config::load(&path).unwrap()
+}
+
+#[tokio::test]
+async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
+    use jempol::report::daily::DailyJob;
+    let ws = Workspace::new();
+    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
+    let (url, seen) = fake_telegram(true).await;
+    let config = daily_config(&ws, &url);
+    let secrets = config
+        .secrets(|v| (v == "JEMPOL_TELEGRAM_BOT_TOKEN").then(|| BOT_TOKEN.to_string()))
+        .unwrap();
+    let job = DailyJob::new(&config, &secrets).unwrap();
+    let at = |local: &str| jiff::Timestamp::from_second(wib(local)).unwrap();
+
+    // 05:59 on the 22nd: the 21st is not due yet, the 20th is.
+    let files = job.tick(&store, at("2026-11-22T05:59:00")).await;
+    assert!(
+        files
+            .iter()
+            .all(|f| f.to_string_lossy().contains("2026-11-20")),
+        "{files:?}"
+    );
+    assert_eq!(files.len(), 3);
+    // 06:00: the 21st, in html, json and csv; the summary goes to the chat.
+    let files = job.tick(&store, at("2026-11-22T06:00:00")).await;
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
+    );
+    assert!(ws.path("reports/2026-11-21.html").exists());
+    // Once only.
+    assert!(job.tick(&store, at("2026-11-22T07:00:00")).await.is_empty());
+
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "one summary per report");
+    let (bot, body) = &seen[1];
+    assert_eq!(bot, &format!("bot{BOT_TOKEN}"));
+    assert_eq!(body["chat_id"], "-100200300");
+    let text = body["text"].as_str().unwrap();
+    assert!(
+        text.contains("2026-11-21") && text.contains("Keterlibatan"),
+        "{text}"
+    );
+    assert!(!text.contains(BOT_TOKEN));
+}
+
+#[tokio::test]
+async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
+    use jempol::report::daily::{DailyJob, send_telegram};
+    let ws = Workspace::new();
+    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
+    let (url, _) = fake_telegram(false).await;
+    let config = daily_config(&ws, &url);
+    let secrets = config
+        .secrets(|v| (v == "JEMPOL_TELEGRAM_BOT_TOKEN").then(|| BOT_TOKEN.to_string()))
+        .unwrap();
+    let job = DailyJob::new(&config, &secrets).unwrap();
+    let now = jiff::Timestamp::from_second(wib("2026-11-22T09:00:00")).unwrap();
+    assert_eq!(
+        job.tick(&store, now).await.len(),
+        3,
+        "files written despite the 401"
+    );
+
+    let telegram = config.reports.telegram.clone().unwrap();
+    let client = reqwest::Client::new();
+    let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
+        .await
+        .unwrap_err();
+    assert!(err.contains("Unauthorized"), "{err}");
+    // Nothing listens here: the connection error must not quote the URL with the token.
+    let mut dead = telegram.clone();
+    dead.base_url = "http://127.0.0.1:9".into();
+    let err = send_telegram(&client, &dead, BOT_TOKEN, "hi")
+        .await
+        .unwrap_err();
+    assert!(!err.contains(BOT_TOKEN) && !err.contains("AAF"), "{err}");
+}
