@@ -184,6 +184,84 @@ BEGIN
     UPDATE post_days SET business_id = NEW.business_id WHERE post_id = NEW.id;
 END;
 
+-- post_days summed per day, platform and whether the post is a registered business's:
+-- what campaign totals and the 14-day trend read (a few rows a day instead of one per
+-- post). Kept by the triggers below on every change of post_days. For each count, the
+-- sum of the known gains and how many were known: a total is unknown when none was.
+CREATE TABLE day_totals (
+    day             TEXT NOT NULL,
+    platform        TEXT NOT NULL,
+    registered      INTEGER NOT NULL,          -- 1: posts of registered businesses
+    posts           INTEGER NOT NULL,          -- post-day rows summed
+    likes           INTEGER NOT NULL,
+    likes_known     INTEGER NOT NULL,
+    comments        INTEGER NOT NULL,
+    comments_known  INTEGER NOT NULL,
+    shares          INTEGER NOT NULL,
+    shares_known    INTEGER NOT NULL,
+    views           INTEGER NOT NULL,
+    views_known     INTEGER NOT NULL,
+    PRIMARY KEY (day, platform, registered)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER day_totals_add AFTER INSERT ON post_days
+BEGIN
+    INSERT INTO day_totals VALUES (
+        NEW.day, NEW.platform, NEW.business_id IS NOT NULL, 1,
+        COALESCE(NEW.likes - NEW.start_likes, 0), NEW.likes - NEW.start_likes IS NOT NULL,
+        COALESCE(NEW.comments - NEW.start_comments, 0), NEW.comments - NEW.start_comments IS NOT NULL,
+        COALESCE(NEW.shares - NEW.start_shares, 0), NEW.shares - NEW.start_shares IS NOT NULL,
+        COALESCE(NEW.views - NEW.start_views, 0), NEW.views - NEW.start_views IS NOT NULL)
+    ON CONFLICT (day, platform, registered) DO UPDATE SET
+        posts = posts + 1,
+        likes = likes + excluded.likes, likes_known = likes_known + excluded.likes_known,
+        comments = comments + excluded.comments, comments_known = comments_known + excluded.comments_known,
+        shares = shares + excluded.shares, shares_known = shares_known + excluded.shares_known,
+        views = views + excluded.views, views_known = views_known + excluded.views_known;
+END;
+
+CREATE TRIGGER day_totals_remove AFTER DELETE ON post_days
+BEGIN
+    UPDATE day_totals SET
+        posts = posts - 1,
+        likes = likes - COALESCE(OLD.likes - OLD.start_likes, 0),
+        likes_known = likes_known - (OLD.likes - OLD.start_likes IS NOT NULL),
+        comments = comments - COALESCE(OLD.comments - OLD.start_comments, 0),
+        comments_known = comments_known - (OLD.comments - OLD.start_comments IS NOT NULL),
+        shares = shares - COALESCE(OLD.shares - OLD.start_shares, 0),
+        shares_known = shares_known - (OLD.shares - OLD.start_shares IS NOT NULL),
+        views = views - COALESCE(OLD.views - OLD.start_views, 0),
+        views_known = views_known - (OLD.views - OLD.start_views IS NOT NULL)
+    WHERE day = OLD.day AND platform = OLD.platform AND registered = (OLD.business_id IS NOT NULL);
+END;
+
+CREATE TRIGGER day_totals_change AFTER UPDATE ON post_days
+BEGIN
+    UPDATE day_totals SET
+        posts = posts - 1,
+        likes = likes - COALESCE(OLD.likes - OLD.start_likes, 0),
+        likes_known = likes_known - (OLD.likes - OLD.start_likes IS NOT NULL),
+        comments = comments - COALESCE(OLD.comments - OLD.start_comments, 0),
+        comments_known = comments_known - (OLD.comments - OLD.start_comments IS NOT NULL),
+        shares = shares - COALESCE(OLD.shares - OLD.start_shares, 0),
+        shares_known = shares_known - (OLD.shares - OLD.start_shares IS NOT NULL),
+        views = views - COALESCE(OLD.views - OLD.start_views, 0),
+        views_known = views_known - (OLD.views - OLD.start_views IS NOT NULL)
+    WHERE day = OLD.day AND platform = OLD.platform AND registered = (OLD.business_id IS NOT NULL);
+    INSERT INTO day_totals VALUES (
+        NEW.day, NEW.platform, NEW.business_id IS NOT NULL, 1,
+        COALESCE(NEW.likes - NEW.start_likes, 0), NEW.likes - NEW.start_likes IS NOT NULL,
+        COALESCE(NEW.comments - NEW.start_comments, 0), NEW.comments - NEW.start_comments IS NOT NULL,
+        COALESCE(NEW.shares - NEW.start_shares, 0), NEW.shares - NEW.start_shares IS NOT NULL,
+        COALESCE(NEW.views - NEW.start_views, 0), NEW.views - NEW.start_views IS NOT NULL)
+    ON CONFLICT (day, platform, registered) DO UPDATE SET
+        posts = posts + 1,
+        likes = likes + excluded.likes, likes_known = likes_known + excluded.likes_known,
+        comments = comments + excluded.comments, comments_known = comments_known + excluded.comments_known,
+        shares = shares + excluded.shares, shares_known = shares_known + excluded.shares_known,
+        views = views + excluded.views, views_known = views_known + excluded.views_known;
+END;
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.

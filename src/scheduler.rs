@@ -196,6 +196,14 @@ impl Daemon {
         self.clock.now().as_second()
     }
 
+    /// Requests sent so far per platform (for progress displays).
+    pub fn requests(&self) -> Vec<(Platform, u64)> {
+        self.clients
+            .iter()
+            .map(|c| (c.platform(), c.requests()))
+            .collect()
+    }
+
     /// One cycle of every platform, side by side.
     pub async fn cycle(&self) -> Vec<PlatformReport> {
         let runs = self.clients.iter().map(|c| {

@@ -386,6 +386,20 @@ fn report_figures_equal_an_independent_computation_over_the_snapshots() {
         assert!(!expected.is_empty());
         assert_eq!(got, expected, "on {d}");
         views_agree(&store, &r);
+        // The trend (kept by triggers in day_totals) says the same of each day.
+        let last = sim.outcome.last.as_ref().unwrap();
+        for p in &r.platforms {
+            let point = last
+                .trend
+                .iter()
+                .find(|t| &t.date == d && t.platform == p.platform)
+                .unwrap();
+            assert_eq!(
+                point.gains, p.totals.gains,
+                "trend of {} on {d}",
+                p.platform
+            );
+        }
     }
 }
 

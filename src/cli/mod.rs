@@ -189,10 +189,9 @@ pub struct Failed {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // `poll --once` under cron stays quiet unless something goes wrong.
-    let quiet = matches!(cli.command, Command::Poll { .. })
-        && !std::io::IsTerminal::is_terminal(&std::io::stderr())
-        // The demo shows a progress bar; its logs would only interrupt it.
-        || matches!(cli.command, Command::Demo(_)) && cli.verbose == 0;
+    // `poll --once` shows a live line on a terminal and stays quiet under cron; the demo
+    // shows a progress bar. Their info logs would only interrupt (-v brings them back).
+    let quiet = matches!(cli.command, Command::Poll { .. } | Command::Demo(_)) && cli.verbose == 0;
     init_logging(cli.log_format, cli.verbose, quiet);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -224,7 +223,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             once: _,
             platform,
             format,
-        } => poll::poll_once(&cli.config, platform, format == StatusFormat::Json),
+        } => poll::poll_once(
+            &cli.config,
+            platform,
+            format == StatusFormat::Json,
+            cli.verbose > 0,
+        ),
         Command::Run => poll::run(&cli.config),
         Command::Status { format } => poll::status(&cli.config, format),
     }

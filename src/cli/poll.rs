@@ -110,8 +110,15 @@ fn print_reports(reports: &[PlatformReport]) {
 }
 
 /// `jempol poll --once`: one cycle, exit 0, or 1 if a platform failed.
-pub fn poll_once(config_path: &Path, platform: Option<Platform>, json: bool) -> anyhow::Result<()> {
+pub fn poll_once(
+    config_path: &Path,
+    platform: Option<Platform>,
+    json: bool,
+    verbose: bool,
+) -> anyhow::Result<()> {
     let (config, secrets, store, _lock) = setup(config_path)?;
+    // Logs (-v) and a live line would garble each other; without a terminal, neither.
+    let progress = std::io::stderr().is_terminal() && !verbose;
     let runtime = tokio::runtime::Runtime::new()?;
     let reports = runtime.block_on(async {
         let (tx, rx) = watch::channel(false);
@@ -125,7 +132,33 @@ pub fn poll_once(config_path: &Path, platform: Option<Platform>, json: bool) -> 
             platform,
             RetryPolicy::default(),
         )?;
-        anyhow::Ok(daemon.cycle().await)
+        if !progress {
+            return anyhow::Ok(daemon.cycle().await);
+        }
+        // A live line on a terminal: requests per platform while the cycle runs.
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} polling {elapsed}  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let cycle = daemon.cycle();
+        tokio::pin!(cycle);
+        let reports = loop {
+            tokio::select! {
+                reports = &mut cycle => break reports,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {
+                    let parts: Vec<String> = daemon
+                        .requests()
+                        .into_iter()
+                        .map(|(p, n)| format!("{p} {n} req"))
+                        .collect();
+                    bar.set_message(parts.join(" · "));
+                }
+            }
+        };
+        bar.finish_and_clear();
+        anyhow::Ok(reports)
     })?;
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);

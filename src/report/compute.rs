@@ -194,18 +194,18 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let day = |d: Date| d.to_string();
     let p = req.platform;
 
-    let registry = store.registry_entries(p)?;
+    let registry = store.registry_entries(p, end)?;
     let by_id: HashMap<i64, &RegistryEntry> = registry.iter().map(|b| (b.id, b)).collect();
     let followers = store.followers_at([prev_start, start, end], p, None)?;
 
     // This period and the one before, the same way.
     let period = |from: Date, to: Date, s: i64, e: i64, at: usize| -> Result<_, StoreError> {
-        let gains = store.business_gains(&day(from), &day(to), p)?;
+        let posts = per_post(store.post_gains(&day(from), &day(to), p)?);
         let published = store.published(s, e, p)?;
-        Ok(Period::new(&gains, &published, &followers, at))
+        Ok((Period::new(&posts, &published, &followers, at), posts))
     };
-    let now = period(req.from, req.to, start, end, 2)?;
-    let before = period(prev_from, prev_to, prev_start, start, 1)?;
+    let (now, posts) = period(req.from, req.to, start, end, 2)?;
+    let (before, _) = period(prev_from, prev_to, prev_start, start, 1)?;
 
     let mut businesses: Vec<BusinessLine> = now
         .active()
@@ -235,8 +235,15 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         })
         .collect();
 
+    // The most engaging posts (registered or not); ties by views, then by id.
+    let mut ranked: Vec<(i64, Gains)> = posts.iter().map(|(id, (_, _, g))| (*id, *g)).collect();
+    ranked.sort_by(|(a_id, a), (b_id, b)| {
+        let score = |g: &Gains| (g.engagement().unwrap_or(0), g.views.unwrap_or(0));
+        score(b).cmp(&score(a)).then(a_id.cmp(b_id))
+    });
+    ranked.truncate(TOP_POSTS);
     let top_posts = store
-        .top_posts(&day(req.from), &day(req.to), p, TOP_POSTS)?
+        .post_details(&ranked)?
         .into_iter()
         .enumerate()
         .map(|(i, post)| {
@@ -271,7 +278,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .collect();
     let not_posted_yet = registry
         .iter()
-        .filter(|b| b.first_seen_at.is_none_or(|t| t >= end))
+        .filter(|b| !b.seen_by_end)
         .map(reference)
         .collect();
 
@@ -288,7 +295,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             .into_iter()
             .filter(|x| p.is_none_or(|p| p == *x))
         {
-            trend.insert((day(d), x), Gains::ZERO);
+            trend.insert((day(d), x), Gains::unchanged(x));
         }
         d = d.tomorrow().unwrap_or(req.to.tomorrow().unwrap_or(req.to));
     }
@@ -329,6 +336,17 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         outside_registry,
         trend,
     })
+}
+
+/// Each post's gains summed over the period's days, with its business and platform.
+fn per_post(rows: Vec<crate::store::PostDay>) -> HashMap<i64, (Option<i64>, Platform, Gains)> {
+    let mut out: HashMap<i64, (Option<i64>, Platform, Gains)> = HashMap::with_capacity(rows.len());
+    for r in rows {
+        out.entry(r.post_id)
+            .and_modify(|e| e.2 = e.2.plus(r.gains))
+            .or_insert((r.business_id, r.platform, r.gains));
+    }
+    out
 }
 
 /// Accounts outside the registry that published tagged posts or gained on them.
@@ -386,7 +404,7 @@ struct Period {
 impl Period {
     /// `at` picks the followers figure at the period's end (start is the one before).
     fn new(
-        gains: &[crate::store::BusinessGain],
+        posts: &HashMap<i64, (Option<i64>, Platform, Gains)>,
         published: &[crate::store::Published],
         followers: &[crate::store::AccountFollowers],
         at: usize,
@@ -405,10 +423,15 @@ impl Period {
                 *pubs.entry((b, x.platform)).or_insert(0) += x.posts;
             }
         }
-        let mut gains: HashMap<(i64, Platform), Gains> = gains
-            .iter()
-            .map(|g| ((g.business_id, g.platform), g.gains))
-            .collect();
+        let mut gains: HashMap<(i64, Platform), Gains> = HashMap::new();
+        for (business, platform, g) in posts.values() {
+            if let Some(b) = business {
+                gains
+                    .entry((*b, *platform))
+                    .and_modify(|sum| *sum = sum.plus(*g))
+                    .or_insert(*g);
+            }
+        }
         // Published, but no post of theirs changed on that platform: nothing gained.
         for key in pubs.keys() {
             gains.entry(*key).or_insert(Gains::unchanged(key.1));

@@ -20,7 +20,7 @@ pub use daemon::{PlatformStatus, SyncState, Tiers};
 pub use migrate::Migration;
 pub use posts::IngestSummary;
 pub use report::{
-    AccountFollowers, BusinessGain, DayGain, Gains, Outsider, PostGain, Published, RegistryEntry,
+    AccountFollowers, DayGain, Gains, Outsider, PostDay, PostGain, Published, RegistryEntry,
 };
 
 /// What can go wrong with the database, in the store's terms.

@@ -74,10 +74,11 @@ impl Gains {
     }
 }
 
-/// The gains of one registered business on one platform.
+/// One post's gains on one day.
 #[derive(Debug, Clone)]
-pub struct BusinessGain {
-    pub business_id: i64,
+pub struct PostDay {
+    pub post_id: i64,
+    pub business_id: Option<i64>,
     pub platform: Platform,
     pub gains: Gains,
 }
@@ -135,10 +136,10 @@ pub struct RegistryEntry {
     pub category: Option<String>,
     pub district: Option<String>,
     pub platforms: Vec<Platform>,
-    /// When its first tagged post was published (or first seen, if the time is unknown).
+    /// When its first tagged post was published.
     pub first_post_at: Option<i64>,
-    /// When jempol first saw any of its tagged posts.
-    pub first_seen_at: Option<i64>,
+    /// Whether jempol had seen a tagged post of it by the period's end.
+    pub seen_by_end: bool,
 }
 
 /// An account outside the registry that used the hashtag in the period.
@@ -169,32 +170,32 @@ impl Store {
         self.utc_offset
     }
 
-    /// Gains per registered business and platform over the days `from..=to`.
-    pub fn business_gains(
+    /// Every post's gains over the days `from..=to` (one row per post and day).
+    pub fn post_gains(
         &self,
         from: &str,
         to: &str,
         platform: Option<Platform>,
-    ) -> Result<Vec<BusinessGain>, StoreError> {
+    ) -> Result<Vec<PostDay>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT business_id, platform, sum(likes - start_likes), sum(comments - start_comments),
-                    sum(shares - start_shares), sum(views - start_views)
+            "SELECT post_id, business_id, platform, likes - start_likes, comments - start_comments,
+                    shares - start_shares, views - start_views
              FROM post_days
-             WHERE day BETWEEN ?1 AND ?2 AND business_id IS NOT NULL
-               AND (?3 IS NULL OR platform = ?3)
-             GROUP BY business_id, platform",
+             WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR platform = ?3)",
         )?;
         let rows = stmt.query_map(params![from, to, name(platform)], |r| {
-            Ok(BusinessGain {
-                business_id: r.get(0)?,
-                platform: platform_of(r, 1)?,
-                gains: Gains::from_row(r, 2)?,
+            Ok(PostDay {
+                post_id: r.get(0)?,
+                business_id: r.get(1)?,
+                platform: platform_of(r, 2)?,
+                gains: Gains::from_row(r, 3)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Gains of all registered businesses per day and platform over `from..=to`.
+    /// Gains of all registered businesses per day and platform over `from..=to`, from
+    /// the `day_totals` the triggers keep.
     pub fn daily_gains(
         &self,
         from: &str,
@@ -202,12 +203,14 @@ impl Store {
         platform: Option<Platform>,
     ) -> Result<Vec<DayGain>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT day, platform, sum(likes - start_likes), sum(comments - start_comments),
-                    sum(shares - start_shares), sum(views - start_views)
-             FROM post_days
-             WHERE day BETWEEN ?1 AND ?2 AND business_id IS NOT NULL
+            "SELECT day, platform,
+                    CASE WHEN likes_known > 0 THEN likes END,
+                    CASE WHEN comments_known > 0 THEN comments END,
+                    CASE WHEN shares_known > 0 THEN shares END,
+                    CASE WHEN views_known > 0 THEN views END
+             FROM day_totals
+             WHERE day BETWEEN ?1 AND ?2 AND registered = 1 AND posts > 0
                AND (?3 IS NULL OR platform = ?3)
-             GROUP BY day, platform
              ORDER BY day, platform",
         )?;
         let rows = stmt.query_map(params![from, to, name(platform)], |r| {
@@ -220,52 +223,31 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The `limit` posts (registered or not) with the most engagement gained over
-    /// `from..=to`; ties by views, then by id.
-    pub fn top_posts(
-        &self,
-        from: &str,
-        to: &str,
-        platform: Option<Platform>,
-        limit: usize,
-    ) -> Result<Vec<PostGain>, StoreError> {
+    /// What a report shows of the posts `ids`, with the given gains.
+    pub fn post_details(&self, ids: &[(i64, Gains)]) -> Result<Vec<PostGain>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "WITH g AS (
-                SELECT post_id, sum(likes - start_likes) AS l, sum(comments - start_comments) AS c,
-                       sum(shares - start_shares) AS s, sum(views - start_views) AS v
-                FROM post_days
-                WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR platform = ?3)
-                GROUP BY post_id
-             ),
-             ranked AS (
-                SELECT * FROM g
-                ORDER BY COALESCE(l, 0) + COALESCE(c, 0) + COALESCE(s, 0) DESC, COALESCE(v, 0) DESC, post_id
-                LIMIT ?4
-             )
-             SELECT p.platform, p.platform_post_id, p.business_id, a.handle, p.permalink,
-                    substr(p.caption, 1, 200), p.posted_at, p.deleted_at IS NOT NULL,
-                    ranked.l, ranked.c, ranked.s, ranked.v
-             FROM ranked
-             JOIN posts p ON p.id = ranked.post_id
-             LEFT JOIN accounts a ON a.id = p.account_id
-             ORDER BY COALESCE(ranked.l, 0) + COALESCE(ranked.c, 0) + COALESCE(ranked.s, 0) DESC,
-                      COALESCE(ranked.v, 0) DESC, ranked.post_id",
+            "SELECT p.platform, p.platform_post_id, p.business_id, a.handle, p.permalink,
+                    substr(p.caption, 1, 200), p.posted_at, p.deleted_at IS NOT NULL
+             FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
+             WHERE p.id = ?1",
         )?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![from, to, name(platform), limit], |r| {
-            Ok(PostGain {
-                platform: platform_of(r, 0)?,
-                platform_post_id: r.get(1)?,
-                business_id: r.get(2)?,
-                account: r.get(3)?,
-                permalink: r.get(4)?,
-                caption: r.get(5)?,
-                posted_at: r.get(6)?,
-                deleted: r.get(7)?,
-                gains: Gains::from_row(r, 8)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut out = Vec::new();
+        for (id, gains) in ids {
+            out.push(stmt.query_row([id], |r| {
+                Ok(PostGain {
+                    platform: platform_of(r, 0)?,
+                    platform_post_id: r.get(1)?,
+                    business_id: r.get(2)?,
+                    account: r.get(3)?,
+                    permalink: r.get(4)?,
+                    caption: r.get(5)?,
+                    posted_at: r.get(6)?,
+                    deleted: r.get(7)?,
+                    gains: *gains,
+                })
+            })?);
+        }
+        Ok(out)
     }
 
     /// Posts published in `[start, end)` per account (registered or not).
@@ -327,25 +309,28 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every registered business with its platforms and first tagged post.
+    /// Every registered business with its platforms, its first tagged post, and whether
+    /// jempol had seen a tagged post of it before `end`.
     pub fn registry_entries(
         &self,
         platform: Option<Platform>,
+        end: i64,
     ) -> Result<Vec<RegistryEntry>, StoreError> {
+        // Correlated lookups: each an index seek (posts_business) per business.
         let mut stmt = self.conn.prepare_cached(
             "SELECT b.id, b.key, b.name, b.category, b.district,
                     (SELECT group_concat(a.platform, ',') FROM accounts a
                       WHERE a.business_id = b.id AND (?1 IS NULL OR a.platform = ?1)),
-                    f.first_post, f.first_seen
+                    (SELECT min(posted_at) FROM posts p
+                      WHERE p.business_id = b.id AND p.posted_at IS NOT NULL
+                        AND (?1 IS NULL OR p.platform = ?1)),
+                    EXISTS (SELECT 1 FROM posts p
+                             WHERE p.business_id = b.id AND p.first_seen_at < ?2
+                               AND (?1 IS NULL OR p.platform = ?1))
              FROM businesses b
-             LEFT JOIN (SELECT business_id, min(COALESCE(posted_at, first_seen_at)) AS first_post,
-                               min(first_seen_at) AS first_seen
-                        FROM posts
-                        WHERE business_id IS NOT NULL AND (?1 IS NULL OR platform = ?1)
-                        GROUP BY business_id) f ON f.business_id = b.id
              ORDER BY b.key",
         )?;
-        let rows = stmt.query_map(params![name(platform)], |r| {
+        let rows = stmt.query_map(params![name(platform), end], |r| {
             let platforms: Option<String> = r.get(5)?;
             let mut platforms: Vec<Platform> = platforms
                 .unwrap_or_default()
@@ -361,7 +346,7 @@ impl Store {
                 district: r.get(4)?,
                 platforms,
                 first_post_at: r.get(6)?,
-                first_seen_at: r.get(7)?,
+                seen_by_end: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
