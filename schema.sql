@@ -319,94 +319,112 @@ FROM post_days;
 
 -- One row per registered business, platform and campaign day with any activity (a post
 -- published or changed, or a follower figure taken). A gain is the sum of the known gains
--- of the posts that changed; NULL when all of them hide that count. businesses_active in
--- campaign_daily counts the rows that published or changed a post.
+-- of the posts that changed; NULL when all of them hide that count. Rows with
+-- posts_published = 0 AND posts_changed = 0 only carry a follower figure.
 CREATE VIEW business_daily AS
-WITH gains AS (
-    SELECT business_id, platform, day,
-           sum(likes - start_likes) AS likes_gained,
-           sum(comments - start_comments) AS comments_gained,
-           sum(shares - start_shares) AS shares_gained,
-           sum(views - start_views) AS views_gained,
-           count(*) AS posts_changed
-    FROM post_days
-    WHERE business_id IS NOT NULL
-    GROUP BY business_id, platform, day
-),
-published AS (
-    SELECT p.business_id, p.platform, date(p.posted_at + tz.off, 'unixepoch') AS day, count(*) AS n
+WITH facts AS (
+    SELECT day, business_id, platform, 0 AS published, 1 AS changed,
+           likes - start_likes AS l, comments - start_comments AS c,
+           shares - start_shares AS s, views - start_views AS v
+    FROM post_days WHERE business_id IS NOT NULL
+    UNION ALL
+    SELECT date(p.posted_at + tz.off, 'unixepoch'), p.business_id, p.platform, 1, 0,
+           NULL, NULL, NULL, NULL
     FROM posts p CROSS JOIN campaign_tz tz
     WHERE p.business_id IS NOT NULL AND p.posted_at IS NOT NULL
-    GROUP BY 1, 2, 3
-),
-followed AS (
-    SELECT a.business_id, a.platform, date(s.taken_at + tz.off, 'unixepoch') AS day
+    UNION ALL
+    SELECT date(s.taken_at + tz.off, 'unixepoch'), a.business_id, a.platform, 0, 0,
+           NULL, NULL, NULL, NULL
     FROM account_snapshots s JOIN accounts a ON a.id = s.account_id CROSS JOIN campaign_tz tz
     WHERE a.business_id IS NOT NULL
-    GROUP BY 1, 2, 3
 ),
-keys AS (
-    SELECT business_id, platform, day FROM gains
-    UNION SELECT business_id, platform, day FROM published
-    UNION SELECT business_id, platform, day FROM followed
+g AS (
+    SELECT day, business_id, platform, sum(published) AS posts_published,
+           sum(changed) AS posts_changed, sum(l) AS l, sum(c) AS c, sum(s) AS s, sum(v) AS v
+    FROM facts
+    GROUP BY day, business_id, platform
 )
 SELECT
-    k.day,
+    g.day,
     b.key AS business_key,
     b.name AS business_name,
-    k.platform,
-    COALESCE(pub.n, 0) AS posts_published,
+    g.platform,
+    g.posts_published,
     -- No post changed: 0 for the counts the platform reports, NULL for those it never
     -- does (shares: Facebook and TikTok only; views: TikTok and YouTube only), as in
     -- Platform::reports_shares / reports_views.
-    CASE WHEN g.day IS NULL THEN 0 ELSE g.likes_gained END AS likes_gained,
-    CASE WHEN g.day IS NULL THEN 0 ELSE g.comments_gained END AS comments_gained,
-    CASE WHEN g.day IS NOT NULL THEN g.shares_gained
-         WHEN k.platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
-    CASE WHEN g.day IS NOT NULL THEN g.views_gained
-         WHEN k.platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
+    CASE WHEN g.posts_changed > 0 THEN g.l ELSE 0 END AS likes_gained,
+    CASE WHEN g.posts_changed > 0 THEN g.c ELSE 0 END AS comments_gained,
+    CASE WHEN g.posts_changed > 0 THEN g.s
+         WHEN g.platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
+    CASE WHEN g.posts_changed > 0 THEN g.v
+         WHEN g.platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
     (SELECT sum((SELECT s.followers FROM account_snapshots s
                   WHERE s.account_id = a.id
-                    AND s.taken_at < CAST(strftime('%s', k.day, '+1 day') AS INTEGER) - tz.off
+                    AND s.taken_at < CAST(strftime('%s', g.day, '+1 day') AS INTEGER) - tz.off
                   ORDER BY s.taken_at DESC LIMIT 1))
        FROM accounts a
-      WHERE a.business_id = k.business_id AND a.platform = k.platform) AS followers,
-    CASE WHEN g.day IS NULL THEN 0
-         WHEN g.likes_gained IS NULL AND g.comments_gained IS NULL AND g.shares_gained IS NULL THEN NULL
-         ELSE COALESCE(g.likes_gained, 0) + COALESCE(g.comments_gained, 0) + COALESCE(g.shares_gained, 0)
+      WHERE a.business_id = g.business_id AND a.platform = g.platform) AS followers,
+    CASE WHEN g.posts_changed = 0 THEN 0
+         WHEN g.l IS NULL AND g.c IS NULL AND g.s IS NULL THEN NULL
+         ELSE COALESCE(g.l, 0) + COALESCE(g.c, 0) + COALESCE(g.s, 0)
     END AS engagement_gained,
     b.category,
     b.district,
-    COALESCE(g.posts_changed, 0) AS posts_changed
-FROM keys k
-JOIN businesses b ON b.id = k.business_id
-CROSS JOIN campaign_tz tz
-LEFT JOIN gains g ON g.business_id = k.business_id AND g.platform = k.platform AND g.day = k.day
-LEFT JOIN published pub ON pub.business_id = k.business_id AND pub.platform = k.platform AND pub.day = k.day;
+    g.posts_changed
+FROM g
+JOIN businesses b ON b.id = g.business_id
+CROSS JOIN campaign_tz tz;
 
--- business_daily summed per day and platform, over the businesses active that day (a post
--- published or changed). followers is the sum over every registered account of that
--- platform at the day's end, active that day or not.
+-- Registered businesses summed per day and platform, over the businesses active that day
+-- (a post published or changed); read from day_totals, so a day costs a few lookups.
+-- followers is the sum over every registered account of that platform at the day's end,
+-- active that day or not.
 CREATE VIEW campaign_daily AS
-WITH active AS (
-    SELECT *, posts_published > 0 OR posts_changed > 0 AS is_active FROM business_daily
+WITH keys AS (
+    SELECT day, platform FROM day_totals WHERE registered = 1 AND posts > 0
+    UNION
+    SELECT date(p.posted_at + tz.off, 'unixepoch'), p.platform
+    FROM posts p CROSS JOIN campaign_tz tz
+    WHERE p.business_id IS NOT NULL AND p.posted_at IS NOT NULL
+),
+span AS (
+    SELECT k.day, k.platform,
+           CAST(strftime('%s', k.day) AS INTEGER) - tz.off AS day_start,
+           CAST(strftime('%s', k.day, '+1 day') AS INTEGER) - tz.off AS day_end,
+           t.posts AS changed,
+           CASE WHEN t.likes_known > 0 THEN t.likes END AS l,
+           CASE WHEN t.comments_known > 0 THEN t.comments END AS c,
+           CASE WHEN t.shares_known > 0 THEN t.shares END AS s,
+           CASE WHEN t.views_known > 0 THEN t.views END AS v
+    FROM keys k
+    CROSS JOIN campaign_tz tz
+    LEFT JOIN day_totals t ON t.day = k.day AND t.platform = k.platform AND t.registered = 1
 )
 SELECT
-    d.day,
-    d.platform,
-    sum(d.posts_published) AS posts_published,
-    sum(CASE WHEN d.is_active THEN d.likes_gained END) AS likes_gained,
-    sum(CASE WHEN d.is_active THEN d.comments_gained END) AS comments_gained,
-    sum(CASE WHEN d.is_active THEN d.shares_gained END) AS shares_gained,
-    sum(CASE WHEN d.is_active THEN d.views_gained END) AS views_gained,
+    day,
+    platform,
+    (SELECT count(*) FROM posts p
+      WHERE p.posted_at >= day_start AND p.posted_at < day_end
+        AND p.platform = span.platform AND p.business_id IS NOT NULL) AS posts_published,
+    CASE WHEN changed > 0 THEN l ELSE 0 END AS likes_gained,
+    CASE WHEN changed > 0 THEN c ELSE 0 END AS comments_gained,
+    CASE WHEN changed > 0 THEN s WHEN platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
+    CASE WHEN changed > 0 THEN v WHEN platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
     (SELECT sum((SELECT s.followers FROM account_snapshots s
-                  WHERE s.account_id = a.id
-                    AND s.taken_at < CAST(strftime('%s', d.day, '+1 day') AS INTEGER) - tz.off
+                  WHERE s.account_id = a.id AND s.taken_at < day_end
                   ORDER BY s.taken_at DESC LIMIT 1))
        FROM accounts a
-      WHERE a.platform = d.platform AND a.business_id IS NOT NULL) AS followers,
-    sum(CASE WHEN d.is_active THEN d.engagement_gained END) AS engagement_gained,
-    count(DISTINCT CASE WHEN d.is_active THEN d.business_key END) AS businesses_active
-FROM active d
-CROSS JOIN campaign_tz tz
-GROUP BY d.day, d.platform;
+      WHERE a.platform = span.platform AND a.business_id IS NOT NULL) AS followers,
+    CASE WHEN COALESCE(changed, 0) = 0 THEN 0
+         WHEN l IS NULL AND c IS NULL AND s IS NULL THEN NULL
+         ELSE COALESCE(l, 0) + COALESCE(c, 0) + COALESCE(s, 0)
+    END AS engagement_gained,
+    (SELECT count(*) FROM (
+        SELECT business_id FROM post_days d
+         WHERE d.day = span.day AND d.platform = span.platform AND d.business_id IS NOT NULL
+        UNION
+        SELECT business_id FROM posts p
+         WHERE p.posted_at >= day_start AND p.posted_at < day_end
+           AND p.platform = span.platform AND p.business_id IS NOT NULL)) AS businesses_active
+FROM span;

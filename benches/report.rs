@@ -68,7 +68,7 @@ COMMIT;
 fn database(businesses: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("report-{businesses}-v2.db"));
+    let path = dir.join(format!("report-{businesses}-v3.db"));
     if path.exists() {
         return path;
     }
