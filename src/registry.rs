@@ -128,11 +128,12 @@ pub fn parse(data: &[u8]) -> Result<Parsed, RegistryError> {
         .has_headers(false)
         .from_reader(data);
 
+    let lines = Lines::new(data);
     let mut records = reader.byte_records();
     let header = match records.next() {
         Some(Ok(h)) => h,
         Some(Err(e)) => {
-            let (line, message) = csv_problem(data, &e);
+            let (line, message) = csv_problem(&lines, &e);
             return Err(RegistryError::Csv { line, message });
         }
         None => return Err(RegistryError::Empty),
@@ -146,12 +147,12 @@ pub fn parse(data: &[u8]) -> Result<Parsed, RegistryError> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let (line, reason) = csv_problem(data, &e);
+                let (line, reason) = csv_problem(&lines, &e);
                 parsed.invalid.push(InvalidRow { line, reason });
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| line_at(data, p.byte()));
+        let line = record.position().map_or(0, |p| lines.at(p.byte()));
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // blank rows, or Excel's trailing `;;;;;;;`
         }
@@ -204,22 +205,41 @@ pub fn parse(data: &[u8]) -> Result<Parsed, RegistryError> {
     Ok(parsed)
 }
 
-fn csv_problem(data: &[u8], e: &csv::Error) -> (u64, String) {
+fn csv_problem(lines: &Lines, e: &csv::Error) -> (u64, String) {
     (
-        e.position().map_or(0, |p| line_at(data, p.byte())),
+        e.position().map_or(0, |p| lines.at(p.byte())),
         format!("unreadable CSV: {e}"),
     )
 }
 
-/// The line a record starting at `byte` is on. The reader may report a record's start
-/// just before the `\n` of a CRLF that ended the previous one, so a leading `\n` is
-/// skipped (csv's own line count is off by one there).
-fn line_at(data: &[u8], byte: u64) -> u64 {
-    let mut at = (byte as usize).min(data.len());
-    while data.get(at).is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        at += 1;
+/// Where the lines of the file start, to name the line of a record by its byte offset
+/// (a binary search, not a count from the top: a 45,000-row registry took seconds).
+struct Lines<'a> {
+    data: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(data: &'a [u8]) -> Lines<'a> {
+        let newlines = data
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        Lines { data, newlines }
     }
-    1 + data[..at].iter().filter(|b| **b == b'\n').count() as u64
+
+    /// The line a record starting at `byte` is on. The reader may report a record's
+    /// start just before the `\n` of a CRLF that ended the previous one, so a leading
+    /// `\n` is skipped (csv's own line count is off by one there).
+    fn at(&self, byte: u64) -> u64 {
+        let mut at = (byte as usize).min(self.data.len());
+        while self.data.get(at).is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            at += 1;
+        }
+        1 + self.newlines.partition_point(|&n| n < at) as u64
+    }
 }
 
 /// Index of each known column in the header.
