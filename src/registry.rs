@@ -235,7 +235,11 @@ impl<'a> Lines<'a> {
     /// `\n` is skipped (csv's own line count is off by one there).
     fn at(&self, byte: u64) -> u64 {
         let mut at = (byte as usize).min(self.data.len());
-        while self.data.get(at).is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        while self
+            .data
+            .get(at)
+            .is_some_and(|b| *b == b'\n' || *b == b'\r')
+        {
             at += 1;
         }
         1 + self.newlines.partition_point(|&n| n < at) as u64
