@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::binary::{SECRETS, binary_rig, jempol};
+use common::truth::{tagged_ids, visible};
 use common::{sim_config, start_sim};
 use jempol::config::{Config, Secrets};
 use jempol::platform::Platform;
@@ -140,57 +142,6 @@ impl Rig {
     }
 }
 
-fn ts(v: &Value) -> jiff::Timestamp {
-    v.as_str().unwrap().parse().unwrap()
-}
-
-fn counts(p: &Value) -> [Option<i64>; 4] {
-    ["likes", "comments", "shares", "views"].map(|k| p[k].as_i64())
-}
-
-/// Which live tagged posts jempol can see (platform-apis.md): Instagram — registered,
-/// discoverable accounts, plus anyone's posts of the last 24 h; Facebook — registered
-/// Pages; TikTok and YouTube — every tagged post. All back to the 30-day horizon.
-fn visible(truth: &Value, platform: &str) -> BTreeMap<String, [Option<i64>; 4]> {
-    let now = ts(&truth["now"]);
-    let discoverable: BTreeSet<&str> = truth["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|a| a["discoverable"] == true && !a["business_key"].is_null())
-        .map(|a| a["handle"].as_str().unwrap())
-        .collect();
-    truth["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["platform"] == platform && p["tagged"] == true && p["deleted"] == false)
-        .filter(|p| {
-            now.duration_since(ts(&p["posted_at"])) < jiff::SignedDuration::from_hours(24 * 30)
-        })
-        .filter(|p| match platform {
-            "instagram" => {
-                discoverable.contains(p["account_handle"].as_str().unwrap())
-                    || now.duration_since(ts(&p["posted_at"]))
-                        < jiff::SignedDuration::from_hours(24)
-            }
-            "facebook" => !p["business_key"].is_null(),
-            _ => true,
-        })
-        .map(|p| (p["id"].as_str().unwrap().to_string(), counts(p)))
-        .collect()
-}
-
-fn tagged_ids(truth: &Value, platform: &str) -> BTreeSet<String> {
-    truth["posts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["platform"] == platform && p["tagged"] == true)
-        .map(|p| p["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// Every visible post stored with the platform's counts; nothing untagged stored.
 fn assert_matches_truth(rig: &Rig) {
     let truth = rig.truth();
@@ -299,6 +250,60 @@ async fn a_second_cycle_after_simulated_time_records_the_growth() {
         0,
         "{reports:?}"
     );
+}
+
+#[tokio::test]
+async fn a_dashboard_holding_a_read_transaction_never_stops_the_daemon() {
+    let rig = Rig::new(sim_config(80), HOURLY).await;
+    rig.advance_hours(24 * 5);
+    rig.cycle().await;
+    // A dashboard opens the file and keeps one read transaction open for several cycles.
+    let path = rig.config.database.clone();
+    let reader = rusqlite::Connection::open(&path).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let seen = |sql: &str| -> i64 { reader.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let before = seen("SELECT count(*) FROM post_snapshots");
+    let totals = seen("SELECT COALESCE(sum(likes), 0) FROM day_totals");
+    for _ in 0..4 {
+        rig.advance_hours(1);
+        let reports = rig.cycle().await;
+        assert!(
+            reports.values().all(|r| r.outcome == Outcome::Ok),
+            "the daemon polls on beside the reader: {reports:?}"
+        );
+    }
+    assert!(
+        rig.int("SELECT count(*) FROM post_snapshots") > before,
+        "the daemon wrote"
+    );
+    assert_eq!(
+        seen("SELECT count(*) FROM post_snapshots"),
+        before,
+        "the reader's snapshot is stable"
+    );
+    assert_eq!(
+        seen("SELECT COALESCE(sum(likes), 0) FROM day_totals"),
+        totals
+    );
+    // Its snapshot held the checkpoint back; once it lets go, the WAL is checkpointed.
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    rig.advance_hours(1);
+    rig.cycle().await;
+    let (busy, log, done) = rig
+        .store
+        .lock()
+        .unwrap()
+        .connection()
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .unwrap();
+    assert_eq!((busy, done), (0, log), "every WAL frame checkpointed");
 }
 
 #[tokio::test]
@@ -634,54 +639,6 @@ async fn a_small_youtube_budget_is_never_exceeded_and_survives_restarts() {
         "the platform never had to refuse"
     );
 }
-
-/// A simulator on the wall clock in a background runtime, for tests that drive the
-/// `jempol` binary, and a workspace whose config points at it.
-fn binary_rig(faults: FaultProfile) -> (tokio::runtime::Runtime, Simulator, tempfile::TempDir) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    // On the wall clock, like the daemon it serves; the world holds a week of posts.
-    let mut config = SimConfig::new(7, 60, jiff::Timestamp::now());
-    config.speed = 1.0;
-    config.faults = faults;
-    config.retry_after_secs = (0, 0);
-    config.slow_ms = 200;
-    let sim = rt.block_on(start_sim(config));
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("jempol.toml"),
-        jempol::sim::jempol_config(&sim.urls, &sim.state.world.config.hashtag, "jempol.db"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("umkm.csv"),
-        jempol::sim::registry_csv(&sim.state.world),
-    )
-    .unwrap();
-    (rt, sim, dir)
-}
-
-fn jempol(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Command {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"));
-    cmd.current_dir(dir)
-        .arg("--config")
-        .arg(dir.join("jempol.toml"))
-        .args(args);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("JEMPOL_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.envs(env.iter().copied());
-    cmd
-}
-
-const SECRETS: [(&str, &str); 5] = [
-    ("JEMPOL_INSTAGRAM_TOKEN", "EAAGigSecretInstagram0001"),
-    ("JEMPOL_FACEBOOK_TOKEN", "EAAGfbSecretFacebook0002"),
-    ("JEMPOL_TIKTOK_CLIENT_KEY", "awTikTokKeySecret0003"),
-    ("JEMPOL_TIKTOK_CLIENT_SECRET", "TikTokClientSecret0004"),
-    ("JEMPOL_YOUTUBE_API_KEY", "AIzaSyYouTubeSecret0005"),
-];
 
 #[test]
 fn no_secret_reaches_logs_errors_or_the_database() {

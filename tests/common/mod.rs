@@ -2,7 +2,9 @@
 //! `jempol` binary run inside it.
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod binary;
 pub mod dataset;
+pub mod truth;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
