@@ -39,34 +39,7 @@ impl Facebook {
     /// A tagged post, if it parses. jempol's counts: likes = all reactions, comments,
     /// shares (absent = never shared = 0), no views (§2.1).
     fn post(&self, p: &Value, page: Option<&AccountRef>) -> Result<Option<Post>, String> {
-        let id = p["id"].as_str().ok_or("post without a string id")?;
-        let message = p["message"].as_str();
-        if !message.is_some_and(|m| self.tags.iter().any(|t| t.in_text(m))) {
-            return Ok(None);
-        }
-        let page_id = id.split_once('_').map(|(page, _)| page.to_string());
-        let account = page.cloned().or_else(|| {
-            page_id.map(|id| AccountRef {
-                handle: None,
-                platform_user_id: Some(id),
-                display_name: None,
-            })
-        });
-        Ok(Some(Post {
-            platform: Platform::Facebook,
-            id: id.to_string(),
-            account,
-            permalink: p["permalink_url"].as_str().map(str::to_string),
-            caption: message.map(str::to_string),
-            media_type: None,
-            posted_at: graph::time(&p["created_time"]),
-            counts: Counts {
-                likes: count(&p["reactions"]["summary"]["total_count"]),
-                comments: count(&p["comments"]["summary"]["total_count"]),
-                shares: Some(count(&p["shares"]["count"]).unwrap_or(0)),
-                views: None,
-            },
-        }))
+        post_item(&self.tags, p, page)
     }
 
     /// `GET /?ids=…`: one call for up to 50 objects. A `#803` names the ids that do not
@@ -297,4 +270,41 @@ impl PlatformClient for Facebook {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+}
+
+/// A Facebook Page post as a post carrying one of `tags` (see `Facebook::post`).
+/// (Public for the fuzz specs.)
+pub fn post_item(
+    tags: &[Hashtag],
+    p: &Value,
+    page: Option<&AccountRef>,
+) -> Result<Option<Post>, String> {
+    let id = p["id"].as_str().ok_or("post without a string id")?;
+    let message = p["message"].as_str();
+    if !message.is_some_and(|m| tags.iter().any(|t| t.in_text(m))) {
+        return Ok(None);
+    }
+    let page_id = id.split_once('_').map(|(page, _)| page.to_string());
+    let account = page.cloned().or_else(|| {
+        page_id.map(|id| AccountRef {
+            handle: None,
+            platform_user_id: Some(id),
+            display_name: None,
+        })
+    });
+    Ok(Some(Post {
+        platform: Platform::Facebook,
+        id: id.to_string(),
+        account,
+        permalink: p["permalink_url"].as_str().map(str::to_string),
+        caption: message.map(str::to_string),
+        media_type: None,
+        posted_at: graph::time(&p["created_time"]),
+        counts: Counts {
+            likes: count(&p["reactions"]["summary"]["total_count"]),
+            comments: count(&p["comments"]["summary"]["total_count"]),
+            shares: Some(count(&p["shares"]["count"]).unwrap_or(0)),
+            views: None,
+        },
+    }))
 }

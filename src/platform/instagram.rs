@@ -102,27 +102,7 @@ impl Instagram {
 
     /// A media item, if it parses; the owner is known only through Business Discovery.
     fn media(&self, m: &Value, owner: Option<&AccountRef>) -> Result<Option<Post>, String> {
-        let id = m["id"].as_str().ok_or("media without a string id")?;
-        let caption = m["caption"].as_str();
-        if !caption.is_some_and(|c| self.tags.iter().any(|t| t.in_text(c))) {
-            return Ok(None);
-        }
-        Ok(Some(Post {
-            platform: Platform::Instagram,
-            id: id.to_string(),
-            account: owner.cloned(),
-            permalink: m["permalink"].as_str().map(str::to_string),
-            caption: caption.map(str::to_string),
-            media_type: m["media_type"].as_str().map(str::to_string),
-            posted_at: graph::time(&m["timestamp"]),
-            // like_count is omitted when the owner hides likes (§1.2).
-            counts: Counts {
-                likes: count(&m["like_count"]),
-                comments: count(&m["comments_count"]),
-                shares: None,
-                views: None,
-            },
-        }))
+        media_item(&self.tags, m, owner)
     }
 
     /// Business Discovery of one account, paging its media back to `horizon`.
@@ -309,4 +289,34 @@ impl PlatformClient for Instagram {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+}
+
+/// An Instagram media item as a post carrying one of `tags`; `None` if untagged, an error
+/// naming what is wrong if malformed. (Public for the fuzz specs.)
+pub fn media_item(
+    tags: &[Hashtag],
+    m: &Value,
+    owner: Option<&AccountRef>,
+) -> Result<Option<Post>, String> {
+    let id = m["id"].as_str().ok_or("media without a string id")?;
+    let caption = m["caption"].as_str();
+    if !caption.is_some_and(|c| tags.iter().any(|t| t.in_text(c))) {
+        return Ok(None);
+    }
+    Ok(Some(Post {
+        platform: Platform::Instagram,
+        id: id.to_string(),
+        account: owner.cloned(),
+        permalink: m["permalink"].as_str().map(str::to_string),
+        caption: caption.map(str::to_string),
+        media_type: m["media_type"].as_str().map(str::to_string),
+        posted_at: graph::time(&m["timestamp"]),
+        // like_count is omitted when the owner hides likes (§1.2).
+        counts: Counts {
+            likes: count(&m["like_count"]),
+            comments: count(&m["comments_count"]),
+            shares: None,
+            views: None,
+        },
+    }))
 }

@@ -181,51 +181,7 @@ impl Tiktok {
     }
 
     fn video(&self, v: &Value) -> Result<Option<Post>, String> {
-        // Ids exceed 2^53: read them as integers, never through f64 (§3.2).
-        let id = match &v["id"] {
-            Value::Number(n) => n
-                .as_u64()
-                .map(|n| n.to_string())
-                .or_else(|| n.as_i64().map(|n| n.to_string())),
-            Value::String(s) => Some(s.clone()),
-            _ => None,
-        }
-        .ok_or("video without an integer id")?;
-        let description = v["video_description"].as_str();
-        let in_list = v["hashtag_names"].as_array().is_some_and(|names| {
-            names
-                .iter()
-                .filter_map(Value::as_str)
-                .any(|n| self.tags.iter().any(|t| t.is_element(n)))
-        });
-        let in_text = description.is_some_and(|d| self.tags.iter().any(|t| t.in_text(d)));
-        if !in_list && !in_text {
-            return Ok(None);
-        }
-        let handle = v["username"].as_str().map(str::to_lowercase);
-        Ok(Some(Post {
-            platform: Platform::Tiktok,
-            id,
-            account: handle.map(|h| AccountRef {
-                handle: Some(h),
-                platform_user_id: None,
-                display_name: None,
-            }),
-            permalink: v["username"]
-                .as_str()
-                .map(|u| format!("https://www.tiktok.com/@{u}/video/{}", v["id"])),
-            caption: description.map(str::to_string),
-            media_type: Some("VIDEO".into()),
-            posted_at: v["create_time"]
-                .as_i64()
-                .and_then(|t| Timestamp::from_second(t).ok()),
-            counts: Counts {
-                likes: count(&v["like_count"]),
-                comments: count(&v["comment_count"]),
-                shares: count(&v["share_count"]),
-                views: count(&v["view_count"]),
-            },
-        }))
+        video_item(&self.tags, v)
     }
 
     fn query(
@@ -422,4 +378,53 @@ impl PlatformClient for Tiktok {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+}
+
+/// A Research API video as a post carrying one of `tags`. (Public for the fuzz specs.)
+pub fn video_item(tags: &[Hashtag], v: &Value) -> Result<Option<Post>, String> {
+    // Ids exceed 2^53: read them as integers, never through f64 (§3.2).
+    let id = match &v["id"] {
+        Value::Number(n) => n
+            .as_u64()
+            .map(|n| n.to_string())
+            .or_else(|| n.as_i64().map(|n| n.to_string())),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+    .ok_or("video without an integer id")?;
+    let description = v["video_description"].as_str();
+    let in_list = v["hashtag_names"].as_array().is_some_and(|names| {
+        names
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|n| tags.iter().any(|t| t.is_element(n)))
+    });
+    let in_text = description.is_some_and(|d| tags.iter().any(|t| t.in_text(d)));
+    if !in_list && !in_text {
+        return Ok(None);
+    }
+    let handle = v["username"].as_str().map(str::to_lowercase);
+    Ok(Some(Post {
+        platform: Platform::Tiktok,
+        id,
+        account: handle.map(|h| AccountRef {
+            handle: Some(h),
+            platform_user_id: None,
+            display_name: None,
+        }),
+        permalink: v["username"]
+            .as_str()
+            .map(|u| format!("https://www.tiktok.com/@{u}/video/{}", v["id"])),
+        caption: description.map(str::to_string),
+        media_type: Some("VIDEO".into()),
+        posted_at: v["create_time"]
+            .as_i64()
+            .and_then(|t| Timestamp::from_second(t).ok()),
+        counts: Counts {
+            likes: count(&v["like_count"]),
+            comments: count(&v["comment_count"]),
+            shares: count(&v["share_count"]),
+            views: count(&v["view_count"]),
+        },
+    }))
 }

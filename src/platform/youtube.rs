@@ -95,51 +95,8 @@ impl Youtube {
         self.http.send(&req, verdict).await
     }
 
-    fn tagged(&self, snippet: &Value) -> bool {
-        let text = |k: &str| {
-            snippet[k]
-                .as_str()
-                .is_some_and(|s| self.tags.iter().any(|t| t.in_text(s)))
-        };
-        let listed = snippet["tags"].as_array().is_some_and(|l| {
-            l.iter()
-                .filter_map(Value::as_str)
-                .any(|e| self.tags.iter().any(|t| t.is_element(e)))
-        });
-        text("title") || text("description") || listed
-    }
-
     fn video(&self, v: &Value, require_tag: bool) -> Result<Option<Post>, String> {
-        let id = v["id"].as_str().ok_or("video without an id")?;
-        let snippet = &v["snippet"];
-        if require_tag && !self.tagged(snippet) {
-            return Ok(None);
-        }
-        let s = &v["statistics"];
-        Ok(Some(Post {
-            platform: Platform::Youtube,
-            id: id.to_string(),
-            account: snippet["channelId"].as_str().map(|c| AccountRef {
-                handle: None,
-                platform_user_id: Some(c.to_string()),
-                display_name: snippet["channelTitle"].as_str().map(str::to_string),
-            }),
-            permalink: Some(format!("https://www.youtube.com/watch?v={id}")),
-            caption: snippet["description"]
-                .as_str()
-                .or(snippet["title"].as_str())
-                .map(str::to_string),
-            media_type: Some("VIDEO".into()),
-            posted_at: snippet["publishedAt"].as_str().and_then(|t| t.parse().ok()),
-            // Strings holding integers; likeCount/commentCount absent when hidden or off;
-            // YouTube has no share count (§4.2).
-            counts: Counts {
-                likes: count(&s["likeCount"]),
-                comments: count(&s["commentCount"]),
-                shares: None,
-                views: count(&s["viewCount"]),
-            },
-        }))
+        video_item(&self.tags, v, require_tag)
     }
 
     /// `videos.list` for up to 50 ids: the posts returned and the ids left out.
@@ -367,4 +324,54 @@ impl PlatformClient for Youtube {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+}
+
+/// Whether a video's title, description or tags carry one of `tags`.
+fn tagged(tags: &[Hashtag], snippet: &Value) -> bool {
+    let text = |k: &str| {
+        snippet[k]
+            .as_str()
+            .is_some_and(|s| tags.iter().any(|t| t.in_text(s)))
+    };
+    let listed = snippet["tags"].as_array().is_some_and(|l| {
+        l.iter()
+            .filter_map(Value::as_str)
+            .any(|e| tags.iter().any(|t| t.is_element(e)))
+    });
+    text("title") || text("description") || listed
+}
+
+/// A YouTube video as a post (only if it carries one of `tags` when `require_tag`).
+/// (Public for the fuzz specs.)
+pub fn video_item(tags: &[Hashtag], v: &Value, require_tag: bool) -> Result<Option<Post>, String> {
+    let id = v["id"].as_str().ok_or("video without an id")?;
+    let snippet = &v["snippet"];
+    if require_tag && !tagged(tags, snippet) {
+        return Ok(None);
+    }
+    let s = &v["statistics"];
+    Ok(Some(Post {
+        platform: Platform::Youtube,
+        id: id.to_string(),
+        account: snippet["channelId"].as_str().map(|c| AccountRef {
+            handle: None,
+            platform_user_id: Some(c.to_string()),
+            display_name: snippet["channelTitle"].as_str().map(str::to_string),
+        }),
+        permalink: Some(format!("https://www.youtube.com/watch?v={id}")),
+        caption: snippet["description"]
+            .as_str()
+            .or(snippet["title"].as_str())
+            .map(str::to_string),
+        media_type: Some("VIDEO".into()),
+        posted_at: snippet["publishedAt"].as_str().and_then(|t| t.parse().ok()),
+        // Strings holding integers; likeCount/commentCount absent when hidden or off;
+        // YouTube has no share count (§4.2).
+        counts: Counts {
+            likes: count(&s["likeCount"]),
+            comments: count(&s["commentCount"]),
+            shares: None,
+            views: count(&s["viewCount"]),
+        },
+    }))
 }
