@@ -204,68 +204,74 @@ fn the_dashboard_views_agree_with_the_report_to_the_unit() {
     }
 }
 
+/// The report's businesses by key: posts published, likes, comments, shares, views
+/// gained, and one more figure.
+fn per_business(
+    r: &Report,
+    last: impl Fn(&jempol::report::compute::BusinessLine) -> Option<i64>,
+) -> BTreeMap<String, Vec<Option<i64>>> {
+    r.businesses
+        .iter()
+        .map(|b| {
+            let g = &b.gains;
+            let figures = vec![
+                Some(b.posts_published),
+                g.likes,
+                g.comments,
+                g.shares,
+                g.views,
+                last(b),
+            ];
+            (b.key.clone(), figures)
+        })
+        .collect()
+}
+
+/// Rows of `sql` by their first column; the others as optional integers.
+fn keyed(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> BTreeMap<String, Vec<Option<i64>>> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    stmt.query_map(params, |row| {
+        Ok((
+            row.get(0)?,
+            (1..n).map(|i| row.get(i)).collect::<Result<Vec<_>, _>>()?,
+        ))
+    })
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
+}
+
 /// business_daily's active rows summed per business, and campaign_daily per platform,
 /// equal the report.
 fn views_agree(store: &Store, r: &Report) {
     let conn = store.connection();
-    let mut stmt = conn
-        .prepare(
-            "SELECT business_key, sum(posts_published), sum(likes_gained), sum(comments_gained),
-                    sum(shares_gained), sum(views_gained), sum(engagement_gained)
-             FROM business_daily WHERE day = ?1 AND (posts_published > 0 OR posts_changed > 0)
-             GROUP BY business_key",
-        )
-        .unwrap();
-    let from_view: BTreeMap<String, Vec<Option<i64>>> = stmt
-        .query_map([&r.date], |row| {
-            Ok((
-                row.get(0)?,
-                (1..7).map(|i| row.get(i)).collect::<Result<Vec<_>, _>>()?,
-            ))
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
-    let from_report: BTreeMap<String, Vec<Option<i64>>> = r
-        .businesses
-        .iter()
-        .map(|b| {
-            (
-                b.key.clone(),
-                vec![
-                    Some(b.posts_published),
-                    b.gains.likes,
-                    b.gains.comments,
-                    b.gains.shares,
-                    b.gains.views,
-                    b.engagement,
-                ],
-            )
-        })
-        .collect();
+    let from_view = keyed(
+        conn,
+        "SELECT business_key, sum(posts_published), sum(likes_gained), sum(comments_gained),
+                sum(shares_gained), sum(views_gained), sum(engagement_gained)
+         FROM business_daily WHERE day = ?1 AND (posts_published > 0 OR posts_changed > 0)
+         GROUP BY business_key",
+        [&r.date],
+    );
+    let from_report = per_business(r, |b| b.engagement);
     assert_eq!(
         from_view, from_report,
         "business_daily vs report on {}",
         r.date
     );
 
-    let mut stmt = conn
-        .prepare(
-            "SELECT platform, posts_published, likes_gained, comments_gained, shares_gained,
-                    views_gained, engagement_gained, followers, businesses_active
-             FROM campaign_daily WHERE day = ?1 AND businesses_active > 0",
-        )
-        .unwrap();
-    let from_view: BTreeMap<String, Vec<Option<i64>>> = stmt
-        .query_map([&r.date], |row| {
-            Ok((
-                row.get(0)?,
-                (1..9).map(|i| row.get(i)).collect::<Result<Vec<_>, _>>()?,
-            ))
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect();
+    let from_view = keyed(
+        conn,
+        "SELECT platform, posts_published, likes_gained, comments_gained, shares_gained,
+                views_gained, engagement_gained, followers, businesses_active
+         FROM campaign_daily WHERE day = ?1 AND businesses_active > 0",
+        [&r.date],
+    );
     let from_report: BTreeMap<String, Vec<Option<i64>>> = r
         .platforms
         .iter()
@@ -366,23 +372,7 @@ fn report_figures_equal_an_independent_computation_over_the_snapshots() {
     for d in &sim.days {
         let r = day(&store, d);
         let expected = independent(&store, d);
-        let got: BTreeMap<String, Vec<Option<i64>>> = r
-            .businesses
-            .iter()
-            .map(|b| {
-                (
-                    b.key.clone(),
-                    vec![
-                        Some(b.posts_published),
-                        b.gains.likes,
-                        b.gains.comments,
-                        b.gains.shares,
-                        b.gains.views,
-                        b.followers,
-                    ],
-                )
-            })
-            .collect();
+        let got = per_business(r, |b| b.followers);
         assert!(!expected.is_empty());
         assert_eq!(got, expected, "on {d}");
         views_agree(&store, &r);
@@ -454,16 +444,7 @@ fn independent(store: &Store, d: &str) -> BTreeMap<String, Vec<Option<i64>>> {
                   FROM accounts a WHERE a.business_id = b.id)
         FROM per_platform pp JOIN businesses b ON b.id = pp.b
         GROUP BY b.key";
-    let mut stmt = store.connection().prepare(sql).unwrap();
-    stmt.query_map([start, end], |row| {
-        Ok((
-            row.get(0)?,
-            (1..7).map(|i| row.get(i)).collect::<Result<Vec<_>, _>>()?,
-        ))
-    })
-    .unwrap()
-    .map(|r| r.unwrap())
-    .collect()
+    keyed(store.connection(), sql, [start, end])
 }
 
 #[test]

@@ -8,25 +8,11 @@ use super::labels::Lang;
 pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> {
     let l = lang.labels();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        l.rank,
-        l.key,
-        l.business,
-        l.district,
-        l.category,
-        l.platforms,
-        l.posts_published,
-        l.likes,
-        l.comments,
-        l.shares,
-        l.views,
-        l.engagement,
-        l.engagement_rate,
-        l.followers,
-        l.followers_growth,
-        l.new_participant,
-        l.has_posted,
-    ])?;
+    // The leaderboard's columns, with the key after the rank and two flags at the end.
+    let mut header: Vec<&str> = l.leaderboard_columns().to_vec();
+    header.insert(1, l.key);
+    header.extend([l.new_participant, l.has_posted]);
+    w.write_record(&header)?;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     let yes_no = |b: bool| if b { l.yes } else { l.no };
     let platforms = |ps: &[crate::platform::Platform]| {

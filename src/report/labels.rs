@@ -91,6 +91,28 @@ pub struct Labels {
     pub footer: &'static str,
 }
 
+impl Labels {
+    /// The leaderboard's columns, in order (table, Markdown, HTML; CSV adds the key).
+    pub fn leaderboard_columns(&self) -> [&'static str; 14] {
+        [
+            self.rank,
+            self.business,
+            self.district,
+            self.category,
+            self.platforms,
+            self.posts_published,
+            self.likes,
+            self.comments,
+            self.shares,
+            self.views,
+            self.engagement,
+            self.engagement_rate,
+            self.followers,
+            self.followers_growth,
+        ]
+    }
+}
+
 pub static EN: Labels = Labels {
     title: "Engagement report",
     period: "Period",

@@ -135,22 +135,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
 
     let mut board = section(
         l.leaderboard,
-        &[
-            l.rank,
-            l.business,
-            l.district,
-            l.category,
-            l.platforms,
-            l.posts_published,
-            l.likes,
-            l.comments,
-            l.shares,
-            l.views,
-            l.engagement,
-            l.engagement_rate,
-            l.followers,
-            l.followers_growth,
-        ],
+        &l.leaderboard_columns(),
         &[
             true, false, false, false, false, true, true, true, true, true, true, true, true, true,
         ],

@@ -129,43 +129,32 @@ pub(super) fn record_day(
     let day = days.of(now);
     let columns = "INSERT INTO post_days (day, post_id, start_likes, start_comments, start_shares,
                        start_views, likes, comments, shares, views, platform, business_id)";
-    let (s, c) = (start, counts);
+    let values: [&dyn rusqlite::ToSql; 12] = [
+        &day,
+        &post.id,
+        &start[0],
+        &start[1],
+        &start[2],
+        &start[3],
+        &counts[0],
+        &counts[1],
+        &counts[2],
+        &counts[3],
+        &post.platform.as_str(),
+        &post.business,
+    ];
     if post.business_known {
         tx.prepare_cached(&format!(
             "{columns} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12){upsert}"
         ))?
-        .execute(params![
-            day,
-            post.id,
-            s[0],
-            s[1],
-            s[2],
-            s[3],
-            c[0],
-            c[1],
-            c[2],
-            c[3],
-            post.platform.as_str(),
-            post.business
-        ])?;
+        .execute(&values[..])?;
     } else {
+        // The business as the post row has it (just inserted or filled in).
         tx.prepare_cached(&format!(
             "{columns} SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, business_id
              FROM posts WHERE id = ?2{upsert}"
         ))?
-        .execute(params![
-            day,
-            post.id,
-            s[0],
-            s[1],
-            s[2],
-            s[3],
-            c[0],
-            c[1],
-            c[2],
-            c[3],
-            post.platform.as_str()
-        ])?;
+        .execute(&values[..11])?;
     }
     Ok(())
 }
