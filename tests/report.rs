@@ -372,7 +372,7 @@ fn report_figures_equal_an_independent_computation_over_the_snapshots() {
     for d in &sim.days {
         let r = day(&store, d);
         let expected = independent(&store, d);
-        let got = per_business(r, |b| b.followers);
+        let got = per_business(&r, |b| b.followers);
         assert!(!expected.is_empty());
         assert_eq!(got, expected, "on {d}");
         views_agree(&store, &r);
