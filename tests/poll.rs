@@ -307,6 +307,45 @@ async fn a_dashboard_holding_a_read_transaction_never_stops_the_daemon() {
 }
 
 #[tokio::test]
+async fn a_full_disk_fails_the_cycle_cleanly_and_the_next_one_recovers() {
+    let rig = Rig::new(sim_config(60), HOURLY).await;
+    rig.advance_hours(24 * 5);
+    // The file may not grow by a single page: what a full disk looks like to SQLite.
+    let pages = rig.int("PRAGMA page_count");
+    rig.int(&format!("PRAGMA max_page_count = {pages}"));
+    let reports = rig.cycle().await;
+    let failed: Vec<&PlatformReport> = reports
+        .values()
+        .filter(|r| r.outcome != Outcome::Ok)
+        .collect();
+    assert!(!failed.is_empty(), "a full disk is noticed: {reports:?}");
+    for r in &failed {
+        let error = r.error.as_deref().unwrap_or_default();
+        assert!(error.contains("full"), "a clear error: {error}");
+    }
+    // Whatever was stored was stored whole: no post without its snapshot and day row.
+    assert_eq!(
+        rig.int(
+            "SELECT count(*) FROM posts p WHERE NOT EXISTS (SELECT 1 FROM post_snapshots s WHERE s.post_id = p.id)
+                OR NOT EXISTS (SELECT 1 FROM post_days d WHERE d.post_id = p.id)"
+        ),
+        0
+    );
+    assert_eq!(
+        rig.rows("PRAGMA integrity_check"),
+        vec![vec![rusqlite::types::Value::Text("ok".into())]]
+    );
+    // Space again: the next cycle stores everything.
+    rig.int("PRAGMA max_page_count = 1073741823");
+    let reports = rig.cycle().await;
+    assert!(
+        reports.values().all(|r| r.outcome == Outcome::Ok),
+        "{reports:?}"
+    );
+    assert_matches_truth(&rig);
+}
+
+#[tokio::test]
 async fn hot_posts_refresh_every_cycle_and_older_ones_daily() {
     let rig = Rig::new(sim_config(150), "").await;
     rig.advance_hours(24 * 10);
