@@ -460,6 +460,106 @@ fn budget(rt: &tokio::runtime::Runtime) {
     });
 }
 
+#[path = "../tests/common/truth.rs"]
+#[allow(dead_code)]
+mod truth;
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A simulated week against the hostile profile (5xx bursts, 429 storms, slow and
+/// truncated bodies, non-JSON, repeating cursors, duplicates, expiring tokens), with the
+/// platforms' real quotas and every post and account due hourly; then the faults stop.
+fn hostile(rt: &tokio::runtime::Runtime) {
+    use jempol::sim::FaultProfile;
+    let businesses: usize = std::env::var("BENCH_BUSINESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(500);
+    rt.block_on(async {
+        let mut config = sim_config(businesses);
+        config.quotas = Quotas::default();
+        config.faults = FaultProfile::Hostile;
+        config.slow_ms = 1_100; // past the client's 1 s timeout below
+        config.retry_after_secs = (0, 0); // honouring Retry-After is tested on its own
+        let state = SimState::new(config);
+        state.clock.advance(jiff::SignedDuration::from_hours(24 * 7));
+        let sim = Simulator::start(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = jempol::sim::jempol_config(&sim.urls, &sim.state.world.config.hashtag, "hostile.db")
+            .replace("requests_per_second = 200", "requests_per_second = 200\ntimeout_seconds = 1");
+        text.push_str("[schedule]\nwarm_refresh_hours = 1\naccount_refresh_hours = 1\n[reports]\nenabled = false\n");
+        std::fs::write(dir.path().join("hostile.toml"), text).unwrap();
+        let config = Config::load(&dir.path().join("hostile.toml")).unwrap();
+        let secrets = config.secrets(|_| Some("bench".into())).unwrap();
+        let mut store = Store::open(&config.database).unwrap();
+        import_registry(&sim.state, &mut store);
+        let store = Arc::new(Mutex::new(store));
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        // Real backoff would make the simulated week take real hours; the same policy
+        // with short delays (Retry-After still honoured, up to 2 s).
+        let retry = RetryPolicy { attempts: 8, base: Duration::from_millis(10), max_delay: Duration::from_millis(100), max_retry_after: Duration::from_secs(2) };
+        let daemon = Daemon::new(&config, &secrets, store.clone(), sim.state.clock.clone(), rx, None, retry).unwrap();
+        let started = Instant::now();
+        let cpu = || {
+            let t = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+            let f: Vec<&str> = t.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+            let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            (ticks(11) + ticks(12)) / 100.0
+        };
+        let mut outcomes: HashMap<String, u64> = HashMap::new();
+        let mut requests = 0;
+        let mut slowest = 0f64;
+        for hour in 1..=24 * 7 {
+            let t = Instant::now();
+            for r in daemon.cycle().await {
+                requests += r.requests;
+                *outcomes.entry(format!("{}:{}", r.platform, r.outcome.as_str())).or_default() += 1;
+            }
+            slowest = slowest.max(t.elapsed().as_secs_f64());
+            sim.state.clock.advance(jiff::SignedDuration::from_hours(1));
+            if hour % 24 == 0 {
+                println!("  day {}: RSS {:.0} MB, {requests} requests so far, {:.0} s wall, {:.0} s CPU", hour / 24, rss_mb(), started.elapsed().as_secs_f64(), cpu());
+            }
+        }
+        let stats = sim.state.stats();
+        sim.state.set_fault_profile(FaultProfile::None);
+        let last = daemon.cycle().await;
+        let truth = jempol::sim::truth_json(&sim.state, None);
+        let s = store.lock().unwrap();
+        let mut missing = 0;
+        let mut stale = 0;
+        let mut total = 0;
+        for platform in ["instagram", "facebook", "tiktok", "youtube"] {
+            let mut stmt = s.connection().prepare("SELECT likes, comments, shares, views FROM posts WHERE platform = ?1 AND platform_post_id = ?2 AND deleted_at IS NULL").unwrap();
+            for (id, counts) in truth::visible(&truth, platform) {
+                total += 1;
+                match stmt.query_row([platform, id.as_str()], |r| Ok([r.get::<_, Option<i64>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?])) {
+                    Ok(c) if c == counts => {}
+                    Ok(_) => stale += 1,
+                    Err(_) => missing += 1,
+                }
+            }
+        }
+        let mut outcomes: Vec<_> = outcomes.into_iter().collect();
+        outcomes.sort();
+        println!("hostile week, {businesses} businesses, 168 hourly cycles: {:.0} s wall, {:.0} s CPU, slowest cycle {slowest:.1} s", started.elapsed().as_secs_f64(), cpu());
+        println!("  requests {requests}; faults served {:?}", stats.faults);
+        println!("  quota refusals by the platforms: {:?}", stats.quota_refusals);
+        println!("  cycle outcomes: {outcomes:?}");
+        println!("  after the faults stop: last cycle {:?}", last.iter().map(|r| (r.platform, r.outcome)).collect::<Vec<_>>());
+        println!("  visible tagged posts {total}: stored with the platform's counts {}, stale {stale}, missing {missing}", total - stale - missing);
+    });
+}
+
 fn main() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -482,5 +582,8 @@ fn main() {
     }
     if want("rss") {
         rss();
+    }
+    if parts.iter().any(|a| a == "hostile") {
+        hostile(&rt);
     }
 }

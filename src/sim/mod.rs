@@ -371,7 +371,14 @@ fn finish(
 ) -> Response {
     let text = body.to_string();
     let (content_type, text) = match fault {
-        Some(Fault::Truncated) => ("application/json; charset=UTF-8", text[..text.len() / 2].to_string()),
+        // Cut at half, backed off to a character boundary: captions carry "—" and emoji.
+        Some(Fault::Truncated) => {
+            let mut cut = text.len() / 2;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            ("application/json; charset=UTF-8", text[..cut].to_string())
+        }
         Some(Fault::NonJson) => (
             "text/html; charset=UTF-8",
             "<!DOCTYPE html><html><head><title>Error</title></head><body><h1>Sorry, something went wrong.</h1></body></html>".into(),
@@ -743,3 +750,26 @@ pub const CONFIG_ENV: [&str; 5] = [
     "JEMPOL_TIKTOK_CLIENT_SECRET",
     "JEMPOL_YOUTUBE_API_KEY",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_truncated_body_is_cut_between_characters() {
+        // Every cut point falls inside some multi-byte character for one of these.
+        for pad in 0..4 {
+            let body = json!({ "message": format!("{}— 👍 #UMKM", "x".repeat(pad)) });
+            let text = body.to_string();
+            let response = finish(Some(Fault::Truncated), StatusCode::OK, body, Vec::new());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let bytes = runtime
+                .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+                .unwrap();
+            let cut = std::str::from_utf8(&bytes).expect("valid UTF-8");
+            assert!(text.starts_with(cut) && cut.len() < text.len());
+        }
+    }
+}
