@@ -538,7 +538,9 @@ fn hostile(rt: &tokio::runtime::Runtime) {
         let mut missing = 0;
         let mut stale = 0;
         let mut total = 0;
+        let mut missing_by: Vec<(&str, usize)> = Vec::new();
         for platform in ["instagram", "facebook", "tiktok", "youtube"] {
+            let missing_before = missing;
             let mut stmt = s.connection().prepare("SELECT likes, comments, shares, views FROM posts WHERE platform = ?1 AND platform_post_id = ?2 AND deleted_at IS NULL").unwrap();
             for (id, counts) in truth::visible(&truth, platform) {
                 total += 1;
@@ -548,6 +550,7 @@ fn hostile(rt: &tokio::runtime::Runtime) {
                     Err(_) => missing += 1,
                 }
             }
+            missing_by.push((platform, missing - missing_before));
         }
         let mut outcomes: Vec<_> = outcomes.into_iter().collect();
         outcomes.sort();
@@ -556,7 +559,8 @@ fn hostile(rt: &tokio::runtime::Runtime) {
         println!("  quota refusals by the platforms: {:?}", stats.quota_refusals);
         println!("  cycle outcomes: {outcomes:?}");
         println!("  after the faults stop: last cycle {:?}", last.iter().map(|r| (r.platform, r.outcome)).collect::<Vec<_>>());
-        println!("  visible tagged posts {total}: stored with the platform's counts {}, stale {stale}, missing {missing}", total - stale - missing);
+        println!("  visible tagged posts {total}: stored with the platform's counts {}, stale {stale}, missing {missing} {missing_by:?}", total - stale - missing);
+        println!("  last cycle: {last:?}");
     });
 }
 

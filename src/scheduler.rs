@@ -375,20 +375,27 @@ impl Daemon {
             }
             let now = self.now();
             let mut next = page.next.clone();
+            // A repeated cursor ends this listing without completing it: the next
+            // discovery lists again from the same `since`, so the pages the platform
+            // skipped are read then (replaying pages stores nothing twice).
+            let mut repeated = false;
             if let Some(n) = &next
                 && !seen_cursors.insert(n.clone())
             {
-                tracing::warn!(cursor = %n, "the platform repeated a cursor; ending this listing");
+                tracing::warn!(cursor = %n, "the platform repeated a cursor; ending this listing, to be listed again");
                 next = None;
+                repeated = true;
             }
+            let finished_at = if next.is_none() && !repeated {
+                Some(now)
+            } else {
+                completed
+            };
             let sync = SyncState {
                 cursor: next.clone(),
-                state: Some(match &next {
-                    Some(_) => {
-                        serde_json::json!({"since": since, "completed_at": completed}).to_string()
-                    }
-                    None => serde_json::json!({"since": since, "completed_at": now}).to_string(),
-                }),
+                state: Some(
+                    serde_json::json!({"since": since, "completed_at": finished_at}).to_string(),
+                ),
                 updated_at: now,
             };
             let summary = {
