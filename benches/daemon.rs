@@ -485,8 +485,10 @@ fn hostile(rt: &tokio::runtime::Runtime) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(500);
     rt.block_on(async {
+        // BENCH_UNLIMITED=1: quotas out of the way, to tell faults from budgets.
+        let unlimited_quotas = std::env::var("BENCH_UNLIMITED").is_ok();
         let mut config = sim_config(businesses);
-        config.quotas = Quotas::default();
+        config.quotas = if unlimited_quotas { Quotas::unlimited() } else { Quotas::default() };
         config.faults = FaultProfile::Hostile;
         config.slow_ms = 1_100; // past the client's 1 s timeout below
         config.retry_after_secs = (0, 0); // honouring Retry-After is tested on its own
@@ -496,6 +498,9 @@ fn hostile(rt: &tokio::runtime::Runtime) {
         let dir = tempfile::tempdir().unwrap();
         let mut text = jempol::sim::jempol_config(&sim.urls, &sim.state.world.config.hashtag, "hostile.db")
             .replace("requests_per_second = 200", "requests_per_second = 200\ntimeout_seconds = 1");
+        if unlimited_quotas {
+            text = unlimited(&text);
+        }
         text.push_str("[schedule]\nwarm_refresh_hours = 1\naccount_refresh_hours = 1\n[reports]\nenabled = false\n");
         std::fs::write(dir.path().join("hostile.toml"), text).unwrap();
         let config = Config::load(&dir.path().join("hostile.toml")).unwrap();
