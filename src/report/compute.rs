@@ -202,13 +202,18 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let period = |from: Date, to: Date, s: i64, e: i64, at: usize| -> Result<_, StoreError> {
         let posts = per_post(store.post_gains(&day(from), &day(to), p)?);
         let published = store.published(s, e, p)?;
-        Ok((Period::new(&posts, &published, &followers, at), posts))
+        Ok((
+            Period::new(&posts, &published, &followers, at),
+            posts,
+            published,
+        ))
     };
-    let (now, posts) = period(req.from, req.to, start, end, 2)?;
-    let (before, _) = period(prev_from, prev_to, prev_start, start, 1)?;
+    let (now, posts, published) = period(req.from, req.to, start, end, 2)?;
+    let (before, _, _) = period(prev_from, prev_to, prev_start, start, 1)?;
 
     let mut businesses: Vec<BusinessLine> = now
-        .active()
+        .active(None)
+        .into_iter()
         .filter_map(|id| by_id.get(&id).map(|b| now.line(b, start, end)))
         .collect();
     businesses.sort_by(|a, b| {
@@ -228,7 +233,9 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let platforms = Platform::ALL
         .into_iter()
         .filter(|x| p.is_none_or(|p| p == *x))
-        .filter(|x| registry.iter().any(|b| b.platforms.contains(x)) || now.touches(*x))
+        .filter(|x| {
+            registry.iter().any(|b| b.platforms.contains(x)) || !now.active(Some(*x)).is_empty()
+        })
         .map(|x| PlatformTotals {
             platform: x,
             totals: now.totals(Some(x)),
@@ -282,7 +289,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .map(reference)
         .collect();
 
-    let outside_registry = outsiders(store, &day(req.from), &day(req.to), start, end, p)?;
+    let outside_registry = outsiders(store, (&day(req.from), &day(req.to)), &published, end, p)?;
 
     let trend_from = req
         .to
@@ -352,9 +359,8 @@ fn per_post(rows: Vec<crate::store::PostDay>) -> HashMap<i64, (Option<i64>, Plat
 /// Accounts outside the registry that published tagged posts or gained on them.
 fn outsiders(
     store: &Store,
-    from: &str,
-    to: &str,
-    start: i64,
+    (from, to): (&str, &str),
+    published: &[crate::store::Published],
     end: i64,
     p: Option<Platform>,
 ) -> Result<Vec<OutsiderLine>, StoreError> {
@@ -362,7 +368,7 @@ fn outsiders(
     for o in store.outsider_gains(from, to, p)? {
         by_account.entry(o.account_id).or_insert((0, Gains::ZERO)).1 = o.gains;
     }
-    for pb in store.published(start, end, p)? {
+    for pb in published {
         if let (None, Some(a)) = (pb.business_id, pb.account_id) {
             by_account.entry(a).or_insert((0, Gains::ZERO)).0 += pb.posts;
         }
@@ -443,24 +449,18 @@ impl Period {
         }
     }
 
-    /// Businesses with a tagged post published or observed in the period.
-    fn active(&self) -> impl Iterator<Item = i64> + '_ {
+    /// Businesses with a tagged post published or observed in the period (on
+    /// `platform`, or any): `gains` has a key for each, published ones included.
+    fn active(&self, platform: Option<Platform>) -> Vec<i64> {
         let mut ids: Vec<i64> = self
             .gains
             .keys()
-            .chain(self.published.keys())
+            .filter(|(_, p)| platform.is_none_or(|x| x == *p))
             .map(|(b, _)| *b)
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        ids.into_iter()
-    }
-
-    fn touches(&self, platform: Platform) -> bool {
-        self.gains
-            .keys()
-            .chain(self.published.keys())
-            .any(|(_, p)| *p == platform)
+        ids
     }
 
     fn line(&self, b: &RegistryEntry, start: i64, end: i64) -> BusinessLine {
@@ -511,15 +511,6 @@ impl Period {
                 .filter(|((_, p), _)| on(p))
                 .map(|(_, g)| *g),
         );
-        let mut active: Vec<i64> = self
-            .gains
-            .keys()
-            .chain(self.published.keys())
-            .filter(|(_, p)| on(p))
-            .map(|(b, _)| *b)
-            .collect();
-        active.sort_unstable();
-        active.dedup();
         Totals {
             posts_published: self
                 .published
@@ -541,7 +532,7 @@ impl Period {
                     .filter(|((_, p), _)| on(p))
                     .map(|(_, f)| f.1),
             ),
-            businesses_active: active.len(),
+            businesses_active: self.active(platform).len(),
         }
     }
 }
