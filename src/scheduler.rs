@@ -359,6 +359,7 @@ impl Daemon {
         }
         let mut cursor = saved.cursor;
         let mut seen_cursors: HashSet<String> = HashSet::new();
+        let mut seen_ids: HashSet<String> = HashSet::new();
         for _page in 0..10_000 {
             if client.discovery_cost() > 1
                 && self.short_of_budget(platform, client.discovery_cost())
@@ -375,18 +376,26 @@ impl Daemon {
             }
             let now = self.now();
             let mut next = page.next.clone();
-            // A repeated cursor ends this listing without completing it: the next
-            // discovery lists again from the same `since`, so the pages the platform
-            // skipped are read then (replaying pages stores nothing twice).
-            let mut repeated = false;
+            // A cursor may repeat while the pages move on (Instagram's `recent_media`
+            // may send the same `after` on every page, §1.5), so only a repeated cursor
+            // that brought nothing new ends this listing, without completing it: the
+            // next discovery lists again from the same `since` and reads then what the
+            // platform skipped (replaying pages stores nothing twice).
+            let fresh = page
+                .posts
+                .iter()
+                .filter(|p| seen_ids.insert(p.id.clone()))
+                .count();
+            let mut stuck = false;
             if let Some(n) = &next
                 && !seen_cursors.insert(n.clone())
+                && fresh == 0
             {
-                tracing::warn!(cursor = %n, "the platform repeated a cursor; ending this listing, to be listed again");
+                tracing::warn!(cursor = %n, "the platform repeated a page; ending this listing, to be listed again");
                 next = None;
-                repeated = true;
+                stuck = true;
             }
-            let finished_at = if next.is_none() && !repeated {
+            let finished_at = if next.is_none() && !stuck {
                 Some(now)
             } else {
                 completed

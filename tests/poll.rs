@@ -805,3 +805,131 @@ fn one_writer_at_a_time_and_sigterm_exits_0_within_10_seconds() {
         String::from_utf8_lossy(&check.stdout)
     );
 }
+
+/// A Graph stand-in written from platform-apis.md §1.2/§1.5 alone, not from jempol's
+/// simulator: `recent_media` sends the same `after` on every page (as Instagram may);
+/// only its `next` link moves the listing on. Records the query of each request.
+async fn graph_with_a_constant_after(
+    pages: usize,
+) -> (String, Arc<Mutex<Vec<BTreeMap<String, String>>>>) {
+    use axum::extract::{Path, Query, State};
+    use axum::http::HeaderMap;
+    type Seen = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
+    let seen: Seen = Default::default();
+    let app = axum::Router::new()
+        .route(
+            "/v21.0/{node}/{edge}",
+            axum::routing::get(
+                move |State(seen): State<Seen>,
+                      Path((node, edge)): Path<(String, String)>,
+                      Query(q): Query<BTreeMap<String, String>>,
+                      headers: HeaderMap| async move {
+                    seen.lock().unwrap().push(q.clone());
+                    assert_eq!((node.as_str(), edge.as_str()), ("17843000000000512", "recent_media"));
+                    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+                    let data: Vec<Value> = (0..2)
+                        .map(|i| serde_json::json!({
+                            "id": format!("1790000000000{page}{i}"),
+                            "caption": "Rendang kering #UMKMKotaPadangMajuBersama",
+                            "media_type": "IMAGE", "comments_count": 1, "like_count": 10 + i,
+                            "permalink": format!("https://www.instagram.com/p/X{page}{i}/"),
+                            "timestamp": "2026-11-21T02:15:00+0000"}))
+                        .collect();
+                    let host = headers["host"].to_str().unwrap().to_string();
+                    let mut paging = serde_json::json!({"cursors": {"after": "QVFIUnRk"}});
+                    if page + 1 < pages {
+                        paging["next"] = Value::from(format!(
+                            "http://{host}/v21.0/{node}/{edge}?user_id={}&fields={}&limit=50&access_token={}&after=QVFIUnRk&page={}",
+                            q["user_id"], q["fields"], q["access_token"], page + 1
+                        ));
+                    }
+                    axum::Json(serde_json::json!({"data": data, "paging": paging}))
+                },
+            ),
+        )
+        .route(
+            "/v21.0/ig_hashtag_search",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"data": [{"id": "17843000000000512"}]})) }),
+        )
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v21.0", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_cursor() {
+    let (graph, seen) = graph_with_a_constant_after(4).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jempol.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "{}\n[platforms.instagram]\nbase_url = \"{graph}\"\nig_user_id = \"17841400000000777\"\naccess_token_env = \"JEMPOL_INSTAGRAM_TOKEN\"\n",
+            common::MINIMAL_CONFIG
+        ),
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    let secrets = config.secrets(|_| Some(SECRET.to_string())).unwrap();
+    let store = Arc::new(Mutex::new(Store::open(&config.database).unwrap()));
+    let clock = Arc::new(jempol::sim::SimClock::new(
+        "2026-11-21T06:00:00Z".parse().unwrap(),
+        0.0,
+    ));
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let daemon = Daemon::new(
+        &config,
+        &secrets,
+        store.clone(),
+        clock,
+        rx,
+        Some(Platform::Instagram),
+        fast_retries(),
+    )
+    .unwrap();
+    let reports = daemon.cycle().await;
+    assert!(
+        matches!(reports[0].outcome, Outcome::Ok),
+        "{:?}",
+        reports[0].outcome
+    );
+
+    let stored: i64 = store
+        .lock()
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM posts WHERE platform = 'instagram'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stored, 8, "all four pages of two posts");
+    let seen = seen.lock().unwrap();
+    let pages: Vec<&str> = seen
+        .iter()
+        .map(|q| q.get("page").map_or("first", String::as_str))
+        .collect();
+    assert_eq!(
+        pages,
+        ["first", "1", "2", "3"],
+        "each page once, following `next`"
+    );
+    assert!(seen.iter().all(|q| q["access_token"] == SECRET));
+    let cursors: String = store
+        .lock()
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT group_concat(coalesce(cursor, '') || coalesce(state, '')) FROM sync_state",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        !cursors.contains(SECRET),
+        "a stored cursor carries no token: {cursors}"
+    );
+}

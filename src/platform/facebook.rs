@@ -99,12 +99,16 @@ impl Facebook {
             display_name: None,
         };
         let mut listed = Vec::new();
-        let mut after: Option<String> = None;
+        let mut next: Option<Vec<(String, String)>> = None;
         for _ in 0..40 {
-            let mut params = vec![("fields", POST_FIELDS), ("limit", "100")];
-            if let Some(a) = &after {
-                params.push(("after", a));
-            }
+            let first = [("fields", POST_FIELDS), ("limit", "100")];
+            let params: Vec<(&str, &str)> = match &next {
+                Some(pairs) => pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect(),
+                None => first.to_vec(),
+            };
             let body = match self
                 .http
                 .send(
@@ -135,8 +139,8 @@ impl Facebook {
                         .push(format!("facebook post of {}: {why}", account.handle)),
                 }
             }
-            after = graph::next_cursor(&body);
-            if reached || after.is_none() {
+            next = graph::next_query(&body).map(|q| graph::query_pairs(&q));
+            if reached || next.is_none() {
                 harvest.listings.push(Listing {
                     handle: account.handle.clone(),
                     ids: listed,

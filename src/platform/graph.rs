@@ -73,16 +73,44 @@ pub(super) fn verdict(raw: &Raw) -> Verdict {
     }
 }
 
-/// The `after` cursor of a Graph page, if the listing goes on. The list ends when
-/// `next` is absent or `data` is empty, not when a cursor repeats (§1.5).
-pub(super) fn next_cursor(body: &Value) -> Option<String> {
+/// The query of a Graph page's `next` link, without its `access_token`, if the listing
+/// goes on. The list ends when `next` is absent or `data` is empty, not when a cursor
+/// repeats (§1.5): `recent_media` may send the same `after` on every page, so `next` is
+/// followed as sent (its query re-issued on the configured base URL with our token,
+/// which keeps the token out of stored cursors). A `next` that is not a URL falls back
+/// to `after={cursors.after}`.
+pub(super) fn next_query(body: &Value) -> Option<String> {
     let data_empty = body["data"].as_array().is_none_or(|d| d.is_empty());
-    if data_empty || body["paging"]["next"].as_str().is_none() {
+    let next = body["paging"]["next"].as_str()?;
+    if data_empty {
         return None;
     }
-    body["paging"]["cursors"]["after"]
-        .as_str()
-        .map(str::to_string)
+    let pairs: Vec<(String, String)> = match url::Url::parse(next) {
+        Ok(u) => u
+            .query_pairs()
+            .filter(|(k, _)| k != "access_token")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let pairs = if pairs.is_empty() {
+        let after = body["paging"]["cursors"]["after"].as_str()?;
+        vec![("after".to_string(), after.to_string())]
+    } else {
+        pairs
+    };
+    Some(
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish(),
+    )
+}
+
+/// The parameters of a query kept by [`next_query`].
+pub(super) fn query_pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 /// Graph times carry `+0000` without a colon: parse with `%z`, not RFC 3339 (§1.2).
@@ -121,12 +149,26 @@ mod tests {
     #[test]
     fn paging_ends_on_missing_next_or_empty_data() {
         let more: Value = serde_json::json!({"data": [{"id": "1"}], "paging": {"cursors": {"after": "A"}, "next": "http://x"}});
-        assert_eq!(next_cursor(&more).as_deref(), Some("A"));
+        assert_eq!(next_query(&more).as_deref(), Some("after=A"));
         let last: Value =
             serde_json::json!({"data": [{"id": "1"}], "paging": {"cursors": {"after": "A"}}});
-        assert_eq!(next_cursor(&last), None);
+        assert_eq!(next_query(&last), None);
         let empty: Value = serde_json::json!({"data": [], "paging": {"cursors": {"after": "A"}, "next": "http://x"}});
-        assert_eq!(next_cursor(&empty), None);
+        assert_eq!(next_query(&empty), None);
+    }
+
+    #[test]
+    fn next_is_followed_as_sent_without_its_token() {
+        // recent_media may repeat `after`; whatever else `next` carries moves the page.
+        let page: Value = serde_json::json!({"data": [{"id": "1"}], "paging": {
+            "cursors": {"after": "SAME"},
+            "next": "https://graph.facebook.com/v21.0/178/recent_media?user_id=9&fields=id%2Ccaption&access_token=SECRET&after=SAME&page=3"}});
+        let q = next_query(&page).unwrap();
+        assert!(!q.contains("SECRET") && !q.contains("access_token"), "{q}");
+        let pairs = query_pairs(&q);
+        assert!(pairs.contains(&("page".into(), "3".into())), "{pairs:?}");
+        assert!(pairs.contains(&("after".into(), "SAME".into())));
+        assert!(pairs.contains(&("fields".into(), "id,caption".into())));
     }
 
     #[test]

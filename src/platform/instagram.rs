@@ -189,32 +189,41 @@ impl PlatformClient for Instagram {
         Platform::Instagram
     }
 
-    /// `recent_media` of each tag (last 24 h; not chronological). Cursor: `tag:after`.
+    /// `recent_media` of each tag (last 24 h; not chronological). Cursor: `tag:?query`,
+    /// the query of the page's `next` link without the token (`tag:after` from older
+    /// versions is still read).
     async fn discover(
         &self,
         _since: jiff::Timestamp,
         cursor: Option<String>,
     ) -> Result<DiscoveryPage, ApiError> {
-        let (index, after) = match cursor.as_deref().and_then(|c| c.split_once(':')) {
-            Some((i, a)) => (
-                i.parse::<usize>().unwrap_or(0),
-                (!a.is_empty()).then(|| a.to_string()),
-            ),
-            None => (0, None),
+        let (index, rest) = match cursor.as_deref().and_then(|c| c.split_once(':')) {
+            Some((i, rest)) => (i.parse::<usize>().unwrap_or(0), rest),
+            None => (0, ""),
         };
         let mut page = DiscoveryPage::default();
         let Some(tag) = self.tags.get(index) else {
             return Ok(page);
         };
         let id = self.hashtag_id(tag, &mut page.learned_tags).await?;
-        let mut params = vec![
-            ("user_id", self.ig_user_id.as_str()),
-            ("fields", MEDIA_FIELDS),
-            ("limit", "50"),
-        ];
-        if let Some(a) = &after {
-            params.push(("after", a));
-        }
+        let params: Vec<(String, String)> = match rest.strip_prefix('?') {
+            Some(query) => graph::query_pairs(query),
+            None => {
+                let mut p = vec![
+                    ("user_id".to_string(), self.ig_user_id.clone()),
+                    ("fields".to_string(), MEDIA_FIELDS.to_string()),
+                    ("limit".to_string(), "50".to_string()),
+                ];
+                if !rest.is_empty() {
+                    p.push(("after".to_string(), rest.to_string()));
+                }
+                p
+            }
+        };
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let body = self
             .get(
                 self.url(&format!("{id}/recent_media"), &params)?,
@@ -228,8 +237,8 @@ impl PlatformClient for Instagram {
                 Err(why) => page.skipped.push(format!("instagram recent_media: {why}")),
             }
         }
-        page.next = match graph::next_cursor(&body) {
-            Some(a) => Some(format!("{index}:{a}")),
+        page.next = match graph::next_query(&body) {
+            Some(q) => Some(format!("{index}:?{q}")),
             None if index + 1 < self.tags.len() => Some(format!("{}:", index + 1)),
             None => None,
         };
