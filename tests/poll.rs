@@ -824,8 +824,21 @@ async fn graph_with_a_constant_after(
                       Path((node, edge)): Path<(String, String)>,
                       Query(q): Query<BTreeMap<String, String>>,
                       headers: HeaderMap| async move {
-                    seen.lock().unwrap().push(q.clone());
-                    assert_eq!((node.as_str(), edge.as_str()), ("17843000000000512", "recent_media"));
+                    let mut logged = q.clone();
+                    logged.insert("edge".into(), edge.clone());
+                    seen.lock().unwrap().push(logged);
+                    assert_eq!(node, "17843000000000512");
+                    if edge == "top_media" {
+                        // The most popular media of any age: one seen above, one older.
+                        let data: Vec<Value> = ["179000000000000", "178000000000001"]
+                            .iter()
+                            .map(|id| serde_json::json!({"id": id, "caption": "Songket #umkmkotapadangmajubersama",
+                                "media_type": "IMAGE", "comments_count": 3, "like_count": 99,
+                                "timestamp": "2026-11-02T02:15:00+0000"}))
+                            .collect();
+                        return axum::Json(serde_json::json!({"data": data, "paging": {"cursors": {"after": "QVFIUnRk"}}}));
+                    }
+                    assert_eq!(edge, "recent_media");
                     let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
                     let data: Vec<Value> = (0..2)
                         .map(|i| serde_json::json!({
@@ -859,7 +872,7 @@ async fn graph_with_a_constant_after(
 }
 
 #[tokio::test]
-async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_cursor() {
+async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_cursor_then_top_media() {
     let (graph, seen) = graph_with_a_constant_after(4).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jempol.toml");
@@ -906,15 +919,30 @@ async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_curso
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(stored, 8, "all four pages of two posts");
+    assert_eq!(
+        stored, 9,
+        "all four recent_media pages of two posts, and the older post top_media adds"
+    );
     let seen = seen.lock().unwrap();
-    let pages: Vec<&str> = seen
+    let pages: Vec<String> = seen
         .iter()
-        .map(|q| q.get("page").map_or("first", String::as_str))
+        .map(|q| {
+            format!(
+                "{} {}",
+                q["edge"],
+                q.get("page").map_or("first", String::as_str)
+            )
+        })
         .collect();
     assert_eq!(
         pages,
-        ["first", "1", "2", "3"],
+        [
+            "recent_media first",
+            "recent_media 1",
+            "recent_media 2",
+            "recent_media 3",
+            "top_media first"
+        ],
         "each page once, following `next`"
     );
     assert!(seen.iter().all(|q| q["access_token"] == SECRET));

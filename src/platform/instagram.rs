@@ -189,9 +189,11 @@ impl PlatformClient for Instagram {
         Platform::Instagram
     }
 
-    /// `recent_media` of each tag (last 24 h; not chronological). Cursor: `tag:?query`,
-    /// the query of the page's `next` link without the token (`tag:after` from older
-    /// versions is still read).
+    /// `recent_media` of each tag (last 24 h; not chronological), then its `top_media`
+    /// (the most popular media of any age: what a poll gap over 24 h would otherwise lose
+    /// for good, §1.6). Cursor: `slot:?query`, the slot numbering the (edge, tag) pairs
+    /// and the query that of the page's `next` link without the token (`slot:after` from
+    /// older versions is still read).
     async fn discover(
         &self,
         _since: jiff::Timestamp,
@@ -202,7 +204,8 @@ impl PlatformClient for Instagram {
             None => (0, ""),
         };
         let mut page = DiscoveryPage::default();
-        let Some(tag) = self.tags.get(index) else {
+        let edge = ["recent_media", "top_media"].get(index / self.tags.len().max(1));
+        let (Some(tag), Some(&edge)) = (self.tags.get(index % self.tags.len().max(1)), edge) else {
             return Ok(page);
         };
         let id = self.hashtag_id(tag, &mut page.learned_tags).await?;
@@ -225,21 +228,18 @@ impl PlatformClient for Instagram {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let body = self
-            .get(
-                self.url(&format!("{id}/recent_media"), &params)?,
-                "recent_media",
-            )
+            .get(self.url(&format!("{id}/{edge}"), &params)?, edge)
             .await?;
         for m in body["data"].as_array().into_iter().flatten() {
             match self.media(m, None) {
                 Ok(Some(post)) => page.posts.push(post),
                 Ok(None) => {}
-                Err(why) => page.skipped.push(format!("instagram recent_media: {why}")),
+                Err(why) => page.skipped.push(format!("instagram {edge}: {why}")),
             }
         }
         page.next = match graph::next_query(&body) {
             Some(q) => Some(format!("{index}:?{q}")),
-            None if index + 1 < self.tags.len() => Some(format!("{}:", index + 1)),
+            None if index + 1 < 2 * self.tags.len() => Some(format!("{}:", index + 1)),
             None => None,
         };
         Ok(page)
