@@ -404,6 +404,9 @@ pub fn video_item(tags: &[Hashtag], v: &Value) -> Result<Option<Post>, String> {
         return Ok(None);
     }
     let handle = v["username"].as_str().map(str::to_lowercase);
+    let permalink = v["username"]
+        .as_str()
+        .map(|u| format!("https://www.tiktok.com/@{u}/video/{id}"));
     Ok(Some(Post {
         platform: Platform::Tiktok,
         id,
@@ -412,9 +415,7 @@ pub fn video_item(tags: &[Hashtag], v: &Value) -> Result<Option<Post>, String> {
             platform_user_id: None,
             display_name: None,
         }),
-        permalink: v["username"]
-            .as_str()
-            .map(|u| format!("https://www.tiktok.com/@{u}/video/{}", v["id"])),
+        permalink,
         caption: description.map(str::to_string),
         media_type: Some("VIDEO".into()),
         posted_at: v["create_time"]
@@ -427,4 +428,36 @@ pub fn video_item(tags: &[Hashtag], v: &Value) -> Result<Option<Post>, String> {
             views: count(&v["view_count"]),
         },
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags() -> Vec<Hashtag> {
+        vec![Hashtag::parse("UMKMKotaPadangMajuBersama").unwrap()]
+    }
+
+    #[test]
+    fn ids_beyond_2_pow_53_keep_every_digit_and_make_the_permalink() {
+        let v = serde_json::json!({"id": 7311000000000000042u64, "username": "dendengunilis",
+            "video_description": "#umkmkotapadangmajubersama", "create_time": 1763690400});
+        let post = video_item(&tags(), &v).unwrap().unwrap();
+        assert_eq!(post.id, "7311000000000000042");
+        assert_eq!(
+            post.permalink.as_deref(),
+            Some("https://www.tiktok.com/@dendengunilis/video/7311000000000000042")
+        );
+    }
+
+    #[test]
+    fn an_id_sent_as_a_string_is_kept_without_quotes() {
+        let v = serde_json::json!({"id": "7311000000000000043", "username": "u",
+            "hashtag_names": ["umkmkotapadangmajubersama"]});
+        let post = video_item(&tags(), &v).unwrap().unwrap();
+        assert_eq!(
+            post.permalink.as_deref(),
+            Some("https://www.tiktok.com/@u/video/7311000000000000043")
+        );
+    }
 }
