@@ -445,7 +445,7 @@ impl Daemon {
                 return Ok(());
             }
             let harvest = client.read_accounts(chunk, horizon_ts).await?;
-            self.ingest(platform, &harvest, horizon, report)?;
+            self.ingest(platform, harvest, horizon, report).await?;
         }
         Ok(())
     }
@@ -463,10 +463,30 @@ impl Daemon {
             .store()
             .due_post_ids(platform, now, &self.schedule.tiers, cycle_start)?;
         let horizon = now - self.schedule.tiers.max_age;
-        for chunk in due.chunks(client.refresh_batch().max(1)) {
-            let posts = self.store().tracked_posts(chunk)?;
-            let harvest = client.refresh(&posts).await?;
-            self.ingest(platform, &harvest, horizon, report)?;
+        let mut chunks = due.chunks(client.refresh_batch().max(1));
+        let first = chunks
+            .next()
+            .map(|chunk| self.store().tracked_posts(chunk))
+            .transpose()?;
+        let mut harvest = match first {
+            Some(posts) => Some(client.refresh(&posts).await?),
+            None => None,
+        };
+        // Each batch is stored while the next one is fetched.
+        while let Some(h) = harvest.take() {
+            let next = chunks
+                .next()
+                .map(|chunk| self.store().tracked_posts(chunk))
+                .transpose()?;
+            let fetch = async {
+                match &next {
+                    Some(posts) => client.refresh(posts).await.map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (stored, fetched) = tokio::join!(self.ingest(platform, h, horizon, report), fetch);
+            stored?;
+            harvest = fetched?;
         }
         Ok(())
     }
@@ -481,10 +501,13 @@ impl Daemon {
         usage.limit.saturating_sub(usage.used) < u64::from(cost) + reserve
     }
 
-    fn ingest(
+    /// Stores a harvest in one transaction, on a blocking thread: the platforms' cycles
+    /// share one task, so a long transaction on it would stall every platform's requests
+    /// (and the next batch's fetch).
+    async fn ingest(
         &self,
         platform: Platform,
-        harvest: &Harvest,
+        harvest: Harvest,
         horizon: i64,
         report: &mut PlatformReport,
     ) -> Result<(), StepError> {
@@ -492,9 +515,22 @@ impl Daemon {
             tracing::warn!(reason = %why, "malformed item skipped");
         }
         report.items_seen += (harvest.posts.len() + harvest.stats.len()) as u64;
-        let summary = self
-            .store()
-            .ingest_harvest(platform, harvest, self.now(), horizon)?;
+        let store = self.store.clone();
+        let now = self.now();
+        let stored = tokio::task::spawn_blocking(move || {
+            store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .ingest_harvest(platform, &harvest, now, horizon)
+        })
+        .await;
+        let summary = match stored {
+            Ok(summary) => summary?,
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => return Err(StepError::Cancelled(e.to_string())),
+            },
+        };
         report.new_posts += summary.new_posts;
         report.snapshots += summary.snapshots;
         Ok(())
@@ -514,4 +550,6 @@ enum StepError {
     Api(#[from] ApiError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    #[error("storing was cancelled: {0}")]
+    Cancelled(String),
 }
