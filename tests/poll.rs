@@ -961,3 +961,101 @@ async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_curso
         "a stored cursor carries no token: {cursors}"
     );
 }
+
+/// Runs `jempol` as a user the database's modes apply to: as root (which ignores file
+/// modes, as on CI) through `setpriv` as nobody, with a copy of the binary any user may
+/// run; else as ourselves. None when neither is possible here.
+fn jempol_as_unprivileged(dir: &std::path::Path, args: &[&str]) -> Option<std::process::Output> {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .is_some_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut cmd = jempol(dir, args, &SECRETS);
+    if root {
+        let binary = dir.join("jempol-copy");
+        std::fs::copy(env!("CARGO_BIN_EXE_jempol"), &binary).ok()?;
+        let mut setpriv = std::process::Command::new("setpriv");
+        setpriv
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary)
+            .arg("--config")
+            .arg(dir.join("jempol.toml"))
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .envs(SECRETS);
+        if std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "true"])
+            .status()
+            .ok()?
+            .success()
+        {
+            cmd = setpriv;
+        } else {
+            return None;
+        }
+    }
+    cmd.output().ok()
+}
+
+#[test]
+fn a_read_only_database_is_refused_with_a_clear_error_and_left_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_rt, _sim, dir) = binary_rig(FaultProfile::None);
+    let d = dir.path();
+    assert!(
+        jempol(d, &["businesses", "import", "umkm.csv"], &SECRETS)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    assert!(
+        jempol(d, &["poll", "--once"], &SECRETS)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let db = d.join("jempol.db");
+    let before = std::fs::read(&db).unwrap();
+    assert!(
+        !d.join("jempol.db-wal").exists(),
+        "the last writer checkpointed and removed the WAL"
+    );
+
+    // The folder stays open to everyone (a lock file may be made); the file is not writable.
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let _ = std::fs::remove_file(d.join("jempol.db.lock"));
+    for name in ["jempol.toml", "umkm.csv"] {
+        std::fs::set_permissions(d.join(name), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let Some(out) = jempol_as_unprivileged(d, &["poll", "--once"]) else {
+        eprintln!("skipped: running as root without setpriv, file modes cannot be tested here");
+        return;
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("jempol.db is read-only for this user") && err.contains("write access"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    // A writable file in a folder the user may not write (no -wal can be made there).
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let _ = std::fs::remove_file(d.join("jempol.db.lock"));
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let out = jempol_as_unprivileged(d, &["poll", "--once"]).unwrap();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("jempol.db is read-only for this user"), "{err}");
+
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
+    let store = Store::open(&db).unwrap();
+    assert!(store.check().unwrap().is_healthy());
+}

@@ -41,6 +41,12 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{path} is read-only for this user: jempol writes its database (and the -wal and \
+         -shm files beside it); give the user that runs jempol write access to the file \
+         and its folder"
+    )]
+    ReadOnly { path: PathBuf },
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -76,7 +82,23 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )?;
-        configure(&conn)?;
+        // SQLite falls back to reading a file it may not write, and only fails at the
+        // first write with "attempt to write a readonly database": say so up front.
+        let read_only = || StoreError::ReadOnly {
+            path: path.to_path_buf(),
+        };
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            return Err(read_only());
+        }
+        // A writable file in a folder this user may not write: no -wal file (1544).
+        configure(&conn).map_err(|e| match e {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ReadOnly =>
+            {
+                read_only()
+            }
+            e => e,
+        })?;
         let migration = migrate::migrate(&mut conn, version)?;
         let utc_offset = conn
             .query_row(
