@@ -282,6 +282,14 @@ fn parse_row(
             format!("column `{name}` is not valid UTF-8 (save the file as \"CSV UTF-8\")")
         })?;
         let text = text.trim();
+        let max = max_chars(name);
+        let len = text.chars().count();
+        if len > max {
+            return Err(format!(
+                "column `{name}` is {len} characters long, at most {max} are taken \
+                 (a caption or several cells pasted into one?)"
+            ));
+        }
         Ok((!text.is_empty()).then(|| text.to_string()))
     };
     let key = field("key")?.ok_or("the `key` is empty")?;
@@ -309,6 +317,17 @@ fn parse_row(
         district: field("district")?,
         handles,
     })
+}
+
+/// The longest text a registry column takes: generous for real names and profile links,
+/// and far below what a mistaken paste (a caption, a whole sheet) puts into a cell.
+fn max_chars(column: &str) -> usize {
+    match column {
+        "key" => 64,
+        "name" => 200,
+        "category" | "district" => 100,
+        _ => 300, // handles and profile links
+    }
 }
 
 /// Returns the part of `raw` after a known host (`https://www.instagram.com/...` →

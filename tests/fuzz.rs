@@ -182,3 +182,40 @@ proptest! {
         }
     }
 }
+
+/// A 10 MB caption (a hostile or broken response): the tag at its very end is still
+/// found, and the caption is stored cut to jempol's limit on a character boundary.
+#[test]
+fn a_10_mb_caption_with_the_tag_at_its_end_is_matched_and_stored_cut() {
+    use jempol::platform::CAPTION_MAX_BYTES;
+    let caption = format!("{}#UMKMKotaPadangMajuBersama", "Rendang enak 🍛 ".repeat(560_000));
+    assert!(caption.len() > 10_000_000);
+    let tags = tags();
+    let owner = AccountRef {
+        handle: Some("tenun".into()),
+        ..Default::default()
+    };
+    let mut ig = ig_item();
+    ig["caption"] = json!(caption);
+    let mut fb = fb_item();
+    fb["message"] = json!(caption);
+    let mut tt = tt_item();
+    tt["video_description"] = json!(caption);
+    tt["hashtag_names"] = json!([]);
+    let mut yt = yt_item();
+    yt["snippet"]["description"] = json!(caption);
+    yt["snippet"]["title"] = json!("Rendang");
+    yt["snippet"]["tags"] = json!([]);
+    let posts = [
+        instagram::media_item(&tags, &ig, Some(&owner)),
+        facebook::post_item(&tags, &fb, None),
+        tiktok::video_item(&tags, &tt),
+        youtube::video_item(&tags, &yt, true),
+    ];
+    for post in posts {
+        let post = post.unwrap().expect("the tag at the end is found");
+        let stored = post.caption.unwrap();
+        assert!(stored.len() <= CAPTION_MAX_BYTES && stored.len() > CAPTION_MAX_BYTES - 8);
+        assert!(stored.starts_with("Rendang enak 🍛") && stored.ends_with('…'));
+    }
+}

@@ -83,6 +83,51 @@ fn csv_with_one_bad_row_writes_nothing_and_names_every_bad_line() {
 }
 
 #[test]
+fn a_10_mb_cell_is_refused_on_its_line_without_echoing_it_while_emoji_and_rtl_names_import() {
+    let ws = Workspace::new();
+    let caption = "Promo rendang 🍛 #UMKMKotaPadangMajuBersama ".repeat(240_000); // ~10 MB
+    assert!(caption.len() > 10_000_000);
+    ws.write(
+        "umkm.csv",
+        format!(
+            "{HEADER}
+PDG-1,Rendang Uni 🍛🔥,kuliner,,@rendang.uni,,,
+PDG-2,\"{caption}\",,,,,,
+PDG-3,مطعم بادانج,kuliner,,,,,
+PDG-4,Kopi,,,{caption},,,
+"
+        ),
+    );
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(2);
+    let err = run.stderr();
+    assert!(
+        err.contains("umkm.csv:3: column `name` is 10319999 characters long, at most 200"),
+        "{}",
+        &err[..err.len().min(2_000)]
+    );
+    assert!(
+        err.contains("umkm.csv:5: column `instagram` is"),
+        "{}",
+        &err[..err.len().min(2_000)]
+    );
+    assert!(
+        err.len() < 2_000,
+        "the cell is not echoed: {} bytes of errors",
+        err.len()
+    );
+
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv", "--skip-invalid"])
+        .expect_code(0);
+    assert!(run.stdout().contains("2 created"), "{}", run.stdout());
+    let list = businesses(&ws);
+    assert_eq!(list[0]["name"], "Rendang Uni 🍛🔥");
+    assert_eq!(list[1]["name"], "مطعم بادانج");
+}
+
+#[test]
 fn skip_invalid_imports_the_valid_rows_and_still_lists_the_rest() {
     let ws = Workspace::new();
     ws.write(

@@ -1052,7 +1052,10 @@ fn a_read_only_database_is_refused_with_a_clear_error_and_left_as_it_was() {
     std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("jempol.db is read-only for this user"), "{err}");
+    assert!(
+        err.contains("jempol.db is read-only for this user"),
+        "{err}"
+    );
 
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
     assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");

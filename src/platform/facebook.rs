@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Request};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, graph,
+    Post, TrackedAccount, TrackedPost, count, graph, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -301,7 +301,7 @@ pub fn post_item(
         id: id.to_string(),
         account,
         permalink: p["permalink_url"].as_str().map(str::to_string),
-        caption: message.map(str::to_string),
+        caption: message.map(stored_caption),
         media_type: None,
         posted_at: graph::time(&p["created_time"]),
         counts: Counts {

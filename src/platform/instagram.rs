@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Request};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, graph,
+    Post, TrackedAccount, TrackedPost, count, graph, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -317,7 +317,7 @@ pub fn media_item(
         id: id.to_string(),
         account: owner.cloned(),
         permalink: m["permalink"].as_str().map(str::to_string),
-        caption: caption.map(str::to_string),
+        caption: caption.map(stored_caption),
         media_type: m["media_type"].as_str().map(str::to_string),
         posted_at: graph::time(&m["timestamp"]),
         // like_count is omitted when the owner hides likes (§1.2).

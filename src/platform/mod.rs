@@ -294,6 +294,23 @@ pub fn endpoint(base: &str, path: &str) -> Result<url::Url, ApiError> {
     url::Url::parse(&joined).map_err(|e| ApiError::Invalid(format!("bad URL {joined}: {e}")))
 }
 
+/// The most of a caption jempol stores: well above any platform's own limit (Facebook's
+/// ~63,000 characters), far below a hostile 10 MB one. Tags are matched on the whole text.
+pub const CAPTION_MAX_BYTES: usize = 64 * 1024;
+
+/// A caption as stored: cut at a character boundary within [`CAPTION_MAX_BYTES`], with
+/// `…` marking the cut.
+pub fn stored_caption(text: &str) -> String {
+    if text.len() <= CAPTION_MAX_BYTES {
+        return text.to_string();
+    }
+    let mut end = CAPTION_MAX_BYTES - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Parses a count that may be a JSON number or, as on YouTube, a string of digits.
 pub fn count(v: &serde_json::Value) -> Option<u64> {
     match v {
@@ -306,6 +323,15 @@ pub fn count(v: &serde_json::Value) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_captions_are_cut_at_a_character_boundary() {
+        assert_eq!(stored_caption("Rendang 🍛"), "Rendang 🍛");
+        let long = "🍛".repeat(CAPTION_MAX_BYTES); // 4 bytes each
+        let cut = stored_caption(&long);
+        assert!(cut.len() <= CAPTION_MAX_BYTES, "{}", cut.len());
+        assert!(cut.ends_with("🍛…"));
+    }
 
     #[test]
     fn names_round_trip_and_ignore_case() {

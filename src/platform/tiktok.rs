@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::http::{ApiError, Http, Raw, Request, Verdict};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
-    TrackedAccount, TrackedPost, count, endpoint,
+    TrackedAccount, TrackedPost, count, endpoint, stored_caption,
 };
 use crate::hashtag::Hashtag;
 use crate::time::Clock;
@@ -416,7 +416,7 @@ pub fn video_item(tags: &[Hashtag], v: &Value) -> Result<Option<Post>, String> {
             display_name: None,
         }),
         permalink,
-        caption: description.map(str::to_string),
+        caption: description.map(stored_caption),
         media_type: Some("VIDEO".into()),
         posted_at: v["create_time"]
             .as_i64()

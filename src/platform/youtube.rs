@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Raw, Request, Verdict};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, endpoint,
+    Post, TrackedAccount, TrackedPost, count, endpoint, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -362,7 +362,7 @@ pub fn video_item(tags: &[Hashtag], v: &Value, require_tag: bool) -> Result<Opti
         caption: snippet["description"]
             .as_str()
             .or(snippet["title"].as_str())
-            .map(str::to_string),
+            .map(stored_caption),
         media_type: Some("VIDEO".into()),
         posted_at: snippet["publishedAt"].as_str().and_then(|t| t.parse().ok()),
         // Strings holding integers; likeCount/commentCount absent when hidden or off;
