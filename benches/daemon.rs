@@ -1,5 +1,6 @@
 //! The daemon's figures (issue: polling daemon). Run with
-//! `cargo bench --bench daemon` (all parts) or name parts: `ingest`, `refresh`, `rss`,
+//! `cargo bench --bench daemon` (all parts) or name parts: `ingest`, `refresh` (`BENCH_DAY=23|9`
+//! for one of its two worlds), `rss`,
 //! `budget`. Prints medians; nothing here is asserted.
 
 use std::collections::HashMap;
@@ -183,35 +184,39 @@ fn import_registry(sim: &SimState, store: &mut Store) {
     store.import_businesses(&businesses, 0).unwrap();
 }
 
-/// A database tracking the world's tagged, live posts from the last 30 days (at most
-/// `limit`), all due for a refresh; registry imported; discovery and account reads
-/// marked done, so a cycle is the refresh alone.
+/// Which of the world's tagged, live posts from the last 29 days a database tracks.
+#[derive(Clone, Copy)]
+enum Tracked {
+    /// The first n in the world's order (posts of every age, not every post of a day).
+    First(usize),
+    /// All of them.
+    All,
+}
+
+/// A database tracking the world's tagged, live posts from the last 29 days (`which`),
+/// all due for a refresh; registry imported; discovery and account reads marked done,
+/// so a cycle is the refresh alone.
 fn tracked_store(
     sim: &SimState,
     path: &std::path::Path,
-    limit: usize,
+    which: Tracked,
 ) -> (Store, HashMap<Platform, usize>) {
     let mut store = Store::open(path).unwrap();
     import_registry(sim, &mut store);
     let now = sim.now();
     let w = &sim.world;
-    // The newest tagged posts, whole UTC days of them (at least `limit` when the world
-    // has that many): a TikTok refresh queries by day, and a day tracked only in part
-    // would have it ingest the rest as new posts, which is not what is measured here.
-    let mut candidates: Vec<_> = w
-        .posts
-        .iter()
-        .filter(|p| w.tagged(p) && w.visible(p, now) && p.posted_at >= now - 29 * 86_400)
-        .collect();
-    candidates.sort_by_key(|p| std::cmp::Reverse(p.posted_at));
-    let first_day = candidates
-        .get(limit.saturating_sub(1))
-        .map_or(i64::MIN, |p| p.posted_at.div_euclid(86_400) * 86_400);
+    let limit = match which {
+        Tracked::First(n) => n,
+        Tracked::All => usize::MAX,
+    };
     let mut posts = Vec::new();
     let mut per_platform: HashMap<Platform, usize> = HashMap::new();
-    for p in candidates {
-        if p.posted_at < first_day {
+    for p in &w.posts {
+        if posts.len() >= limit {
             break;
+        }
+        if !w.tagged(p) || !w.visible(p, now) || p.posted_at < now - 29 * 86_400 {
+            continue;
         }
         let a = &w.accounts[p.account as usize];
         let account = match p.platform {
@@ -303,40 +308,96 @@ fn perf_control(command: &str) {
     }
 }
 
-/// A refresh of 100,000 tracked posts, end to end through HTTP.
+/// A refresh of ~100,000 tracked posts, end to end through HTTP, in two worlds:
+/// - a campaign 23 days in tracking its first 100,000 tagged posts (of every age up to
+///   23 days; the refresh also meets the posts it does not track, e.g. a TikTok window
+///   query returns every tagged video of its days, and stores them as new);
+/// - a campaign 9 days in tracking every tagged post (~110,000): younger posts, so
+///   Instagram reads more accounts per post (one Business Discovery call each).
 fn refresh(rt: &tokio::runtime::Runtime) {
     let businesses: usize = std::env::var("BENCH_BUSINESSES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(45_000);
-    rt.block_on(async {
-        let state = SimState::new(sim_config(businesses));
-        // Nine days into the campaign, every tagged post is tracked: ~100,000 of them
-        // with 45,000 businesses, so a refresh finds nothing it does not track.
-        state.clock.advance(jiff::SignedDuration::from_hours(24 * 9));
-        let sim = Simulator::start(state, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let config = bench_config(&sim, dir.path(), "");
-        let (store, tracked) = tracked_store(&sim.state, &config.database, usize::MAX);
-        let secrets = config.secrets(|_| Some("bench".into())).unwrap();
-        let store = Arc::new(Mutex::new(store));
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        let only = std::env::var("BENCH_ONLY").ok().and_then(|p| p.parse().ok());
-        let daemon = Daemon::new(&config, &secrets, store.clone(), sim.state.clock.clone(), rx, only, RetryPolicy::default()).unwrap();
-        perf_control("enable");
-        let t = Instant::now();
-        let reports = daemon.cycle().await;
-        let elapsed = t.elapsed();
-        perf_control("disable");
-        let total: usize = tracked.values().sum();
-        println!("refresh of {total} tracked posts through HTTP ({businesses} businesses, in-process simulator): {:.2} s", elapsed.as_secs_f64());
-        for r in &reports {
-            let n = tracked.get(&r.platform).copied().unwrap_or(0);
-            println!("  {:<10} {:>6} posts  {:>6} requests  {:>6.1} requests per 1,000 posts  items {:>6}  snapshots {:>6}  {:?}", r.platform.as_str(), n, r.requests, r.requests as f64 * 1000.0 / n.max(1) as f64, r.items_seen, r.snapshots, r.outcome);
+    for (days, which, what) in [
+        (
+            23,
+            Tracked::First(100_000),
+            "day 23, first 100,000 tagged posts tracked",
+        ),
+        (9, Tracked::All, "day 9, every tagged post tracked"),
+    ] {
+        let only_day = std::env::var("BENCH_DAY")
+            .ok()
+            .and_then(|d| d.parse::<i64>().ok());
+        if only_day.is_some_and(|d| d != days) {
+            continue;
         }
-        let stale: i64 = store.lock().unwrap().connection().query_row("SELECT count(*) FROM posts WHERE last_refreshed_at < ?1 AND deleted_at IS NULL", [sim.state.now() - 3600], |r| r.get(0)).unwrap();
-        println!("  posts not refreshed: {stale} (Instagram posts whose account cannot be discovered)");
-    });
+        rt.block_on(refresh_world(businesses, days, which, what));
+    }
+}
+
+async fn refresh_world(businesses: usize, days: i64, which: Tracked, what: &str) {
+    let state = SimState::new(sim_config(businesses));
+    state
+        .clock
+        .advance(jiff::SignedDuration::from_hours(24 * days));
+    let sim = Simulator::start(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = bench_config(&sim, dir.path(), "");
+    let (store, tracked) = tracked_store(&sim.state, &config.database, which);
+    let secrets = config.secrets(|_| Some("bench".into())).unwrap();
+    let store = Arc::new(Mutex::new(store));
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let only = std::env::var("BENCH_ONLY")
+        .ok()
+        .and_then(|p| p.parse().ok());
+    let daemon = Daemon::new(
+        &config,
+        &secrets,
+        store.clone(),
+        sim.state.clock.clone(),
+        rx,
+        only,
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    perf_control("enable");
+    let t = Instant::now();
+    let reports = daemon.cycle().await;
+    let elapsed = t.elapsed();
+    perf_control("disable");
+    let total: usize = tracked.values().sum();
+    println!(
+        "refresh of {total} tracked posts through HTTP ({what}; {businesses} businesses, in-process simulator): {:.2} s",
+        elapsed.as_secs_f64()
+    );
+    for r in &reports {
+        let n = tracked.get(&r.platform).copied().unwrap_or(0);
+        println!(
+            "  {:<10} {:>6} posts  {:>6} requests  {:>6.1} requests per 1,000 posts  items {:>6}  snapshots {:>6}  {:?}",
+            r.platform.as_str(),
+            n,
+            r.requests,
+            r.requests as f64 * 1000.0 / n.max(1) as f64,
+            r.items_seen,
+            r.snapshots,
+            r.outcome
+        );
+    }
+    let stale: i64 = store
+        .lock()
+        .unwrap()
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM posts WHERE last_refreshed_at < ?1 AND deleted_at IS NULL",
+            [sim.state.now() - 3600],
+            |r| r.get(0),
+        )
+        .unwrap();
+    println!("  posts not refreshed: {stale} (Instagram posts whose account cannot be discovered)");
 }
 
 /// Peak RSS of a `jempol poll --once` process tracking ~450,000 posts, against a
@@ -383,7 +444,7 @@ fn rss() {
     let text = unlimited(&std::fs::read_to_string(dir.path().join("sim.toml")).unwrap());
     std::fs::write(dir.path().join("sim.toml"), text).unwrap();
     let cfg = Config::load(&dir.path().join("sim.toml")).unwrap();
-    let (store, tracked) = tracked_store(&state, &cfg.database, 450_000);
+    let (store, tracked) = tracked_store(&state, &cfg.database, Tracked::First(450_000));
     drop(store);
     drop(state);
     let total: usize = tracked.values().sum();

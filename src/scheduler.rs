@@ -17,7 +17,7 @@ use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, instagram, tiktok, youtube,
 };
 use crate::quota::Budgets;
-use crate::store::{Store, StoreError, SyncState};
+use crate::store::{Checkpointer, Store, StoreError, SyncState};
 use crate::time::Clock;
 
 /// Query name under which discovery keeps its cursor in `sync_state`.
@@ -26,6 +26,15 @@ const DISCOVERY: &str = "discovery";
 const DISCOVERY_OVERLAP: i64 = 86_400;
 /// Share of a daily budget kept for refreshing when discovery is expensive.
 const REFRESH_RESERVE: f64 = 0.2;
+/// Items (posts and account figures) fetched ahead of the store, beyond the batch being
+/// fetched: bounded, since each is held in memory until stored.
+const BACKLOG_ITEMS: usize = 5_000;
+/// Waiting batches are merged into one transaction up to about this many items.
+const MERGED_ITEMS: usize = 2_000;
+
+fn harvest_items(h: &Harvest) -> usize {
+    h.posts.len() + h.stats.len()
+}
 
 /// What went wrong setting up the daemon.
 #[derive(Debug, thiserror::Error)]
@@ -72,8 +81,16 @@ pub struct PlatformReport {
     pub error: Option<String>,
 }
 
-/// The daemon: clients, budgets and the store they write.
+/// The daemon: clients, budgets and the store they write. Each platform's cycle runs as
+/// a task of its own, so one platform's responses are read while another's are.
 pub struct Daemon {
+    core: Arc<Core>,
+}
+
+/// What the platforms' tasks share.
+struct Core {
+    /// WAL checkpoints beside the writer, not inside its commits.
+    _checkpointer: Checkpointer,
     store: Arc<Mutex<Store>>,
     clock: Arc<dyn Clock>,
     clients: Vec<Client>,
@@ -94,6 +111,97 @@ impl Daemon {
         only: Option<Platform>,
         retry: RetryPolicy,
     ) -> Result<Daemon, DaemonError> {
+        let core = Core::new(config, secrets, store, clock, shutdown, only, retry)?;
+        Ok(Daemon {
+            core: Arc::new(core),
+        })
+    }
+
+    /// Requests sent so far per platform (for progress displays).
+    pub fn requests(&self) -> Vec<(Platform, u64)> {
+        self.core.requests()
+    }
+
+    /// One cycle of every platform, side by side: each on a thread of its own that
+    /// drives it on this runtime (the cycles' futures are not `Send`, so they are not
+    /// spawned as tasks; a thread each gives the same parallelism).
+    pub async fn cycle(&self) -> Vec<PlatformReport> {
+        let runtime = tokio::runtime::Handle::current();
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..self.core.clients.len() {
+            let core = self.core.clone();
+            let runtime = runtime.clone();
+            let span = tracing::info_span!("cycle", platform = %core.clients[i].platform());
+            tasks.spawn_blocking(move || {
+                let client = &core.clients[i];
+                (
+                    i,
+                    runtime.block_on(core.platform_cycle(client).instrument(span)),
+                )
+            });
+        }
+        let mut reports = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(report) => reports.push(report),
+                Err(e) => match e.try_into_panic() {
+                    Ok(panic) => std::panic::resume_unwind(panic),
+                    Err(e) => tracing::error!(error = %e, "a platform's cycle was cancelled"),
+                },
+            }
+        }
+        reports.sort_by_key(|(i, _)| *i);
+        reports.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Writes the daily report if one is due (see [`crate::report::daily::DailyJob`]);
+    /// returns the files written.
+    pub async fn daily_report(&self) -> Vec<std::path::PathBuf> {
+        self.core.daily_report().await
+    }
+
+    /// Cycles on the schedule until shutdown. The first starts at once and resumes any
+    /// pagination a crash interrupted.
+    pub async fn run(&self) {
+        let mut shutdown = self.core.shutdown.clone();
+        loop {
+            let started = self.core.clock.now();
+            let reports = self.cycle().await;
+            for r in &reports {
+                tracing::info!(platform = %r.platform, outcome = r.outcome.as_str(), requests = r.requests, items = r.items_seen, new_posts = r.new_posts, error = r.error.as_deref().unwrap_or(""), "cycle finished");
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            self.daily_report().await;
+            let next = started + SignedDuration::from_secs(self.core.schedule.cycle);
+            tracing::info!(next = %next, "next cycle scheduled");
+            while self.core.clock.now() < next {
+                let wait = self
+                    .core
+                    .clock
+                    .real_wait(next)
+                    .unwrap_or(Duration::from_millis(50))
+                    .clamp(Duration::from_millis(1), Duration::from_secs(1));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.wait_for(|s| *s) => return,
+                }
+            }
+        }
+    }
+}
+
+impl Core {
+    fn new(
+        config: &Config,
+        secrets: &Secrets,
+        store: Arc<Mutex<Store>>,
+        clock: Arc<dyn Clock>,
+        shutdown: watch::Receiver<bool>,
+        only: Option<Platform>,
+        retry: RetryPolicy,
+    ) -> Result<Core, DaemonError> {
         let platforms: Vec<_> = config
             .platforms
             .iter()
@@ -177,7 +285,9 @@ impl Daemon {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .close_abandoned_runs(clock.now().as_second())?;
-        Ok(Daemon {
+        let checkpointer = Checkpointer::start(store.clone())?;
+        Ok(Core {
+            _checkpointer: checkpointer,
             store,
             clock,
             clients,
@@ -197,58 +307,19 @@ impl Daemon {
     }
 
     /// Requests sent so far per platform (for progress displays).
-    pub fn requests(&self) -> Vec<(Platform, u64)> {
+    fn requests(&self) -> Vec<(Platform, u64)> {
         self.clients
             .iter()
             .map(|c| (c.platform(), c.requests()))
             .collect()
     }
 
-    /// One cycle of every platform, side by side.
-    pub async fn cycle(&self) -> Vec<PlatformReport> {
-        let runs = self.clients.iter().map(|c| {
-            self.platform_cycle(c)
-                .instrument(tracing::info_span!("cycle", platform = %c.platform()))
-        });
-        futures::future::join_all(runs).await
-    }
-
     /// Writes the daily report if one is due (see [`crate::report::daily::DailyJob`]);
     /// returns the files written.
-    pub async fn daily_report(&self) -> Vec<std::path::PathBuf> {
+    async fn daily_report(&self) -> Vec<std::path::PathBuf> {
         match &self.daily {
             Some(job) => job.tick(&self.store, self.clock.now()).await,
             None => Vec::new(),
-        }
-    }
-
-    /// Cycles on the schedule until shutdown. The first starts at once and resumes any
-    /// pagination a crash interrupted.
-    pub async fn run(&self) {
-        let mut shutdown = self.shutdown.clone();
-        loop {
-            let started = self.clock.now();
-            let reports = self.cycle().await;
-            for r in &reports {
-                tracing::info!(platform = %r.platform, outcome = r.outcome.as_str(), requests = r.requests, items = r.items_seen, new_posts = r.new_posts, error = r.error.as_deref().unwrap_or(""), "cycle finished");
-            }
-            if *shutdown.borrow() {
-                return;
-            }
-            self.daily_report().await;
-            let next = started + SignedDuration::from_secs(self.schedule.cycle);
-            tracing::info!(next = %next, "next cycle scheduled");
-            while self.clock.now() < next {
-                let wait = self
-                    .clock
-                    .real_wait(next)
-                    .unwrap_or(Duration::from_millis(50))
-                    .clamp(Duration::from_millis(1), Duration::from_secs(1));
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.wait_for(|s| *s) => return,
-                }
-            }
         }
     }
 
@@ -436,18 +507,18 @@ impl Daemon {
             .due_accounts(platform, now, &self.schedule.tiers, 1_000_000)?;
         let horizon = now - self.schedule.tiers.max_age;
         let horizon_ts = Timestamp::from_second(horizon).unwrap_or_else(|_| self.clock.now());
-        for chunk in due.chunks(client.account_batch().max(1)) {
+        let batches = due.chunks(client.account_batch().max(1));
+        self.fetch_and_store(platform, horizon, report, batches, async |chunk| {
             if self.short_of_budget(platform, 1) {
                 tracing::info!(
                     left = due.len(),
                     "account reads postponed: the rest of the budget is kept for refreshing"
                 );
-                return Ok(());
+                return Ok(None);
             }
-            let harvest = client.read_accounts(chunk, horizon_ts).await?;
-            self.ingest(platform, harvest, horizon, report).await?;
-        }
-        Ok(())
+            Ok(Some(client.read_accounts(chunk, horizon_ts).await?))
+        })
+        .await
     }
 
     async fn refresh(
@@ -459,36 +530,67 @@ impl Daemon {
         let platform = client.platform();
         let now = self.now();
         // Ids only, in priority order; each batch's details are loaded as it goes.
+        let tiers = self.schedule.tiers;
         let due = self
-            .store()
-            .due_post_ids(platform, now, &self.schedule.tiers, cycle_start)?;
+            .with_store(move |store| store.due_post_ids(platform, now, &tiers, cycle_start))
+            .await?;
         let horizon = now - self.schedule.tiers.max_age;
-        let mut chunks = due.chunks(client.refresh_batch().max(1));
-        let first = chunks
-            .next()
-            .map(|chunk| self.store().tracked_posts(chunk))
-            .transpose()?;
-        let mut harvest = match first {
-            Some(posts) => Some(client.refresh(&posts).await?),
-            None => None,
-        };
-        // Each batch is stored while the next one is fetched.
-        while let Some(h) = harvest.take() {
-            let next = chunks
-                .next()
-                .map(|chunk| self.store().tracked_posts(chunk))
-                .transpose()?;
-            let fetch = async {
-                match &next {
-                    Some(posts) => client.refresh(posts).await.map(Some),
-                    None => Ok(None),
+        let batches = due.chunks(client.refresh_batch().max(1));
+        self.fetch_and_store(platform, horizon, report, batches, async |chunk| {
+            let ids = chunk.to_vec();
+            let posts = self
+                .with_store(move |store| store.tracked_posts(&ids))
+                .await?;
+            Ok(Some(client.refresh(&posts).await?))
+        })
+        .await
+    }
+
+    /// Fetches batch after batch (until `fetch` says `None`) while earlier ones are
+    /// stored: whatever waits when the store is free goes in one transaction (fewer
+    /// commits when the platform answers quickly), within a bounded backlog.
+    async fn fetch_and_store<T>(
+        &self,
+        platform: Platform,
+        horizon: i64,
+        report: &mut PlatformReport,
+        batches: std::slice::Chunks<'_, T>,
+        mut fetch: impl AsyncFnMut(&[T]) -> Result<Option<Harvest>, StepError>,
+    ) -> Result<(), StepError> {
+        // The backlog is bounded by items, not batches: a few large ones or many small.
+        let room = Arc::new(tokio::sync::Semaphore::new(BACKLOG_ITEMS));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let fetching = async move {
+            for batch in batches {
+                let Some(harvest) = fetch(batch).await? else {
+                    break;
+                };
+                let items = harvest_items(&harvest).clamp(1, BACKLOG_ITEMS) as u32;
+                let Ok(held) = room.clone().acquire_many_owned(items).await else {
+                    break;
+                };
+                if tx.send((harvest, held)).is_err() {
+                    break; // storing failed: its error is the one reported
                 }
-            };
-            let (stored, fetched) = tokio::join!(self.ingest(platform, h, horizon, report), fetch);
-            stored?;
-            harvest = fetched?;
-        }
-        Ok(())
+            }
+            Ok::<(), StepError>(())
+        };
+        let storing = async {
+            while let Some((mut harvest, held)) = rx.recv().await {
+                let mut room_held = vec![held];
+                while harvest_items(&harvest) < MERGED_ITEMS
+                    && let Ok((more, held)) = rx.try_recv()
+                {
+                    harvest.absorb(more);
+                    room_held.push(held);
+                }
+                self.ingest(platform, harvest, horizon, report).await?;
+            }
+            Ok::<(), StepError>(())
+        };
+        let (fetched, stored) = tokio::join!(fetching, storing);
+        stored?;
+        fetched
     }
 
     /// Would spending `cost` now eat into the share of the budget kept for refreshing
@@ -499,6 +601,27 @@ impl Daemon {
         };
         let reserve = (usage.limit as f64 * REFRESH_RESERVE) as u64;
         usage.limit.saturating_sub(usage.used) < u64::from(cost) + reserve
+    }
+
+    /// Runs `work` on the store from a blocking thread: the platforms' cycles share one
+    /// task and the runtime's few threads, which must not wait on the store's lock
+    /// while another platform's transaction holds it.
+    async fn with_store<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StepError> {
+        let store = self.store.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            work(&mut store.lock().unwrap_or_else(|e| e.into_inner()))
+        })
+        .await;
+        match done {
+            Ok(result) => Ok(result?),
+            Err(e) => match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => Err(StepError::Cancelled(e.to_string())),
+            },
+        }
     }
 
     /// Stores a harvest in one transaction, on a blocking thread: the platforms' cycles
@@ -515,22 +638,10 @@ impl Daemon {
             tracing::warn!(reason = %why, "malformed item skipped");
         }
         report.items_seen += (harvest.posts.len() + harvest.stats.len()) as u64;
-        let store = self.store.clone();
         let now = self.now();
-        let stored = tokio::task::spawn_blocking(move || {
-            store
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .ingest_harvest(platform, &harvest, now, horizon)
-        })
-        .await;
-        let summary = match stored {
-            Ok(summary) => summary?,
-            Err(e) => match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(e) => return Err(StepError::Cancelled(e.to_string())),
-            },
-        };
+        let summary = self
+            .with_store(move |store| store.ingest_harvest(platform, &harvest, now, horizon))
+            .await?;
         report.new_posts += summary.new_posts;
         report.snapshots += summary.snapshots;
         Ok(())

@@ -188,7 +188,10 @@ proptest! {
 #[test]
 fn a_10_mb_caption_with_the_tag_at_its_end_is_matched_and_stored_cut() {
     use jempol::platform::CAPTION_MAX_BYTES;
-    let caption = format!("{}#UMKMKotaPadangMajuBersama", "Rendang enak 🍛 ".repeat(560_000));
+    let caption = format!(
+        "{}#UMKMKotaPadangMajuBersama",
+        "Rendang enak 🍛 ".repeat(560_000)
+    );
     assert!(caption.len() > 10_000_000);
     let tags = tags();
     let owner = AccountRef {

@@ -14,7 +14,7 @@ use super::{
 use crate::hashtag::Hashtag;
 
 /// Business Discovery reads in flight at once (one per account).
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 8;
 
 const MEDIA_FIELDS: &str = "id,caption,media_type,comments_count,like_count,permalink,timestamp";
 
@@ -288,11 +288,12 @@ impl PlatformClient for Instagram {
 
     fn refresh_batch(&self) -> usize {
         // Posts are grouped by account; a large batch reads each account once.
-        5_000
+        2_000
     }
 
     fn account_batch(&self) -> usize {
-        IN_FLIGHT
+        // Read IN_FLIGHT at a time; stored a hundred accounts to a transaction.
+        100
     }
 
     fn requests(&self) -> u64 {

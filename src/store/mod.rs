@@ -4,6 +4,7 @@
 //! file: WAL mode lets readers see a consistent snapshot while the writer goes on.
 
 mod businesses;
+mod checkpoint;
 mod daemon;
 pub mod migrate;
 mod posts;
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+pub use checkpoint::Checkpointer;
 
 pub use businesses::{BusinessRow, ImportSummary};
 pub use daemon::{PlatformStatus, SyncState, Tiers};
@@ -47,6 +50,8 @@ pub enum StoreError {
          and its folder"
     )]
     ReadOnly { path: PathBuf },
+    #[error("cannot start a thread: {0}")]
+    Thread(String),
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
 }
