@@ -1,7 +1,8 @@
 //! The daemon's figures (issue: polling daemon). Run with
 //! `cargo bench --bench daemon` (all parts) or name parts: `ingest`, `refresh` (`BENCH_DAY=23|9`
 //! for one of its two worlds), `rss`,
-//! `budget`. Prints medians; nothing here is asserted.
+//! `budget`; `hostile` and `soak` run only when named. Prints medians; nothing here is
+//! asserted.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -548,6 +549,183 @@ fn budget(rt: &tokio::runtime::Runtime) {
 #[allow(dead_code)]
 mod truth;
 
+/// A status figure of this process, in MB (`VmRSS`, `VmHWM`).
+fn status_mb(key: &str) -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| {
+                    l.strip_prefix(key)
+                        .map(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                })
+                .flatten()
+        })
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// The daemon for a simulated month against a `jempol sim` process of 45,000 businesses
+/// (posts per account raised so that ~450,000 tagged posts are tracked), every quota
+/// lifted, default schedule (hourly cycles, daily report at 06:00): RSS of the daemon
+/// (this process; the world lives in the simulator's), database size, cycle times.
+/// Only when named (`cargo bench --bench daemon -- soak`; `BENCH_SOAK_DAYS`, default 30).
+fn soak(rt: &tokio::runtime::Runtime) {
+    let days: i64 = std::env::var("BENCH_SOAK_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let businesses: usize = std::env::var("BENCH_BUSINESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(45_000);
+    let dir = tempfile::tempdir().unwrap();
+    let start: jiff::Timestamp = "2026-10-01T00:00:00Z".parse().unwrap();
+    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .args([
+            "sim",
+            "--port",
+            "0",
+            "--speed",
+            "0",
+            "--unlimited-quotas",
+            "--posts-per-account",
+            "9",
+        ])
+        .args([
+            "--businesses",
+            &businesses.to_string(),
+            "--start",
+            &start.to_string(),
+            "--write-config",
+        ])
+        .arg(dir.path().join("soak.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    use std::io::BufRead;
+    let mut lines = std::io::BufReader::new(sim.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if first.is_empty() {
+            first = line.clone();
+        }
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    let root = first.rsplit(' ').next().unwrap().to_string();
+    let http = reqwest::blocking::Client::new();
+    let text = unlimited(&std::fs::read_to_string(dir.path().join("soak.toml")).unwrap());
+    std::fs::write(dir.path().join("soak.toml"), text).unwrap();
+    let config = Config::load(&dir.path().join("soak.toml")).unwrap();
+    let secrets = config.secrets(|_| Some("bench".into())).unwrap();
+    let csv = http
+        .get(format!("{root}/__sim/registry.csv"))
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let mut store = Store::open(&config.database).unwrap();
+    let parsed = jempol::registry::parse(&csv).unwrap();
+    let rows: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
+    store.import_businesses(&rows, start.as_second()).unwrap();
+    store
+        .set_campaign_timezone("Asia/Jakarta", 25_200, "+07:00")
+        .unwrap();
+    drop((csv, rows));
+    let store = Arc::new(Mutex::new(store));
+    let clock = Arc::new(jempol::sim::SimClock::new(start, 0.0));
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let daemon = Daemon::new(
+        &config,
+        &secrets,
+        store.clone(),
+        clock.clone(),
+        rx,
+        None,
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let count = |sql: &str| -> i64 {
+        store
+            .lock()
+            .unwrap()
+            .connection()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let db_mb = || {
+        let size = |suffix: &str| {
+            std::fs::metadata(format!("{}{suffix}", config.database.display()))
+                .map_or(0, |m| m.len())
+        };
+        (size("") + size("-wal")) as f64 / 1e6
+    };
+    println!(
+        "soak: {businesses} businesses, {days} simulated days, hourly cycles, quotas lifted (simulator at {root})"
+    );
+    println!(
+        "  day  RSS MB  peak MB  posts   snapshots  DB MB  bytes/post  cycle s: median  max  requests"
+    );
+    let began = Instant::now();
+    let mut all_cycles = Vec::new();
+    let mut first_day_rss = 0.0;
+    for day in 1..=days {
+        let mut cycles = Vec::new();
+        let mut requests = 0;
+        for _ in 0..24 {
+            let t = Instant::now();
+            let reports = rt.block_on(daemon.cycle());
+            rt.block_on(daemon.daily_report());
+            cycles.push(t.elapsed().as_secs_f64());
+            requests += reports.iter().map(|r| r.requests).sum::<u64>();
+            for r in reports.iter().filter(|r| r.error.is_some()) {
+                println!(
+                    "  {} {}: {}",
+                    r.platform,
+                    r.outcome.as_str(),
+                    r.error.as_deref().unwrap_or("")
+                );
+            }
+            clock.advance(jiff::SignedDuration::from_hours(1));
+            http.post(format!("{root}/__sim/advance?hours=1"))
+                .send()
+                .unwrap();
+        }
+        let posts = count("SELECT count(*) FROM posts");
+        let snapshots = count("SELECT count(*) FROM post_snapshots");
+        let rss = status_mb("VmRSS:");
+        if day == 1 {
+            first_day_rss = rss;
+        }
+        let max = cycles.iter().cloned().fold(0.0, f64::max);
+        println!(
+            "  {day:>3}  {rss:>6.0}  {:>7.0}  {posts:>6}  {snapshots:>9}  {:>5.0}  {:>10.0}  {:>14.2}  {max:>5.2}  {requests:>8}",
+            status_mb("VmHWM:"),
+            db_mb(),
+            db_mb() * 1e6 / posts.max(1) as f64,
+            median(cycles.clone())
+        );
+        all_cycles.extend(cycles);
+    }
+    let max = all_cycles.iter().cloned().fold(0.0, f64::max);
+    let mut sorted = all_cycles.clone();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let p95 = sorted[(sorted.len() * 95 / 100).min(sorted.len() - 1)];
+    println!(
+        "  RSS day 1 {first_day_rss:.0} MB -> day {days} {:.0} MB, peak {:.0} MB; cycles: median {:.2} s, p95 {p95:.2} s, max {max:.2} s of a 3600 s schedule; {:.0} s wall",
+        status_mb("VmRSS:"),
+        status_mb("VmHWM:"),
+        median(all_cycles.clone()),
+        began.elapsed().as_secs_f64()
+    );
+    let _ = sim.kill();
+    let _ = sim.wait();
+}
+
 fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -678,5 +856,8 @@ fn main() {
     }
     if parts.iter().any(|a| a == "hostile") {
         hostile(&rt);
+    }
+    if parts.iter().any(|a| a == "soak") {
+        soak(&rt);
     }
 }

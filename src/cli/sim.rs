@@ -33,6 +33,10 @@ pub struct SimArgs {
     /// Registered businesses to generate (plus a tenth as many accounts outside the registry).
     #[arg(long, default_value_t = 200)]
     pub businesses: usize,
+    /// Mean posts per account over the world's span (a week before the start to 35 days
+    /// after): more gives a busier campaign from the same businesses.
+    #[arg(long, default_value_t = 5.0)]
+    pub posts_per_account: f64,
     /// Fault profile: none, flaky or hostile.
     #[arg(long, default_value = "none")]
     pub faults: FaultProfile,
@@ -78,6 +82,7 @@ pub struct SimArgs {
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
     let start = args.start.unwrap_or_else(jiff::Timestamp::now);
     let mut config = SimConfig::new(args.seed, args.businesses, start);
+    config.world.posts_per_account = args.posts_per_account;
     config.speed = args.speed;
     config.faults = args.faults;
     config.slow_ms = args.slow_ms;

@@ -174,11 +174,21 @@ pub(super) fn record_posts_tx(
     // write them back in sequence (a 22k-post TikTok refresh: 2.7 s -> 1.9 s). Stable, so a
     // post listed twice keeps its order; new posts go last, as they came.
     let mut order: Vec<&Post> = posts.iter().collect();
-    order.sort_by_cached_key(|p| {
-        known
-            .get(&(p.platform, p.id.clone()))
-            .map_or(i64::MAX, |k| k.id)
-    });
+    if !known.is_empty() {
+        let rows: Vec<i64> = posts
+            .iter()
+            .map(|p| {
+                known
+                    .get(&(p.platform, p.id.clone()))
+                    .map_or(i64::MAX, |k| k.id)
+            })
+            .collect();
+        if !rows.is_sorted() {
+            let mut by_row: Vec<(i64, &Post)> = rows.into_iter().zip(posts).collect();
+            by_row.sort_by_key(|(row, _)| *row);
+            order = by_row.into_iter().map(|(_, p)| p).collect();
+        }
+    }
     for post in order {
         let account = match &post.account {
             Some(a) => {
