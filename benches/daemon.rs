@@ -832,6 +832,7 @@ fn hostile(rt: &tokio::runtime::Runtime) {
 }
 
 fn main() {
+    jempol::limit_malloc_arenas(); // as the binary does
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)

@@ -200,7 +200,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
 
     // This period and the one before, the same way.
     let period = |from: Date, to: Date, s: i64, e: i64, at: usize| -> Result<_, StoreError> {
-        let posts = per_post(store.post_gains(&day(from), &day(to), p)?);
+        let posts = per_post(store, &day(from), &day(to), p)?;
         let published = store.published(s, e, p)?;
         Ok((
             Period::new(&posts, &published, &followers, at),
@@ -242,13 +242,25 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         })
         .collect();
 
-    // The most engaging posts (registered or not); ties by views, then by id.
-    let mut ranked: Vec<(i64, Gains)> = posts.iter().map(|(id, (_, _, g))| (*id, *g)).collect();
-    ranked.sort_by(|(a_id, a), (b_id, b)| {
-        let score = |g: &Gains| (g.engagement().unwrap_or(0), g.views.unwrap_or(0));
-        score(b).cmp(&score(a)).then(a_id.cmp(b_id))
-    });
-    ranked.truncate(TOP_POSTS);
+    // The most engaging posts (registered or not); ties by views, then by id. Kept
+    // TOP_POSTS at a time rather than sorting every post of the period.
+    let mut best = std::collections::BinaryHeap::with_capacity(TOP_POSTS + 1);
+    for (id, (_, _, g)) in &posts {
+        let rank = (
+            std::cmp::Reverse(g.engagement().unwrap_or(0)),
+            std::cmp::Reverse(g.views.unwrap_or(0)),
+            *id,
+        );
+        best.push(rank);
+        if best.len() > TOP_POSTS {
+            best.pop(); // the worst of those kept
+        }
+    }
+    let ranked: Vec<(i64, Gains)> = best
+        .into_sorted_vec()
+        .into_iter()
+        .map(|(_, _, id)| (id, posts[&id].2))
+        .collect();
     let top_posts = store
         .post_details(&ranked)?
         .into_iter()
@@ -346,14 +358,19 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
 }
 
 /// Each post's gains summed over the period's days, with its business and platform.
-fn per_post(rows: Vec<crate::store::PostDay>) -> HashMap<i64, (Option<i64>, Platform, Gains)> {
-    let mut out: HashMap<i64, (Option<i64>, Platform, Gains)> = HashMap::with_capacity(rows.len());
-    for r in rows {
+fn per_post(
+    store: &Store,
+    from: &str,
+    to: &str,
+    platform: Option<Platform>,
+) -> Result<HashMap<i64, (Option<i64>, Platform, Gains)>, StoreError> {
+    let mut out: HashMap<i64, (Option<i64>, Platform, Gains)> = HashMap::new();
+    store.post_gains(from, to, platform, |r| {
         out.entry(r.post_id)
             .and_modify(|e| e.2 = e.2.plus(r.gains))
             .or_insert((r.business_id, r.platform, r.gains));
-    }
-    out
+    })?;
+    Ok(out)
 }
 
 /// Accounts outside the registry that published tagged posts or gained on them.

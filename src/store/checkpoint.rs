@@ -18,6 +18,10 @@ use super::{BUSY_TIMEOUT, Store, StoreError};
 const EVERY: Duration = Duration::from_millis(200);
 /// The writer's own automatic checkpoint threshold (SQLite's default, in pages).
 const AUTOCHECKPOINT_PAGES: i64 = 1000;
+/// While the checkpointer runs, the writer still checkpoints past this many pages
+/// (64 MB): under back-to-back commits the background checkpoint may never find the
+/// whole WAL copied at the moment a transaction starts, and the WAL only restarts then.
+const FALLBACK_PAGES: i64 = 16_384;
 
 /// Checkpoints the WAL in the background until dropped; then hands checkpoints back to
 /// the writer. Made by [`Checkpointer::start`].
@@ -35,7 +39,9 @@ impl Checkpointer {
             let conn =
                 Connection::open_with_flags(writer.path(), OpenFlags::SQLITE_OPEN_READ_WRITE)?;
             conn.busy_timeout(BUSY_TIMEOUT)?;
-            writer.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+            writer
+                .conn
+                .pragma_update(None, "wal_autocheckpoint", FALLBACK_PAGES)?;
             conn
         };
         let stop = Arc::new((Mutex::new(false), Condvar::new()));

@@ -170,13 +170,16 @@ impl Store {
         self.utc_offset
     }
 
-    /// Every post's gains over the days `from..=to` (one row per post and day).
+    /// Every post's gains over the days `from..=to`, one row per post and day, handed
+    /// to `each` as read (a day of a large campaign is hundreds of thousands of rows:
+    /// not collected first).
     pub fn post_gains(
         &self,
         from: &str,
         to: &str,
         platform: Option<Platform>,
-    ) -> Result<Vec<PostDay>, StoreError> {
+        mut each: impl FnMut(PostDay),
+    ) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT post_id, business_id, platform, likes - start_likes, comments - start_comments,
                     shares - start_shares, views - start_views
@@ -191,7 +194,10 @@ impl Store {
                 gains: Gains::from_row(r, 3)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        for row in rows {
+            each(row?);
+        }
+        Ok(())
     }
 
     /// Gains of all registered businesses per day and platform over `from..=to`, from
