@@ -357,14 +357,17 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     })
 }
 
+/// Post id → its business, platform and gains over a period.
+type PostGains = HashMap<i64, (Option<i64>, Platform, Gains)>;
+
 /// Each post's gains summed over the period's days, with its business and platform.
 fn per_post(
     store: &Store,
     from: &str,
     to: &str,
     platform: Option<Platform>,
-) -> Result<HashMap<i64, (Option<i64>, Platform, Gains)>, StoreError> {
-    let mut out: HashMap<i64, (Option<i64>, Platform, Gains)> = HashMap::new();
+) -> Result<PostGains, StoreError> {
+    let mut out = PostGains::new();
     store.post_gains(from, to, platform, |r| {
         out.entry(r.post_id)
             .and_modify(|e| e.2 = e.2.plus(r.gains))
@@ -427,7 +430,7 @@ struct Period {
 impl Period {
     /// `at` picks the followers figure at the period's end (start is the one before).
     fn new(
-        posts: &HashMap<i64, (Option<i64>, Platform, Gains)>,
+        posts: &PostGains,
         published: &[crate::store::Published],
         followers: &[crate::store::AccountFollowers],
         at: usize,
