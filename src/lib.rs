@@ -32,3 +32,14 @@ pub fn limit_malloc_arenas() {
         }
     }
 }
+
+/// Hands memory that is free but kept by glibc's arenas back to the system: after a
+/// cycle or the daily report (whose maps grow with the campaign), so the daemon's RSS
+/// follows what it holds instead of the largest day it has seen.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

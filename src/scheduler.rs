@@ -151,13 +151,18 @@ impl Daemon {
             }
         }
         reports.sort_by_key(|(i, _)| *i);
+        crate::release_free_memory();
         reports.into_iter().map(|(_, r)| r).collect()
     }
 
     /// Writes the daily report if one is due (see [`crate::report::daily::DailyJob`]);
     /// returns the files written.
     pub async fn daily_report(&self) -> Vec<std::path::PathBuf> {
-        self.core.daily_report().await
+        let written = self.core.daily_report().await;
+        if !written.is_empty() {
+            crate::release_free_memory();
+        }
+        written
     }
 
     /// Cycles on the schedule until shutdown. The first starts at once and resumes any
