@@ -208,8 +208,9 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             published,
         ))
     };
-    let (now, posts, published) = period(req.from, req.to, start, end, 2)?;
+    // The period before first: its per-post map is gone before this period's is built.
     let (before, _, _) = period(prev_from, prev_to, prev_start, start, 1)?;
+    let (now, posts, published) = period(req.from, req.to, start, end, 2)?;
 
     let mut businesses: Vec<BusinessLine> = now
         .active(None)
