@@ -210,7 +210,9 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     };
     // The period before: only its totals are shown, so only they are kept, and its maps
     // are gone before this period's are built (a day of a large campaign: ~60 MB).
-    let previous = period(prev_from, prev_to, prev_start, start, 1)?.0.totals(None);
+    let previous = period(prev_from, prev_to, prev_start, start, 1)?
+        .0
+        .totals(None);
     let (now, posts, published) = period(req.from, req.to, start, end, 2)?;
 
     let mut businesses: Vec<BusinessLine> = now
