@@ -81,13 +81,13 @@ pub struct PlatformReport {
     pub error: Option<String>,
 }
 
-/// The daemon: clients, budgets and the store they write. Each platform's cycle runs as
-/// a task of its own, so one platform's responses are read while another's are.
+/// The daemon: clients, budgets and the store they write. Each platform's cycle runs on
+/// a thread of its own, so one platform's responses are read while another's are stored.
 pub struct Daemon {
     core: Arc<Core>,
 }
 
-/// What the platforms' tasks share.
+/// What the platforms' threads share.
 struct Core {
     /// WAL checkpoints beside the writer, not inside its commits.
     _checkpointer: Checkpointer,
