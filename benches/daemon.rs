@@ -401,25 +401,26 @@ async fn refresh_world(businesses: usize, days: i64, which: Tracked, what: &str)
     println!("  posts not refreshed: {stale} (Instagram posts whose account cannot be discovered)");
 }
 
-/// Peak RSS of a `jempol poll --once` process tracking ~450,000 posts, against a
-/// separate `jempol sim` process.
-fn rss() {
-    let dir = tempfile::tempdir().unwrap();
-    let businesses = 90_000;
-    let start: jiff::Timestamp = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 23);
+/// `jempol sim` in a process of its own (quotas lifted), writing `config` into `dir`;
+/// returns it with its root URL once it listens.
+fn sim_process(
+    dir: &std::path::Path,
+    config: &str,
+    businesses: usize,
+    start: jiff::Timestamp,
+    extra: &[&str],
+) -> (std::process::Child, String) {
     let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .args(["sim", "--port", "0", "--unlimited-quotas"])
+        .args(extra)
         .args([
-            "sim",
-            "--port",
-            "0",
-            "--unlimited-quotas",
             "--businesses",
             &businesses.to_string(),
             "--start",
             &start.to_string(),
-            "--write-config",
         ])
-        .arg(dir.path().join("sim.toml"))
+        .arg("--write-config")
+        .arg(dir.join(config))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -437,6 +438,16 @@ fn rss() {
         }
     }
     let root = first.rsplit(' ').next().unwrap().to_string();
+    (sim, root)
+}
+
+/// Peak RSS of a `jempol poll --once` process tracking ~450,000 posts, against a
+/// separate `jempol sim` process.
+fn rss() {
+    let dir = tempfile::tempdir().unwrap();
+    let businesses = 90_000;
+    let start: jiff::Timestamp = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 23);
+    let (mut sim, root) = sim_process(dir.path(), "sim.toml", businesses, start, &[]);
     // The same world, built here, to fill the database as if it had been tracking.
     let mut config = SimConfig::new(1, businesses, start);
     config.speed = 1.0;
@@ -581,42 +592,13 @@ fn soak(rt: &tokio::runtime::Runtime) {
         .unwrap_or(45_000);
     let dir = tempfile::tempdir().unwrap();
     let start: jiff::Timestamp = "2026-10-01T00:00:00Z".parse().unwrap();
-    let mut sim = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
-        .args([
-            "sim",
-            "--port",
-            "0",
-            "--speed",
-            "0",
-            "--unlimited-quotas",
-            "--posts-per-account",
-            "9",
-        ])
-        .args([
-            "--businesses",
-            &businesses.to_string(),
-            "--start",
-            &start.to_string(),
-            "--write-config",
-        ])
-        .arg(dir.path().join("soak.toml"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    use std::io::BufRead;
-    let mut lines = std::io::BufReader::new(sim.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if first.is_empty() {
-            first = line.clone();
-        }
-        if line.contains("Ctrl-C") {
-            break;
-        }
-    }
-    let root = first.rsplit(' ').next().unwrap().to_string();
+    let (mut sim, root) = sim_process(
+        dir.path(),
+        "soak.toml",
+        businesses,
+        start,
+        &["--speed", "0", "--posts-per-account", "9"],
+    );
     let http = reqwest::blocking::Client::new();
     let text = unlimited(&std::fs::read_to_string(dir.path().join("soak.toml")).unwrap());
     std::fs::write(dir.path().join("soak.toml"), text).unwrap();
