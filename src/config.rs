@@ -723,13 +723,20 @@ impl Config {
                 }
             }
         }
-        // Optional: without it the daily summary is not sent (a warning says so).
+        secrets.extend(self.report_secrets(env).0);
+        Ok(Secrets(secrets))
+    }
+
+    /// Only the secret the daily report needs: the Telegram bot token, optional (without
+    /// it the summary is not sent, and a warning says so).
+    pub fn report_secrets(&self, env: impl Fn(&str) -> Option<String>) -> Secrets {
+        let mut secrets = BTreeMap::new();
         if let Some(t) = &self.reports.telegram
             && let Some(value) = env(&t.bot_token_env).filter(|v| !v.trim().is_empty())
         {
             secrets.insert(t.bot_token_env.clone(), Secret(value));
         }
-        Ok(Secrets(secrets))
+        Secrets(secrets)
     }
 
     /// The effective config as TOML (defaults filled in, every platform shown), with

@@ -122,6 +122,20 @@ impl Daemon {
         self.core.requests()
     }
 
+    /// Writes daily reports in a child process (see
+    /// [`crate::report::daily::ChildProcess`]), as `jempol run` does. Call before the
+    /// first cycle.
+    pub fn report_in_child_process(&mut self, child: crate::report::daily::ChildProcess) {
+        match Arc::get_mut(&mut self.core) {
+            Some(core) => {
+                if let Some(daily) = core.daily.as_mut() {
+                    daily.in_child_process(child);
+                }
+            }
+            None => tracing::warn!("report process not set: the daemon is already running"),
+        }
+    }
+
     /// One cycle of every platform, side by side: each on a thread of its own that
     /// drives it on this runtime (the cycles' futures are not `Send`, so they are not
     /// spawned as tasks; a thread each gives the same parallelism).

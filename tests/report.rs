@@ -734,3 +734,83 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
         .unwrap_err();
     assert!(!err.contains(BOT_TOKEN) && !err.contains("AAF"), "{err}");
 }
+
+fn child_process(ws: &Workspace, exe: &str) -> jempol::report::daily::ChildProcess {
+    jempol::report::daily::ChildProcess {
+        exe: exe.into(),
+        config: ws.path("daily.toml"),
+        args: vec!["--log-format".into(), "json".into()],
+    }
+}
+
+#[tokio::test]
+async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_result() {
+    use jempol::report::daily::{DailyJob, request};
+    let ws = Workspace::new();
+    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
+    let (url, seen) = fake_telegram(true).await;
+    let config = daily_config(&ws, &url);
+    // The token reaches the child through its environment, never its command line.
+    let secrets = config
+        .secrets(|v| (v == "JEMPOL_TELEGRAM_BOT_TOKEN").then(|| BOT_TOKEN.to_string()))
+        .unwrap();
+    let mut job = DailyJob::new(&config, &secrets).unwrap();
+    job.in_child_process(child_process(&ws, env!("CARGO_BIN_EXE_jempol")));
+    let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
+
+    let files = job.tick(&store, now).await;
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
+    );
+    let day: jiff::civil::Date = "2026-11-21".parse().unwrap();
+    let here = {
+        let s = store.lock().unwrap();
+        compute(&s, &request(&config, day, day)).unwrap()
+    };
+    assert_eq!(
+        std::fs::read_to_string(ws.path("reports/2026-11-21.json")).unwrap(),
+        render(&here, Format::Json, Lang::Id, None),
+        "the child's report is the one the daemon would have written"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "the child announced the report once");
+    assert_eq!(seen[0].0, format!("bot{BOT_TOKEN}"));
+    assert!(job.tick(&store, now).await.is_empty(), "once only");
+}
+
+#[tokio::test]
+async fn a_report_process_that_fails_is_retried_and_one_that_cannot_start_is_replaced() {
+    use jempol::report::daily::DailyJob;
+    let ws = Workspace::new();
+    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
+    let (url, _) = fake_telegram(true).await;
+    let config = daily_config(&ws, &url);
+    let secrets = config.secrets(|_| None).unwrap();
+    let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
+
+    // The child fails (its config file is gone): nothing written, nothing panics, the
+    // next tick tries again.
+    let mut job = DailyJob::new(&config, &secrets).unwrap();
+    let mut broken = child_process(&ws, env!("CARGO_BIN_EXE_jempol"));
+    broken.config = ws.path("moved-away.toml");
+    job.in_child_process(broken);
+    assert!(job.tick(&store, now).await.is_empty());
+    assert!(!ws.path("reports/2026-11-21.json").exists());
+
+    // No binary to start: the daemon writes the report itself.
+    let mut job = DailyJob::new(&config, &secrets).unwrap();
+    job.in_child_process(child_process(&ws, "/nonexistent/jempol"));
+    assert_eq!(job.tick(&store, now).await.len(), 3);
+    assert!(ws.path("reports/2026-11-21.json").exists());
+}

@@ -101,6 +101,14 @@ pub enum Command {
     /// the period before, leaderboard, top posts, new participants, businesses that have
     /// not posted, accounts outside the registry [default: yesterday, as a table].
     Report(Box<report::ReportArgs>),
+    /// One day's daily report in every configured format, plus the Telegram summary:
+    /// what `jempol run` starts at the report time, so its memory goes when it exits.
+    #[command(hide = true)]
+    DailyReport {
+        /// The day (YYYY-MM-DD, campaign time zone).
+        #[arg(long)]
+        day: String,
+    },
     /// Run the local simulator of the four platform APIs (for rehearsals and tests).
     Sim(Box<sim::SimArgs>),
     /// See everything work in one command, no tokens: simulator + daemon over a
@@ -229,7 +237,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             format == StatusFormat::Json,
             cli.verbose > 0,
         ),
-        Command::Run => poll::run(&cli.config),
+        Command::Run => {
+            // The daily report's process logs like the daemon.
+            let mut global = vec![
+                "--log-format".to_string(),
+                match cli.log_format {
+                    LogFormat::Text => "text",
+                    LogFormat::Json => "json",
+                }
+                .to_string(),
+            ];
+            if cli.verbose > 0 {
+                global.push(format!("-{}", "v".repeat(cli.verbose.into())));
+            }
+            poll::run(&cli.config, global)
+        }
+        Command::DailyReport { day } => report::daily(&cli.config, &day),
         Command::Status { format } => poll::status(&cli.config, format),
     }
 }

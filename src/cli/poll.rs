@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::platform::Platform;
 use crate::platform::http::RetryPolicy;
 use crate::quota::Budgets;
+use crate::report::daily::ChildProcess;
 use crate::scheduler::{Daemon, Outcome, PlatformReport};
 use crate::store::Store;
 use crate::time::{Clock, SystemClock};
@@ -182,13 +183,19 @@ pub fn poll_once(
 }
 
 /// `jempol run`: the daemon, until SIGINT or SIGTERM.
-pub fn run(config_path: &Path) -> anyhow::Result<()> {
+///
+/// `global_args` (log format, verbosity) are handed on to the daily report's process.
+pub fn run(config_path: &Path, global_args: Vec<String>) -> anyhow::Result<()> {
     let (config, secrets, store, _lock) = setup(config_path)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let (tx, rx) = watch::channel(false);
         on_signals(tx);
-        let daemon = Daemon::new(&config, &secrets, store, Arc::new(SystemClock), rx, None, RetryPolicy::default())?;
+        let mut daemon = Daemon::new(&config, &secrets, store, Arc::new(SystemClock), rx, None, RetryPolicy::default())?;
+        match ChildProcess::this_binary(config_path, global_args) {
+            Ok(child) => daemon.report_in_child_process(child),
+            Err(e) => tracing::warn!(error = %e, "daily reports are written inside the daemon: cannot find its own binary"),
+        }
         tracing::info!(database = %config.database.display(), platforms = config.platforms.len(), "jempol daemon started");
         daemon.run().await;
         tracing::info!("jempol daemon stopped");

@@ -92,3 +92,26 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `jempol daily-report --day D` (hidden): the daemon's daily report job for one day, in
+/// a process of its own. Reads the database beside the running daemon; writes nothing to it.
+pub fn daily(config_path: &Path, day: &str) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let config = crate::config::Config::load(config_path)?;
+    let day: jiff::civil::Date = day
+        .parse()
+        .map_err(|e| bad(format!("--day {day}: {e} (expected YYYY-MM-DD)")))?;
+    let secrets = config.report_secrets(|v| std::env::var(v).ok());
+    let Some(job) = daily::DailyJob::new(&config, &secrets) else {
+        return Err(bad("reports are disabled in the config ([reports])".into()));
+    };
+    let store = crate::store::Store::open(&config.database)
+        .with_context(|| format!("opening database {}", config.database.display()))?;
+    let (report, _files) = job.write(&store, day)?;
+    drop(store);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(job.announce(&report));
+    Ok(())
+}
