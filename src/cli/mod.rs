@@ -90,6 +90,8 @@ pub enum Command {
     },
     /// The polling daemon: a cycle at once, then on the schedule, until SIGINT/SIGTERM
     /// (which finish the current transaction and exit 0). One writer per database.
+    /// Writes yesterday's report once `[reports] time` has passed, in a short-lived
+    /// process of its own.
     Run,
     /// Per platform: last success and error, quota used and left, posts tracked, next
     /// poll; database size and schema version.

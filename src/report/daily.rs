@@ -324,7 +324,8 @@ impl DailyJob {
     }
 
     /// `jempol daily-report --day D` with the daemon's config, logging and Telegram token
-    /// (in the child's environment, never on its command line).
+    /// (in the child's environment, never on its command line; the platforms' tokens are
+    /// taken out of it).
     async fn run_child(&self, child: &ChildProcess, day: Date) -> Result<Vec<PathBuf>, ChildError> {
         let mut command = std::process::Command::new(&child.exe);
         command
@@ -334,6 +335,12 @@ impl DailyJob {
             .args(["daily-report", "--day", &day.to_string()])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null());
+        // The report needs no platform credential: the child does not get them.
+        for platform in &self.config.platforms {
+            for (_, var) in &platform.secret_envs {
+                command.env_remove(var);
+            }
+        }
         if let (Some(tg), Some(token)) = (&self.config.reports.telegram, &self.token) {
             command.env(&tg.bot_token_env, token);
         }
