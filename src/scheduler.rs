@@ -192,7 +192,12 @@ impl Daemon {
             if *shutdown.borrow() {
                 return;
             }
-            self.daily_report().await;
+            // A slow report (or Telegram, 20 s timeout) must not hold up a shutdown:
+            // files are renamed into place whole, so stopping mid-report loses nothing.
+            tokio::select! {
+                _ = self.daily_report() => {}
+                _ = shutdown.wait_for(|s| *s) => return,
+            }
             let next = started + SignedDuration::from_secs(self.core.schedule.cycle);
             tracing::info!(next = %next, "next cycle scheduled");
             while self.core.clock.now() < next {

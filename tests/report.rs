@@ -814,3 +814,41 @@ async fn a_report_process_that_fails_is_retried_and_one_that_cannot_start_is_rep
     assert_eq!(job.tick(&store, now).await.len(), 3);
     assert!(ws.path("reports/2026-11-21.json").exists());
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_report_process_still_running_when_the_daemon_stops_is_killed() {
+    use jempol::report::daily::DailyJob;
+    use std::os::unix::fs::PermissionsExt;
+    let ws = Workspace::new();
+    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
+    let config = daily_config(&ws, "http://127.0.0.1:9");
+    let secrets = config.secrets(|_| None).unwrap();
+    // A report process that hangs: it says who it is, then sleeps.
+    let script = ws.write(
+        "slow-report.sh",
+        format!(
+            "#!/bin/sh\necho $$ > {}\nexec sleep 30\n",
+            ws.path("child.pid").display()
+        ),
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut job = DailyJob::new(&config, &secrets).unwrap();
+    job.in_child_process(child_process(&ws, script.to_str().unwrap()));
+    let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
+
+    // The daemon stops waiting (a shutdown drops the report's future).
+    let waited =
+        tokio::time::timeout(std::time::Duration::from_secs(2), job.tick(&store, now)).await;
+    assert!(waited.is_err(), "the fake report process sleeps");
+    let pid = std::fs::read_to_string(ws.path("child.pid")).unwrap();
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .is_ok_and(|stat| !stat.contains(") Z "))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while alive() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!alive(), "the report process {pid} outlived the daemon");
+}

@@ -327,7 +327,9 @@ impl DailyJob {
     /// (in the child's environment, never on its command line; the platforms' tokens are
     /// taken out of it).
     async fn run_child(&self, child: &ChildProcess, day: Date) -> Result<Vec<PathBuf>, ChildError> {
-        let mut command = std::process::Command::new(&child.exe);
+        // Killed if the daemon stops meanwhile (the report is written again next time).
+        let mut command = tokio::process::Command::new(&child.exe);
+        command.kill_on_drop(true);
         command
             .arg("--config")
             .arg(&child.config)
@@ -344,9 +346,11 @@ impl DailyJob {
         if let (Some(tg), Some(token)) = (&self.config.reports.telegram, &self.token) {
             command.env(&tg.bot_token_env, token);
         }
-        let status = tokio::task::spawn_blocking(move || command.status())
+        let status = command
+            .spawn()
+            .map_err(ChildError::Start)?
+            .wait()
             .await
-            .map_err(|e| ChildError::Start(std::io::Error::other(e.to_string())))?
             .map_err(ChildError::Start)?;
         if !status.success() {
             return Err(ChildError::Failed(status));
