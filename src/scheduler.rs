@@ -532,15 +532,16 @@ impl Core {
         let horizon = now - self.schedule.tiers.max_age;
         let horizon_ts = Timestamp::from_second(horizon).unwrap_or_else(|_| self.clock.now());
         let batches = due.chunks(client.account_batch().max(1));
-        self.fetch_and_store(platform, horizon, report, batches, async |chunk| {
+        self.fetch_and_store(platform, horizon, report, batches, async |chunk, feeder| {
             if self.short_of_budget(platform, 1) {
                 tracing::info!(
                     left = due.len(),
                     "account reads postponed: the rest of the budget is kept for refreshing"
                 );
-                return Ok(None);
+                return Ok(false);
             }
-            Ok(Some(client.read_accounts(chunk, horizon_ts).await?))
+            let harvest = client.read_accounts(chunk, horizon_ts).await?;
+            Ok(feeder.feed(harvest).await)
         })
         .await
     }
@@ -560,41 +561,44 @@ impl Core {
             .await?;
         let horizon = now - self.schedule.tiers.max_age;
         let batches = due.chunks(client.refresh_batch().max(1));
-        self.fetch_and_store(platform, horizon, report, batches, async |chunk| {
+        self.fetch_and_store(platform, horizon, report, batches, async |chunk, feeder| {
             let ids = chunk.to_vec();
             let posts = self
                 .with_store(move |store| store.tracked_posts(&ids))
                 .await?;
-            Ok(Some(client.refresh(&posts).await?))
+            let mut open = true;
+            client
+                .refresh_in_parts(&posts, &mut async |part| {
+                    open = feeder.feed(part).await;
+                    open
+                })
+                .await?;
+            Ok(open)
         })
         .await
     }
 
-    /// Fetches batch after batch (until `fetch` says `None`) while earlier ones are
+    /// Fetches batch after batch (until `fetch` says `false`) while earlier harvests are
     /// stored: whatever waits when the store is free goes in one transaction (fewer
-    /// commits when the platform answers quickly), within a bounded backlog.
+    /// commits when the platform answers quickly), within a bounded backlog. `fetch`
+    /// hands its harvests to the [`Feeder`], one or several per batch.
     async fn fetch_and_store<T>(
         &self,
         platform: Platform,
         horizon: i64,
         report: &mut PlatformReport,
         batches: std::slice::Chunks<'_, T>,
-        mut fetch: impl AsyncFnMut(&[T]) -> Result<Option<Harvest>, StepError>,
+        mut fetch: impl AsyncFnMut(&[T], &Feeder) -> Result<bool, StepError>,
     ) -> Result<(), StepError> {
-        // The backlog is bounded by items, not batches: a few large ones or many small.
-        let room = Arc::new(tokio::sync::Semaphore::new(BACKLOG_ITEMS));
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let feeder = Feeder {
+            room: Arc::new(tokio::sync::Semaphore::new(BACKLOG_ITEMS)),
+            tx,
+        };
         let fetching = async move {
             for batch in batches {
-                let Some(harvest) = fetch(batch).await? else {
+                if !fetch(batch, &feeder).await? {
                     break;
-                };
-                let items = harvest_items(&harvest).clamp(1, BACKLOG_ITEMS) as u32;
-                let Ok(held) = room.clone().acquire_many_owned(items).await else {
-                    break;
-                };
-                if tx.send((harvest, held)).is_err() {
-                    break; // storing failed: its error is the one reported
                 }
             }
             Ok::<(), StepError>(())
@@ -669,6 +673,25 @@ impl Core {
         report.new_posts += summary.new_posts;
         report.snapshots += summary.snapshots;
         Ok(())
+    }
+}
+
+/// The fetching side's end of the pipeline to the store: a backlog bounded by items,
+/// not harvests (a few large ones or many small).
+struct Feeder {
+    room: Arc<tokio::sync::Semaphore>,
+    tx: tokio::sync::mpsc::UnboundedSender<(Harvest, tokio::sync::OwnedSemaphorePermit)>,
+}
+
+impl Feeder {
+    /// Waits for room in the backlog, then queues `harvest` for storing; `false` once
+    /// storing has stopped (its error is the one reported).
+    async fn feed(&self, harvest: Harvest) -> bool {
+        let items = harvest_items(&harvest).clamp(1, BACKLOG_ITEMS) as u32;
+        let Ok(held) = self.room.clone().acquire_many_owned(items).await else {
+            return false;
+        };
+        self.tx.send((harvest, held)).is_ok()
     }
 }
 

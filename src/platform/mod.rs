@@ -214,6 +214,21 @@ pub trait PlatformClient {
     /// no longer serves come back in [`Harvest::deleted`].
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError>;
 
+    /// [`PlatformClient::refresh`], handing the harvest to `part` piece by piece as it is
+    /// read; `part` says `false` when nothing more can be taken (storing failed). A
+    /// platform whose one refresh reads a long listing (TikTok's 30-day windows: 100,000
+    /// videos, ~60 MB as posts) hands over pages as they come: they are stored while the
+    /// rest is read, and memory holds a few pages, not the listing.
+    async fn refresh_in_parts(
+        &self,
+        posts: &[TrackedPost],
+        part: &mut impl AsyncFnMut(Harvest) -> bool,
+    ) -> Result<(), ApiError> {
+        let harvest = self.refresh(posts).await?;
+        part(harvest).await;
+        Ok(())
+    }
+
     /// How many posts one refresh call should get (the scheduler's batch size).
     fn refresh_batch(&self) -> usize;
 
@@ -268,6 +283,13 @@ impl PlatformClient for Client {
     }
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
         each!(self, c => c.refresh(posts).await)
+    }
+    async fn refresh_in_parts(
+        &self,
+        posts: &[TrackedPost],
+        part: &mut impl AsyncFnMut(Harvest) -> bool,
+    ) -> Result<(), ApiError> {
+        each!(self, c => c.refresh_in_parts(posts, part).await)
     }
     fn refresh_batch(&self) -> usize {
         each!(self, c => c.refresh_batch())

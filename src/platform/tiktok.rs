@@ -19,6 +19,8 @@ const USER_FIELDS: &str =
     "display_name,follower_count,following_count,likes_count,video_count,is_verified";
 /// Days a query window may span (end ≤ 30 days after start, §3.2).
 const WINDOW_DAYS: i64 = 30;
+/// Videos a refresh hands over at a time while it reads a window (a few in unit specs).
+const REFRESH_PART: usize = if cfg!(test) { 3 } else { 2_000 };
 
 pub struct Tiktok {
     http: Http,
@@ -327,7 +329,23 @@ impl PlatformClient for Tiktok {
     /// Re-reads the windows that hold the posts; a post missing from a complete window
     /// read is no longer served (deleted or private).
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
-        let mut harvest = Harvest::default();
+        let mut all = Harvest::default();
+        self.refresh_in_parts(posts, &mut async |part| {
+            all.absorb(part);
+            true
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// A window's pages go out as they are read, every [`REFRESH_PART`] videos; only the
+    /// ids listed are kept until the window ends, to tell which tracked posts it no
+    /// longer holds.
+    async fn refresh_in_parts(
+        &self,
+        posts: &[TrackedPost],
+        part: &mut impl AsyncFnMut(Harvest) -> bool,
+    ) -> Result<(), ApiError> {
         let today = Self::utc_date(self.clock.now());
         let Some(oldest) = posts
             .iter()
@@ -335,12 +353,13 @@ impl PlatformClient for Tiktok {
             .map(Self::utc_date)
             .min()
         else {
-            return Ok(harvest);
+            return Ok(());
         };
         let mut start = oldest;
         while start <= today {
             let end = (start + SignedDuration::from_hours(24 * WINDOW_DAYS)).min(today);
             let mut page = DiscoveryPage::default();
+            let mut listed: std::collections::HashSet<String> = Default::default();
             let mut state = Some((0, String::new()));
             let mut seen_cursors = Vec::new();
             while let Some((cursor, search_id)) = state {
@@ -351,20 +370,41 @@ impl PlatformClient for Tiktok {
                 state = self
                     .window_page(start, end, cursor, &search_id, &mut page)
                     .await?;
-            }
-            let listed: std::collections::HashSet<&str> =
-                page.posts.iter().map(|p| p.id.as_str()).collect();
-            for p in posts {
-                let day = p.posted_at.map(Self::utc_date);
-                if day.is_some_and(|d| d >= start && d <= end) && !listed.contains(p.id.as_str()) {
-                    harvest.deleted.push(p.id.clone());
+                if page.posts.len() >= REFRESH_PART {
+                    listed.extend(page.posts.iter().map(|p| p.id.clone()));
+                    let read = Harvest {
+                        posts: std::mem::take(&mut page.posts),
+                        skipped: std::mem::take(&mut page.skipped),
+                        ..Harvest::default()
+                    };
+                    if !part(read).await {
+                        return Ok(());
+                    }
                 }
             }
-            harvest.posts.extend(page.posts);
-            harvest.skipped.extend(page.skipped);
+            listed.extend(page.posts.iter().map(|p| p.id.clone()));
+            let deleted: Vec<String> = posts
+                .iter()
+                .filter(|p| {
+                    let day = p.posted_at.map(Self::utc_date);
+                    day.is_some_and(|d| d >= start && d <= end) && !listed.contains(&p.id)
+                })
+                .map(|p| p.id.clone())
+                .collect();
+            let rest = Harvest {
+                posts: page.posts,
+                skipped: page.skipped,
+                deleted,
+                ..Harvest::default()
+            };
+            let nothing =
+                rest.posts.is_empty() && rest.skipped.is_empty() && rest.deleted.is_empty();
+            if !nothing && !part(rest).await {
+                return Ok(());
+            }
             start = end + SignedDuration::from_hours(24);
         }
-        Ok(harvest)
+        Ok(())
     }
 
     fn refresh_batch(&self) -> usize {
@@ -436,6 +476,109 @@ mod tests {
 
     fn tags() -> Vec<Hashtag> {
         vec![Hashtag::parse("UMKMKotaPadangMajuBersama").unwrap()]
+    }
+
+    /// A Research API stand-in written from §3.1–3.2: one window of `ids`, two videos a
+    /// page, `has_more` until the last.
+    async fn research_api(ids: Vec<u64>) -> String {
+        use axum::{Json, Router, routing::post};
+        let query = move |Json(body): Json<Value>| async move {
+            let cursor = body["cursor"].as_u64().unwrap_or(0) as usize;
+            let page: Vec<Value> = ids
+                .iter()
+                .skip(cursor)
+                .take(2)
+                .map(|id| {
+                    json!({"id": id, "username": "dendengunilis", "create_time": 1763690400,
+                           "video_description": "#umkmkotapadangmajubersama", "like_count": 5,
+                           "comment_count": 1, "share_count": 0, "view_count": 90,
+                           "hashtag_names": ["umkmkotapadangmajubersama"]})
+                })
+                .collect();
+            Json(json!({"data": {"videos": page, "cursor": cursor + 2,
+                                 "has_more": cursor + 2 < ids.len(), "search_id": "74238"},
+                        "error": {"code": "ok", "message": "", "log_id": "1"}}))
+        };
+        let app = Router::new()
+            .route(
+                "/v2/oauth/token/",
+                post(async || {
+                    Json(json!({"access_token": "clt.x", "expires_in": 7200, "token_type": "Bearer"}))
+                }),
+            )
+            .route("/v2/research/video/query/", post(query));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_refresh_hands_its_window_over_in_parts_and_only_then_the_posts_it_lost() {
+        let base = research_api((1..=8).collect()).await;
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        let http = Http::new(
+            Platform::Tiktok,
+            &Default::default(),
+            vec![],
+            Arc::new(super::super::http::Unmetered),
+            rx,
+        )
+        .unwrap();
+        let now: Timestamp = "2026-11-22T00:00:00Z".parse().unwrap();
+        let client = Tiktok::new(
+            http,
+            &base,
+            "key".into(),
+            "secret".into(),
+            tags(),
+            Arc::new(crate::sim::SimClock::new(now, 0.0)),
+        );
+        let tracked = |id: &str| TrackedPost {
+            id: id.into(),
+            account: None,
+            posted_at: Some("2026-11-21T02:00:00Z".parse().unwrap()),
+        };
+        // Post 9 is tracked but no longer listed: deleted, and said only once the
+        // window is read to its end.
+        let posts = [tracked("2"), tracked("7"), tracked("9")];
+        let mut parts: Vec<Harvest> = Vec::new();
+        client
+            .refresh_in_parts(&posts, &mut async |part| {
+                parts.push(part);
+                true
+            })
+            .await
+            .unwrap();
+        let sizes: Vec<(usize, usize)> = parts
+            .iter()
+            .map(|p| (p.posts.len(), p.deleted.len()))
+            .collect();
+        // Pages of two: a part once three or more videos are in hand; the rest last.
+        assert_eq!(sizes, [(4, 0), (4, 0), (0, 1)]);
+        assert_eq!(parts[2].deleted, ["9"]);
+        let ids: Vec<&str> = parts
+            .iter()
+            .flat_map(|p| p.posts.iter().map(|p| p.id.as_str()))
+            .collect();
+        assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7", "8"]);
+
+        // Storing stopped after the first part: nothing more is read or handed over.
+        let mut taken = 0;
+        client
+            .refresh_in_parts(&posts, &mut async |_| {
+                taken += 1;
+                false
+            })
+            .await
+            .unwrap();
+        assert_eq!(taken, 1);
+        // `refresh` is the same, in one piece.
+        let whole = client.refresh(&posts).await.unwrap();
+        assert_eq!(
+            (whole.posts.len(), whole.deleted.clone()),
+            (8, vec!["9".to_string()])
+        );
     }
 
     #[test]
