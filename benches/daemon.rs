@@ -670,7 +670,7 @@ fn soak(rt: &tokio::runtime::Runtime) {
         "soak: {businesses} businesses, {days} simulated days, hourly cycles, quotas lifted (simulator at {root})"
     );
     println!(
-        "  day  RSS MB  peak MB  report MB  posts   snapshots  DB MB  WAL MB  bytes/post  cycle s: median  max  requests"
+        "  day  RSS MB  peak MB  posts   snapshots  DB MB  WAL MB  bytes/post  cycle s: median  max  requests"
     );
     let began = Instant::now();
     let mut all_cycles = Vec::new();
@@ -705,9 +705,8 @@ fn soak(rt: &tokio::runtime::Runtime) {
         }
         let max = cycles.iter().cloned().fold(0.0, f64::max);
         println!(
-            "  {day:>3}  {rss:>6.0}  {:>7.0}  {:>9.0}  {posts:>6}  {snapshots:>9}  {:>5.0}  {:>6.0}  {:>10.0}  {:>14.2}  {max:>5.2}  {requests:>8}",
+            "  {day:>3}  {rss:>6.0}  {:>7.0}  {posts:>6}  {snapshots:>9}  {:>5.0}  {:>6.0}  {:>10.0}  {:>14.2}  {max:>5.2}  {requests:>8}",
             status_mb("VmHWM:"),
-            children_peak_mb(),
             file_mb(""),
             file_mb("-wal"),
             file_mb("") * 1e6 / posts.max(1) as f64,
@@ -719,11 +718,14 @@ fn soak(rt: &tokio::runtime::Runtime) {
     let mut sorted = all_cycles.clone();
     sorted.sort_by(|a, b| a.total_cmp(b));
     let p95 = sorted[(sorted.len() * 95 / 100).min(sorted.len() - 1)];
+    let last_day = (start + jiff::SignedDuration::from_hours(24 * (days - 1) + 7))
+        .to_zoned(jiff::tz::TimeZone::get("Asia/Jakarta").unwrap())
+        .date();
     println!(
-        "  RSS day 1 {first_day_rss:.0} MB -> day {days} {:.0} MB, peak {:.0} MB (report process: {:.0} MB); cycles: median {:.2} s, p95 {p95:.2} s, max {max:.2} s of a 3600 s schedule; {:.0} s wall",
+        "  RSS day 1 {first_day_rss:.0} MB -> day {days} {:.0} MB, peak {:.0} MB (report process for {last_day}: {} MB); cycles: median {:.2} s, p95 {p95:.2} s, max {max:.2} s of a 3600 s schedule; {:.0} s wall",
         status_mb("VmRSS:"),
         status_mb("VmHWM:"),
-        children_peak_mb(),
+        report_process_peak_mb(&dir.path().join("soak.toml"), last_day),
         median(all_cycles.clone()),
         began.elapsed().as_secs_f64()
     );
@@ -731,17 +733,27 @@ fn soak(rt: &tokio::runtime::Runtime) {
     let _ = sim.wait();
 }
 
-/// The largest peak RSS among the child processes waited for so far (the daily reports').
-fn children_peak_mb() -> f64 {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: getrusage only writes the struct it is given.
-        if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0 {
-            return usage.ru_maxrss as f64 / 1024.0;
-        }
-    }
-    0.0
+/// The peak RSS of `jempol daily-report` for one day, as the process itself logs it.
+/// (getrusage(RUSAGE_CHILDREN) cannot tell: a child started with vfork/posix_spawn
+/// carries the parent's high-water mark into its own at exec.)
+fn report_process_peak_mb(config: &std::path::Path, day: jiff::civil::Date) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .arg("--config")
+        .arg(config)
+        .args([
+            "--log-format",
+            "json",
+            "daily-report",
+            "--day",
+            &day.to_string(),
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "report process finished")
+        .map_or("?".into(), |l| l["fields"]["peak_rss_mb"].to_string())
 }
 
 fn rss_mb() -> f64 {

@@ -852,3 +852,39 @@ async fn a_report_process_still_running_when_the_daemon_stops_is_killed() {
     }
     assert!(!alive(), "the report process {pid} outlived the daemon");
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_report_process_logs_the_memory_it_needed() {
+    let ws = Workspace::new();
+    drop(dataset(&ws));
+    let (url, _) = fake_telegram(true).await;
+    daily_config(&ws, &url);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .arg("--config")
+        .arg(ws.path("daily.toml"))
+        .args([
+            "--log-format",
+            "json",
+            "daily-report",
+            "--day",
+            "2026-11-21",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let finished: serde_json::Value = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "report process finished")
+        .unwrap_or_else(|| panic!("no 'report process finished' line in:\n{logs}"));
+    let mb = finished["fields"]["peak_rss_mb"].as_u64().unwrap();
+    assert!((1..4096).contains(&mb), "peak_rss_mb = {mb}");
+    assert!(ws.path("reports/2026-11-21.json").exists());
+}
