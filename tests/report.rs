@@ -609,14 +609,8 @@ fn the_report_command_validates_days_and_writes_private_files() {
 // ---- the daemon's daily report and its Telegram summary ----
 
 /// A stand-in for the Telegram Bot API: records what it receives, answers `ok` (or 401).
-async fn fake_telegram(
-    ok: bool,
-) -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>,
-) {
+async fn fake_telegram(ok: bool) -> (String, Seen) {
     use axum::extract::{Json, Path, State};
-    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
     let seen: Seen = Default::default();
     let app = axum::Router::new()
         .route(
@@ -653,21 +647,57 @@ fn daily_config(ws: &Workspace, telegram_url: &str) -> jempol::config::Config {
     jempol::config::Config::load(&path).unwrap()
 }
 
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+
+/// What the daily-report specs start from: a campaign's database, a config whose
+/// Telegram summary goes to a fake Bot API (answering `ok` or 401), and the secrets
+/// (the bot token, when given one).
+struct Daily {
+    ws: Workspace,
+    store: std::sync::Arc<std::sync::Mutex<jempol::store::Store>>,
+    config: jempol::config::Config,
+    secrets: jempol::config::Secrets,
+    seen: Seen,
+}
+
+fn file_names(files: &[std::path::PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+impl Daily {
+    async fn new(telegram_ok: bool, token: Option<&str>) -> Daily {
+        let ws = Workspace::new();
+        let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
+        let (url, seen) = fake_telegram(telegram_ok).await;
+        let config = daily_config(&ws, &url);
+        let secrets = config
+            .secrets(|v| (v == "JEMPOL_TELEGRAM_BOT_TOKEN").then(|| token.map(String::from))?)
+            .unwrap();
+        Daily {
+            ws,
+            store,
+            config,
+            secrets,
+            seen,
+        }
+    }
+
+    fn job(&self) -> jempol::report::daily::DailyJob {
+        jempol::report::daily::DailyJob::new(&self.config, &self.secrets).unwrap()
+    }
+}
+
 #[tokio::test]
 async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
-    use jempol::report::daily::DailyJob;
-    let ws = Workspace::new();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
-    let (url, seen) = fake_telegram(true).await;
-    let config = daily_config(&ws, &url);
-    let secrets = config
-        .secrets(|v| (v == "JEMPOL_TELEGRAM_BOT_TOKEN").then(|| BOT_TOKEN.to_string()))
-        .unwrap();
-    let job = DailyJob::new(&config, &secrets).unwrap();
+    let d = Daily::new(true, Some(BOT_TOKEN)).await;
+    let job = d.job();
     let at = |local: &str| jiff::Timestamp::from_second(wib(local)).unwrap();
 
     // 05:59 on the 22nd: the 21st is not due yet, the 20th is.
-    let files = job.tick(&store, at("2026-11-22T05:59:00")).await;
+    let files = job.tick(&d.store, at("2026-11-22T05:59:00")).await;
     assert!(
         files
             .iter()
@@ -676,20 +706,20 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
     );
     assert_eq!(files.len(), 3);
     // 06:00: the 21st, in html, json and csv; the summary goes to the chat.
-    let files = job.tick(&store, at("2026-11-22T06:00:00")).await;
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let files = job.tick(&d.store, at("2026-11-22T06:00:00")).await;
     assert_eq!(
-        names,
+        file_names(&files),
         ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
     );
-    assert!(ws.path("reports/2026-11-21.html").exists());
+    assert!(d.ws.path("reports/2026-11-21.html").exists());
     // Once only.
-    assert!(job.tick(&store, at("2026-11-22T07:00:00")).await.is_empty());
+    assert!(
+        job.tick(&d.store, at("2026-11-22T07:00:00"))
+            .await
+            .is_empty()
+    );
 
-    let seen = seen.lock().unwrap().clone();
+    let seen = d.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 2, "one summary per report");
     let (bot, body) = &seen[1];
     assert_eq!(bot, &format!("bot{BOT_TOKEN}"));
@@ -704,23 +734,17 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
 
 #[tokio::test]
 async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
-    use jempol::report::daily::{DailyJob, send_telegram};
-    let ws = Workspace::new();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
-    let (url, _) = fake_telegram(false).await;
-    let config = daily_config(&ws, &url);
-    let secrets = config
-        .secrets(|v| (v == "JEMPOL_TELEGRAM_BOT_TOKEN").then(|| BOT_TOKEN.to_string()))
-        .unwrap();
-    let job = DailyJob::new(&config, &secrets).unwrap();
+    use jempol::report::daily::send_telegram;
+    let d = Daily::new(false, Some(BOT_TOKEN)).await;
+    let job = d.job();
     let now = jiff::Timestamp::from_second(wib("2026-11-22T09:00:00")).unwrap();
     assert_eq!(
-        job.tick(&store, now).await.len(),
+        job.tick(&d.store, now).await.len(),
         3,
         "files written despite the 401"
     );
 
-    let telegram = config.reports.telegram.clone().unwrap();
+    let telegram = d.config.reports.telegram.clone().unwrap();
     let client = reqwest::Client::new();
     let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
         .await
@@ -745,35 +769,25 @@ fn child_process(ws: &Workspace, exe: &str) -> jempol::report::daily::ChildProce
 
 #[tokio::test]
 async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_result() {
-    use jempol::report::daily::{DailyJob, request};
-    let ws = Workspace::new();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
-    let (url, seen) = fake_telegram(true).await;
-    let config = daily_config(&ws, &url);
+    use jempol::report::daily::request;
     // The token reaches the child through its environment, never its command line.
-    let secrets = config
-        .secrets(|v| (v == "JEMPOL_TELEGRAM_BOT_TOKEN").then(|| BOT_TOKEN.to_string()))
-        .unwrap();
-    let mut job = DailyJob::new(&config, &secrets).unwrap();
-    job.in_child_process(child_process(&ws, env!("CARGO_BIN_EXE_jempol")));
+    let d = Daily::new(true, Some(BOT_TOKEN)).await;
+    let mut job = d.job();
+    job.in_child_process(child_process(&d.ws, env!("CARGO_BIN_EXE_jempol")));
     let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
 
-    let files = job.tick(&store, now).await;
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let files = job.tick(&d.store, now).await;
     assert_eq!(
-        names,
+        file_names(&files),
         ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
     );
     let day: jiff::civil::Date = "2026-11-21".parse().unwrap();
     let here = {
-        let s = store.lock().unwrap();
-        compute(&s, &request(&config, day, day)).unwrap()
+        let s = d.store.lock().unwrap();
+        compute(&s, &request(&d.config, day, day)).unwrap()
     };
     assert_eq!(
-        std::fs::read_to_string(ws.path("reports/2026-11-21.json")).unwrap(),
+        std::fs::read_to_string(d.ws.path("reports/2026-11-21.json")).unwrap(),
         render(&here, Format::Json, Lang::Id, None),
         "the child's report is the one the daemon would have written"
     );
@@ -783,65 +797,56 @@ async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_
         let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o640);
     }
-    let seen = seen.lock().unwrap().clone();
+    let seen = d.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "the child announced the report once");
     assert_eq!(seen[0].0, format!("bot{BOT_TOKEN}"));
-    assert!(job.tick(&store, now).await.is_empty(), "once only");
+    assert!(job.tick(&d.store, now).await.is_empty(), "once only");
 }
 
 #[tokio::test]
 async fn a_report_process_that_fails_is_retried_and_one_that_cannot_start_is_replaced() {
-    use jempol::report::daily::DailyJob;
-    let ws = Workspace::new();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
-    let (url, _) = fake_telegram(true).await;
-    let config = daily_config(&ws, &url);
-    let secrets = config.secrets(|_| None).unwrap();
+    let d = Daily::new(true, None).await;
     let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
 
     // The child fails (its config file is gone): nothing written, nothing panics, the
     // next tick tries again.
-    let mut job = DailyJob::new(&config, &secrets).unwrap();
-    let mut broken = child_process(&ws, env!("CARGO_BIN_EXE_jempol"));
-    broken.config = ws.path("moved-away.toml");
+    let mut job = d.job();
+    let mut broken = child_process(&d.ws, env!("CARGO_BIN_EXE_jempol"));
+    broken.config = d.ws.path("moved-away.toml");
     job.in_child_process(broken);
-    assert!(job.tick(&store, now).await.is_empty());
-    assert!(!ws.path("reports/2026-11-21.json").exists());
+    assert!(job.tick(&d.store, now).await.is_empty());
+    assert!(!d.ws.path("reports/2026-11-21.json").exists());
 
     // No binary to start: the daemon writes the report itself.
-    let mut job = DailyJob::new(&config, &secrets).unwrap();
-    job.in_child_process(child_process(&ws, "/nonexistent/jempol"));
-    assert_eq!(job.tick(&store, now).await.len(), 3);
-    assert!(ws.path("reports/2026-11-21.json").exists());
+    let mut job = d.job();
+    job.in_child_process(child_process(&d.ws, "/nonexistent/jempol"));
+    assert_eq!(job.tick(&d.store, now).await.len(), 3);
+    assert!(d.ws.path("reports/2026-11-21.json").exists());
 }
 
 #[cfg(unix)]
 #[tokio::test]
 async fn a_report_process_still_running_when_the_daemon_stops_is_killed() {
-    use jempol::report::daily::DailyJob;
     use std::os::unix::fs::PermissionsExt;
-    let ws = Workspace::new();
-    let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
-    let config = daily_config(&ws, "http://127.0.0.1:9");
-    let secrets = config.secrets(|_| None).unwrap();
+    let d = Daily::new(true, None).await;
     // A report process that hangs: it says who it is, then sleeps.
-    let script = ws.write(
+    let script = d.ws.write(
         "slow-report.sh",
         format!(
             "#!/bin/sh\necho $$ > {}\nexec sleep 30\n",
-            ws.path("child.pid").display()
+            d.ws.path("child.pid").display()
         ),
     );
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let mut job = DailyJob::new(&config, &secrets).unwrap();
-    job.in_child_process(child_process(&ws, script.to_str().unwrap()));
+    let mut job = d.job();
+    job.in_child_process(child_process(&d.ws, script.to_str().unwrap()));
     let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
 
     // The daemon stops waiting (a shutdown drops the report's future).
     let waited =
-        tokio::time::timeout(std::time::Duration::from_secs(2), job.tick(&store, now)).await;
+        tokio::time::timeout(std::time::Duration::from_secs(2), job.tick(&d.store, now)).await;
     assert!(waited.is_err(), "the fake report process sleeps");
-    let pid = std::fs::read_to_string(ws.path("child.pid")).unwrap();
+    let pid = std::fs::read_to_string(d.ws.path("child.pid")).unwrap();
     let alive = || {
         std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
             .is_ok_and(|stat| !stat.contains(") Z "))
@@ -856,13 +861,10 @@ async fn a_report_process_still_running_when_the_daemon_stops_is_killed() {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn the_report_process_logs_the_memory_it_needed() {
-    let ws = Workspace::new();
-    drop(dataset(&ws));
-    let (url, _) = fake_telegram(true).await;
-    daily_config(&ws, &url);
+    let d = Daily::new(true, None).await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_jempol"))
         .arg("--config")
-        .arg(ws.path("daily.toml"))
+        .arg(d.ws.path("daily.toml"))
         .args([
             "--log-format",
             "json",
@@ -886,5 +888,5 @@ async fn the_report_process_logs_the_memory_it_needed() {
         .unwrap_or_else(|| panic!("no 'report process finished' line in:\n{logs}"));
     let mb = finished["fields"]["peak_rss_mb"].as_u64().unwrap();
     assert!((1..4096).contains(&mb), "peak_rss_mb = {mb}");
-    assert!(ws.path("reports/2026-11-21.json").exists());
+    assert!(d.ws.path("reports/2026-11-21.json").exists());
 }
