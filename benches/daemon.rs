@@ -574,20 +574,9 @@ fn budget(rt: &tokio::runtime::Runtime) {
 #[allow(dead_code)]
 mod truth;
 
-/// A status figure of this process, in MB (`VmRSS`, `VmHWM`).
-fn status_mb(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| {
-                    l.strip_prefix(key)
-                        .map(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-                })
-                .flatten()
-        })
-        .unwrap_or(0.0)
-        / 1024.0
+/// A memory figure of this process, in MB (`VmRSS`, `VmHWM`).
+fn status_mb(field: &str) -> f64 {
+    jempol::memory_status_kb(field).unwrap_or(0) as f64 / 1024.0
 }
 
 /// The daemon for a simulated month against a `jempol sim` process of 45,000 businesses
@@ -699,14 +688,14 @@ fn soak(rt: &tokio::runtime::Runtime) {
         }
         let posts = count("SELECT count(*) FROM posts");
         let snapshots = count("SELECT count(*) FROM post_snapshots");
-        let rss = status_mb("VmRSS:");
+        let rss = status_mb("VmRSS");
         if day == 1 {
             first_day_rss = rss;
         }
         let max = cycles.iter().cloned().fold(0.0, f64::max);
         println!(
             "  {day:>3}  {rss:>6.0}  {:>7.0}  {posts:>6}  {snapshots:>9}  {:>5.0}  {:>6.0}  {:>10.0}  {:>14.2}  {max:>5.2}  {requests:>8}",
-            status_mb("VmHWM:"),
+            status_mb("VmHWM"),
             file_mb(""),
             file_mb("-wal"),
             file_mb("") * 1e6 / posts.max(1) as f64,
@@ -723,8 +712,8 @@ fn soak(rt: &tokio::runtime::Runtime) {
         .date();
     println!(
         "  RSS day 1 {first_day_rss:.0} MB -> day {days} {:.0} MB, peak {:.0} MB (report process for {last_day}: {} MB); cycles: median {:.2} s, p95 {p95:.2} s, max {max:.2} s of a 3600 s schedule; {:.0} s wall",
-        status_mb("VmRSS:"),
-        status_mb("VmHWM:"),
+        status_mb("VmRSS"),
+        status_mb("VmHWM"),
         report_process_peak_mb(&dir.path().join("soak.toml"), last_day),
         median(all_cycles.clone()),
         began.elapsed().as_secs_f64()
@@ -754,17 +743,6 @@ fn report_process_peak_mb(config: &std::path::Path, day: jiff::civil::Date) -> S
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|l| l["fields"]["message"] == "report process finished")
         .map_or("?".into(), |l| l["fields"]["peak_rss_mb"].to_string())
-}
-
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// A simulated week against the hostile profile (5xx bursts, 429 storms, slow and
@@ -824,7 +802,7 @@ fn hostile(rt: &tokio::runtime::Runtime) {
             slowest = slowest.max(t.elapsed().as_secs_f64());
             sim.state.clock.advance(jiff::SignedDuration::from_hours(1));
             if hour % 24 == 0 {
-                println!("  day {}: RSS {:.0} MB, {requests} requests so far, {:.0} s wall, {:.0} s CPU", hour / 24, rss_mb(), started.elapsed().as_secs_f64(), cpu());
+                println!("  day {}: RSS {:.0} MB, {requests} requests so far, {:.0} s wall, {:.0} s CPU", hour / 24, status_mb("VmRSS"), started.elapsed().as_secs_f64(), cpu());
             }
         }
         let stats = sim.state.stats();

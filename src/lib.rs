@@ -33,6 +33,20 @@ pub fn limit_malloc_arenas() {
     }
 }
 
+/// A memory figure of this process in kB from `/proc/self/status` (`VmRSS`, `VmHWM`:
+/// the peak), where the system keeps one.
+pub fn memory_status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// Hands memory that is free but kept by glibc's arenas back to the system: after a
 /// cycle or the daily report (whose maps grow with the campaign), so the daemon's RSS
 /// follows what it holds instead of the largest day it has seen.
@@ -41,5 +55,17 @@ pub fn release_free_memory() {
     // SAFETY: malloc_trim only returns free pages to the system; it is thread-safe.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    #[test]
+    fn memory_figures_are_read_by_field_name_and_the_peak_is_never_below_the_current() {
+        let rss = super::memory_status_kb("VmRSS").unwrap();
+        let peak = super::memory_status_kb("VmHWM").unwrap();
+        assert!(rss > 0 && peak >= rss, "VmRSS {rss} kB, VmHWM {peak} kB");
+        // A prefix of a field's name is not that field.
+        assert_eq!(super::memory_status_kb("VmR"), None);
     }
 }

@@ -114,22 +114,8 @@ pub fn daily(config_path: &Path, day: &str) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(job.announce(&report));
     // What the report cost, for whoever sizes the server (this process does nothing else).
-    if let Some(mb) = peak_rss_mb() {
-        tracing::info!(day = %day, peak_rss_mb = mb, "report process finished");
+    if let Some(kb) = crate::memory_status_kb("VmHWM") {
+        tracing::info!(day = %day, peak_rss_mb = kb.div_ceil(1024), "report process finished");
     }
     Ok(())
-}
-
-/// This process's peak resident memory in MB (`VmHWM`), where the system tells it.
-fn peak_rss_mb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb.div_ceil(1024))
 }
