@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hashtag::Hashtag;
 use crate::platform::Platform;
+use crate::platform::graph_version::{self, GraphVersion};
 
 /// The config file used when neither `--config` nor `JEMPOL_CONFIG` names one.
 pub const DEFAULT_PATH: &str = "config/jempol.toml";
@@ -214,6 +215,9 @@ fn default_database() -> PathBuf {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlatforms {
+    /// The Graph API version Instagram and Facebook share (`v25.0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graph_version: Option<String>,
     instagram: Option<RawInstagram>,
     facebook: Option<RawFacebook>,
     tiktok: Option<RawTiktok>,
@@ -224,8 +228,9 @@ fn yes() -> bool {
     true
 }
 
-/// Default base URLs: the real APIs (platform-apis.md).
-pub const GRAPH_BASE_URL: &str = "https://graph.facebook.com/v21.0";
+/// Default base URLs: the real APIs (platform-apis.md). The Graph host carries no
+/// version: `platforms.graph_version` is appended unless a `base_url` pins one.
+pub const GRAPH_BASE_URL: &str = "https://graph.facebook.com";
 pub const TIKTOK_BASE_URL: &str = "https://open.tiktokapis.com";
 pub const YOUTUBE_BASE_URL: &str = "https://www.googleapis.com/youtube/v3";
 
@@ -304,6 +309,10 @@ struct RawFacebook {
     access_token_env: String,
     #[serde(default = "graph_calls_per_hour")]
     calls_per_hour: u32,
+    /// `GET /?ids=…` for Page followers and post refreshes: only apps created before
+    /// 4 Nov 2026 that already use multi-ID requests may (platform-apis.md, corrections).
+    #[serde(default)]
+    multi_id_requests: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -364,6 +373,11 @@ pub struct PlatformConfig {
     /// YouTube: units a day (the platform's default is 10,000).
     pub daily_quota_units: Option<u32>,
     pub secret_envs: Vec<(&'static str, String)>,
+    /// Instagram and Facebook: the Graph API version in force (in `base_url` too).
+    pub graph_version: Option<GraphVersion>,
+    /// Facebook: read Pages and refresh posts with `GET /?ids=…` (apps created before
+    /// 4 Nov 2026 only); otherwise one Page per request and posts from Page listings.
+    pub multi_id_requests: bool,
     /// Pacing of requests (governor).
     pub requests_per_second: u32,
     pub timeout_seconds: u32,
@@ -507,8 +521,22 @@ impl Config {
 
         let mut platforms = Vec::new();
         let p = &raw.platforms;
+        let graph_version = match &p.graph_version {
+            None => None,
+            Some(v) => Some(
+                v.trim()
+                    .parse::<GraphVersion>()
+                    .map_err(|e| invalid("platforms.graph_version", e.to_string()))?,
+            ),
+        };
         if let Some(ig) = p.instagram.as_ref().filter(|s| s.enabled) {
             check_url(&ig.base_url, "platforms.instagram.base_url", &invalid)?;
+            let (base_url, version) = graph_base(
+                &ig.base_url,
+                "platforms.instagram.base_url",
+                graph_version,
+                &invalid,
+            )?;
             let user = ig.ig_user_id.as_deref().map(str::trim).unwrap_or("");
             if user.is_empty() || !user.chars().all(|c| c.is_ascii_digit()) {
                 return Err(invalid(
@@ -518,9 +546,11 @@ impl Config {
             }
             platforms.push(PlatformConfig {
                 platform: Platform::Instagram,
-                base_url: ig.base_url.clone(),
+                base_url,
                 ig_user_id: Some(user.to_string()),
                 daily_quota_units: None,
+                graph_version: Some(version),
+                multi_id_requests: false,
                 secret_envs: vec![("access_token_env", ig.access_token_env.clone())],
                 requests_per_second: ig.requests_per_second,
                 timeout_seconds: ig.timeout_seconds,
@@ -529,11 +559,19 @@ impl Config {
         }
         if let Some(fb) = p.facebook.as_ref().filter(|s| s.enabled) {
             check_url(&fb.base_url, "platforms.facebook.base_url", &invalid)?;
+            let (base_url, version) = graph_base(
+                &fb.base_url,
+                "platforms.facebook.base_url",
+                graph_version,
+                &invalid,
+            )?;
             platforms.push(PlatformConfig {
                 platform: Platform::Facebook,
-                base_url: fb.base_url.clone(),
+                base_url,
                 ig_user_id: None,
                 daily_quota_units: None,
+                graph_version: Some(version),
+                multi_id_requests: fb.multi_id_requests,
                 secret_envs: vec![("access_token_env", fb.access_token_env.clone())],
                 requests_per_second: fb.requests_per_second,
                 timeout_seconds: fb.timeout_seconds,
@@ -546,6 +584,8 @@ impl Config {
                 platform: Platform::Tiktok,
                 base_url: tt.base_url.clone(),
                 ig_user_id: None,
+                graph_version: None,
+                multi_id_requests: false,
                 daily_quota_units: None,
                 secret_envs: vec![
                     ("client_key_env", tt.client_key_env.clone()),
@@ -568,6 +608,8 @@ impl Config {
                 platform: Platform::Youtube,
                 base_url: yt.base_url.clone(),
                 ig_user_id: None,
+                graph_version: None,
+                multi_id_requests: false,
                 daily_quota_units: Some(yt.daily_quota_units),
                 secret_envs: vec![("api_key_env", yt.api_key_env.clone())],
                 requests_per_second: yt.requests_per_second,
@@ -694,6 +736,21 @@ impl Config {
         })
     }
 
+    /// What an operator should act on before it breaks, as of `today` (UTC): a Graph
+    /// version that has ended or ends within 90 days. `config check`, `status` and the
+    /// daemon's start print these.
+    pub fn warnings(&self, today: jiff::civil::Date) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for pc in &self.platforms {
+            if let Some(w) = pc.graph_version.and_then(|v| v.warning(today))
+                && !out.contains(&w)
+            {
+                out.push(w);
+            }
+        }
+        out
+    }
+
     /// Settings of one platform, if it is enabled.
     pub fn platform(&self, platform: Platform) -> Option<&PlatformConfig> {
         self.platforms.iter().find(|p| p.platform == platform)
@@ -761,6 +818,7 @@ impl Config {
             calls_per_hour: graph_calls_per_hour(),
             base_url: graph_base_url(),
             access_token_env: facebook_token_env(),
+            multi_id_requests: false,
         });
         p.tiktok.get_or_insert_with(|| RawTiktok {
             enabled: false,
@@ -822,6 +880,36 @@ fn check_url(
         Ok(())
     } else {
         Err(invalid(key, format!("{url:?} is not an http(s) URL")))
+    }
+}
+
+/// The Graph base URL in force and its version. A `base_url` whose last segment is a
+/// version (`…/v21.0`, as configs before `graph_version` wrote it) is used as it is;
+/// otherwise the version (`platforms.graph_version`, default [`graph_version::DEFAULT`])
+/// is appended. A pinned version that contradicts `graph_version` is an error.
+fn graph_base(
+    base_url: &str,
+    key: &str,
+    configured: Option<GraphVersion>,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<(String, GraphVersion), ConfigError> {
+    match GraphVersion::in_url(base_url) {
+        Some(pinned) => match configured {
+            Some(v) if v != pinned => Err(invalid(
+                key,
+                format!(
+                    "pins Graph {pinned} but platforms.graph_version is {v}: drop the version from base_url, or make the two agree"
+                ),
+            )),
+            _ => Ok((base_url.to_string(), pinned)),
+        },
+        None => {
+            let version = configured.unwrap_or(graph_version::DEFAULT);
+            Ok((
+                format!("{}/{version}", base_url.trim_end_matches('/')),
+                version,
+            ))
+        }
     }
 }
 

@@ -288,6 +288,7 @@ impl Core {
                     &pc.base_url,
                     secret(pc, 0),
                     tags.clone(),
+                    pc.multi_id_requests,
                 )),
                 Platform::Tiktok => Client::Tiktok(tiktok::Tiktok::new(
                     http,

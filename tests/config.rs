@@ -58,11 +58,102 @@ fn a_platform_table_enables_it_with_the_real_api_as_default_base_url() {
     );
     assert_eq!(
         config.platform(Platform::Instagram).unwrap().base_url,
-        "https://graph.facebook.com/v21.0"
+        "https://graph.facebook.com/v25.0",
+        "Graph v25.0 by default: available until 29 Jul 2028"
     );
     assert!(
         config.platform(Platform::Facebook).is_none(),
         "enabled = false"
+    );
+}
+
+#[test]
+fn one_graph_version_serves_instagram_and_facebook() {
+    let config = parse(&format!(
+        "{MINIMAL_CONFIG}\n[platforms]\ngraph_version = \"v27.0\"\n[platforms.facebook]\nbase_url = \"http://127.0.0.1:8700/graph/\"\n[platforms.instagram]\nig_user_id = \"1784\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        config.platform(Platform::Instagram).unwrap().base_url,
+        "https://graph.facebook.com/v27.0"
+    );
+    assert_eq!(
+        config.platform(Platform::Facebook).unwrap().base_url,
+        "http://127.0.0.1:8700/graph/v27.0"
+    );
+    assert!(
+        !config
+            .platform(Platform::Facebook)
+            .unwrap()
+            .multi_id_requests
+    );
+}
+
+#[test]
+fn a_base_url_that_pins_a_version_keeps_working_and_is_warned_about_before_its_end() {
+    let config = parse(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.facebook]\nbase_url = \"https://graph.facebook.com/v21.0\"\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        config.platform(Platform::Facebook).unwrap().base_url,
+        "https://graph.facebook.com/v21.0"
+    );
+    let warnings = config.warnings(jiff::civil::date(2026, 12, 1));
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("v21.0") && warnings[0].contains("2027-01-21"),
+        "{warnings:?}"
+    );
+    assert!(
+        config.warnings(jiff::civil::date(2026, 10, 1)).is_empty(),
+        "more than 90 days before the end: no warning"
+    );
+    let current = parse(&format!("{MINIMAL_CONFIG}\n[platforms.facebook]\n")).unwrap();
+    assert!(current.warnings(jiff::civil::date(2026, 12, 1)).is_empty());
+}
+
+#[test]
+fn a_pinned_version_that_contradicts_graph_version_is_refused_naming_the_key() {
+    let err = error_of(&format!(
+        "{MINIMAL_CONFIG}\n[platforms]\ngraph_version = \"v25.0\"\n[platforms.facebook]\nbase_url = \"https://graph.facebook.com/v21.0\"\n"
+    ));
+    assert!(err.contains("platforms.facebook.base_url"), "{err}");
+    assert!(err.contains("v21.0") && err.contains("v25.0"), "{err}");
+    let err = error_of(&format!(
+        "{MINIMAL_CONFIG}\n[platforms]\ngraph_version = \"25\"\n[platforms.facebook]\n"
+    ));
+    assert!(err.contains("platforms.graph_version"), "{err}");
+}
+
+#[test]
+fn config_check_and_status_warn_about_a_graph_version_near_its_end() {
+    let ws = Workspace::with_config(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.facebook]\nbase_url = \"https://graph.facebook.com/v20.0\"\n"
+    ));
+    let env = [("JEMPOL_FACEBOOK_TOKEN", "EAAsecret")];
+    let run = ws.jempol_env(&["config", "check"], &env).expect_code(0);
+    assert!(
+        run.stderr()
+            .contains("warning: Graph API v20.0 ended on 2026-09-24"),
+        "{}",
+        run.stderr()
+    );
+    let status = ws.jempol_env(&["status"], &env).expect_code(0);
+    assert!(
+        status.stdout().contains("warning: Graph API v20.0"),
+        "{}",
+        status.stdout()
+    );
+    let json = ws
+        .jempol_env(&["status", "--format", "json"], &env)
+        .expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert!(
+        v["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("v20.0")),
+        "{v}"
     );
 }
 

@@ -45,12 +45,18 @@ fn fast_retries() -> RetryPolicy {
 
 impl Rig {
     async fn new(sim_config: SimConfig, extra_config: &str) -> Rig {
+        Rig::with_config(sim_config, |text| format!("{text}\n{extra_config}")).await
+    }
+
+    /// A rig whose config is the simulator's, as `edit` changes it.
+    async fn with_config(sim_config: SimConfig, edit: impl FnOnce(String) -> String) -> Rig {
         let sim = start_sim(sim_config).await;
         let dir = tempfile::tempdir().unwrap();
-        let text = format!(
-            "{}\n{extra_config}",
-            jempol::sim::jempol_config(&sim.urls, &sim.state.world.config.hashtag, "jempol.db")
-        );
+        let text = edit(jempol::sim::jempol_config(
+            &sim.urls,
+            &sim.state.world.config.hashtag,
+            "jempol.db",
+        ));
         let path = dir.path().join("jempol.toml");
         std::fs::write(&path, &text).unwrap();
         let config = Config::load(&path).unwrap();
@@ -222,6 +228,156 @@ async fn a_full_cycle_stores_exactly_the_platforms_ground_truth() {
     assert!(
         rig.sim.state.stats().quota_refusals.is_empty(),
         "no quota exceeded"
+    );
+}
+
+/// Requests the simulator served, per `platform endpoint`.
+fn served(rig: &Rig) -> BTreeMap<String, u64> {
+    rig.sim.state.stats().requests
+}
+
+/// Facebook Page followers as stored last, by Page id.
+fn facebook_followers(rig: &Rig) -> BTreeMap<String, Option<i64>> {
+    rig.rows(
+        "SELECT a.platform_user_id, s.followers FROM accounts a JOIN account_snapshots s ON s.account_id = a.id
+         WHERE a.platform = 'facebook' AND s.taken_at = (SELECT max(taken_at) FROM account_snapshots WHERE account_id = a.id)",
+    )
+    .into_iter()
+    .map(|r| match (&r[0], &r[1]) {
+        (rusqlite::types::Value::Text(id), rusqlite::types::Value::Integer(n)) => {
+            (id.clone(), Some(*n))
+        }
+        (rusqlite::types::Value::Text(id), _) => (id.clone(), None),
+        other => panic!("unexpected row {other:?}"),
+    })
+    .collect()
+}
+
+/// Every visible Facebook post stored with the platform's counts.
+fn assert_facebook_posts_match_truth(rig: &Rig) {
+    let truth = rig.truth();
+    let stored = rig.stored("facebook");
+    let expected = visible(&truth, "facebook");
+    assert!(expected.len() > 50, "the world has Facebook posts");
+    for (id, c) in &expected {
+        assert_eq!(stored.get(id), Some(c), "facebook post {id}");
+    }
+}
+
+/// Every registered Page's followers as stored last equal the platform's figure.
+fn assert_facebook_followers_match_truth(rig: &Rig) {
+    let truth = rig.truth();
+    let followers = facebook_followers(rig);
+    let pages: Vec<&Value> = truth["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["platform"] == "facebook" && !a["business_key"].is_null())
+        .collect();
+    assert!(pages.len() > 20);
+    for a in pages {
+        let id = a["user_id"].as_str().unwrap();
+        assert_eq!(
+            followers.get(id).copied().flatten(),
+            a["followers"].as_i64(),
+            "followers of Page {id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn facebook_on_a_new_app_reads_pages_and_refreshes_posts_without_multi_id_requests() {
+    // The simulator answers as Meta does to an app created after 4 Nov 2026: no `?ids=`.
+    // Posts older than an hour are due hourly, accounts only every 1,000 hours (or hourly
+    // while they have a post under an hour old), so the second cycle is mostly refreshes.
+    let rig = Rig::new(
+        sim_config(150),
+        "[schedule]\nhot_hours = 1\nhot_refresh_minutes = 60\nwarm_refresh_hours = 1\naccount_refresh_hours = 1000\n",
+    )
+    .await;
+    rig.advance_hours(24 * 10);
+    let first = rig.cycle().await;
+    assert_eq!(first[&Platform::Facebook].outcome, Outcome::Ok, "{first:?}");
+    assert_facebook_posts_match_truth(&rig);
+    assert_facebook_followers_match_truth(&rig);
+    let pages_registered = rig
+        .int("SELECT count(*) FROM accounts WHERE platform = 'facebook' AND origin = 'registered'");
+    let before = served(&rig);
+
+    rig.advance_hours(2);
+    let second = rig.cycle().await;
+    let fb = &second[&Platform::Facebook];
+    assert_eq!(fb.outcome, Outcome::Ok, "{fb:?}");
+    assert!(
+        fb.snapshots > 0,
+        "the counts grew and were refreshed: {fb:?}"
+    );
+    assert_facebook_posts_match_truth(&rig);
+
+    let after = served(&rig);
+    let during = |key: &str| after.get(key).unwrap_or(&0) - before.get(key).unwrap_or(&0);
+    assert!(
+        !after.keys().any(|k| k.ends_with(" ids")),
+        "no multi-ID request: {after:?}"
+    );
+    assert!(
+        (during("facebook page") as i64) < pages_registered / 2,
+        "the second cycle read few Pages ({} of {pages_registered}): its posts came from refreshes",
+        during("facebook page")
+    );
+    assert!(during("facebook posts") > 0, "{after:?}");
+
+    // Once the accounts are due, every Page's followers are read again, one per request.
+    rig.advance_hours(1_001);
+    let third = rig.cycle().await;
+    assert_eq!(third[&Platform::Facebook].outcome, Outcome::Ok, "{third:?}");
+    assert_facebook_followers_match_truth(&rig);
+    assert!(!served(&rig).keys().any(|k| k.ends_with(" ids")));
+}
+
+#[tokio::test]
+async fn multi_id_requests_stay_available_to_a_legacy_app_that_opts_in() {
+    let mut legacy = sim_config(80);
+    legacy.graph_legacy_app = true;
+    let rig = Rig::with_config(legacy, |text| {
+        text.replace(
+            "[platforms.facebook]\n",
+            "[platforms.facebook]\nmulti_id_requests = true\n",
+        ) + HOURLY
+    })
+    .await;
+    rig.advance_hours(24 * 10);
+    rig.cycle().await;
+    rig.advance_hours(1);
+    let reports = rig.cycle().await;
+    assert_eq!(reports[&Platform::Facebook].outcome, Outcome::Ok);
+    assert_facebook_posts_match_truth(&rig);
+    assert_facebook_followers_match_truth(&rig);
+    assert!(served(&rig).get("facebook ids").copied().unwrap_or(0) > 0);
+}
+
+#[tokio::test]
+async fn multi_id_requests_refused_to_a_new_app_fail_facebook_with_a_pointer_to_the_option() {
+    let rig = Rig::with_config(sim_config(40), |text| {
+        text.replace(
+            "[platforms.facebook]\n",
+            "[platforms.facebook]\nmulti_id_requests = true\n",
+        )
+    })
+    .await;
+    rig.advance_hours(24 * 5);
+    let reports = rig.cycle().await;
+    let fb = &reports[&Platform::Facebook];
+    assert_ne!(fb.outcome, Outcome::Ok, "{fb:?}");
+    let error = fb.error.as_deref().unwrap_or_default();
+    assert!(
+        error.contains("multi_id_requests = false") && error.contains("(#12)"),
+        "{error}"
+    );
+    assert_eq!(
+        reports[&Platform::Instagram].outcome,
+        Outcome::Ok,
+        "Instagram uses no multi-ID request"
     );
 }
 

@@ -427,12 +427,12 @@ async fn facebook_page_posts_carry_reaction_comment_and_share_totals() {
 }
 
 #[tokio::test]
-async fn facebook_page_fields_and_batch_reads_by_ids() {
+async fn facebook_page_fields_one_page_per_request() {
     let sim = start_sim(sim_config(200)).await;
     sim.state
         .clock
         .advance(jiff::SignedDuration::from_hours(24 * 20));
-    let (page, t) = a_registered_page(&sim).await;
+    let (page, _) = a_registered_page(&sim).await;
     let (status, body) = get(&format!(
         "{}/{page}?fields=id,name,username,followers_count,fan_count&access_token=t",
         sim.urls.graph
@@ -450,7 +450,48 @@ async fn facebook_page_fields_and_batch_reads_by_ids() {
     .await
     .1;
     assert_eq!(by_name["id"], page);
+}
 
+#[tokio::test]
+async fn a_new_app_is_refused_multi_id_requests_and_field_aliases() {
+    // The simulator's default: an app created after 4 Nov 2026 (platform-apis.md).
+    let sim = start_sim(sim_config(50)).await;
+    let (page, t) = a_registered_page(&sim).await;
+    let post = t["posts"][0]["id"].as_str().unwrap().to_string();
+    for query in [
+        format!("/?ids={page},{post}&fields=id"),
+        format!("/{page}?fields=id,followers_count.as(fans)"),
+        format!("/{page}/posts?fields=id,created_time&date_format=U"),
+    ] {
+        let (status, body) = get(&format!("{}{query}&access_token=t", sim.urls.graph)).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["code"], 12, "{query}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not available to apps created after"),
+            "{body}"
+        );
+    }
+    // Field expansion with modifiers is not an alias, and stays.
+    let (status, body) = get(&format!(
+        "{}/{page}/posts?fields=id,reactions.summary(total_count).limit(0)&access_token=t",
+        sim.urls.graph
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_legacy_app_gets_batch_reads_by_ids() {
+    let mut config = sim_config(200);
+    config.graph_legacy_app = true;
+    let sim = start_sim(config).await;
+    sim.state
+        .clock
+        .advance(jiff::SignedDuration::from_hours(24 * 20));
+    let (page, t) = a_registered_page(&sim).await;
     let ids: Vec<&str> = t["posts"]
         .as_array()
         .unwrap()

@@ -9,6 +9,9 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
     let env = |var: &str| std::env::var(var).ok();
     print!("{}", config.to_effective_toml(env));
     config.secrets(env)?;
+    for warning in config.warnings(super::poll::today_utc()) {
+        eprintln!("warning: {warning}");
+    }
     eprintln!(
         "config OK: {} ({} platform{} enabled)",
         config.file.display(),

@@ -197,10 +197,20 @@ pub fn run(config_path: &Path, global_args: Vec<String>) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "daily reports are written inside the daemon: cannot find its own binary"),
         }
         tracing::info!(database = %config.database.display(), platforms = config.platforms.len(), "jempol daemon started");
+        for warning in config.warnings(today_utc()) {
+            tracing::warn!("{warning}");
+        }
         daemon.run().await;
         tracing::info!("jempol daemon stopped");
         anyhow::Ok(())
     })
+}
+
+/// Today's civil date in UTC, for the config's warnings about dates to come.
+pub(super) fn today_utc() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 #[derive(serde::Serialize)]
@@ -249,9 +259,10 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
             })
             .unwrap_or_else(|| "-".into())
     };
+    let warnings = config.warnings(today_utc());
     match format {
         StatusFormat::Json => {
-            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": rows});
+            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": rows, "warnings": warnings});
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         StatusFormat::Text => {
@@ -287,6 +298,9 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                     );
                 }
                 println!("  next poll      {}", when(r.next_poll));
+            }
+            for w in &warnings {
+                println!("\nwarning: {w}");
             }
         }
     }

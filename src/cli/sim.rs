@@ -74,6 +74,10 @@ pub struct SimArgs {
     /// Accept only this TikTok client key.
     #[arg(long, value_name = "KEY")]
     pub require_tiktok_key: Option<String>,
+    /// Serve Graph's legacy features (multi-ID `?ids=` requests, field aliases) as Meta
+    /// does for apps created before 4 Nov 2026. Default: a new app's rules, which refuse them.
+    #[arg(long)]
+    pub legacy_graph_app: bool,
     /// Accept only this TikTok client secret.
     #[arg(long, value_name = "SECRET")]
     pub require_tiktok_secret: Option<String>,
@@ -86,6 +90,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     config.speed = args.speed;
     config.faults = args.faults;
     config.slow_ms = args.slow_ms;
+    config.graph_legacy_app = args.legacy_graph_app;
     if args.unlimited_quotas {
         config.quotas = Quotas::unlimited();
     }
@@ -131,10 +136,15 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
             sim.urls.root
         );
         println!(
-            "simulated time {} at {}× speed, faults: {}",
+            "simulated time {} at {}× speed, faults: {}, Graph app: {}",
             sim.state.clock.start(),
             args.speed,
-            args.faults
+            args.faults,
+            if args.legacy_graph_app {
+                "legacy (multi-ID requests served)"
+            } else {
+                "new (no multi-ID requests)"
+            }
         );
         if let Some(path) = &args.write_config {
             let text = sim::jempol_config(&sim.urls, &hashtag, "jempol-sim.db");

@@ -3,6 +3,7 @@
 
 pub mod facebook;
 mod graph;
+pub mod graph_version;
 pub mod http;
 pub mod instagram;
 pub mod tiktok;

@@ -13,13 +13,13 @@ use super::world::{SimAccount, SimPost};
 use super::{Fault, Shared, SimState, finish, graph_time, origin, prune};
 use crate::platform::Platform;
 
-const PREFIX: &str = "/graph/v21.0";
-
+/// Every version is served alike (`/graph/v25.0/…`, `/graph/v21.0/…`): the simulator
+/// models today's rules, not the differences between versions.
 pub(super) fn routes() -> Router<Shared> {
     Router::new()
-        .route(&format!("{PREFIX}/"), get(root))
-        .route(&format!("{PREFIX}/{{node}}"), get(node))
-        .route(&format!("{PREFIX}/{{node}}/{{edge}}"), get(edge))
+        .route("/graph/{version}/", get(root))
+        .route("/graph/{version}/{node}", get(node))
+        .route("/graph/{version}/{node}/{edge}", get(edge))
 }
 
 // ---- the `fields` expansion syntax: `a,b.limit(5){c,d},e.summary(total_count).limit(0)` ----
@@ -264,6 +264,18 @@ async fn gate(
         );
         return Err(error_response(StatusCode::BAD_REQUEST, body, out_headers));
     }
+    if !state.config.graph_legacy_app
+        && let Some(feature) = legacy_feature(endpoint, params)
+    {
+        let body = error(
+            StatusCode::BAD_REQUEST,
+            12,
+            None,
+            "OAuthException",
+            &format!("(#12) {feature} are not available to apps created after November 4, 2026"),
+        );
+        return Err(error_response(StatusCode::BAD_REQUEST, body, out_headers));
+    }
     if app_pct >= 100 && state.lock().graph_calls.len() as u64 > quotas.graph_calls_per_hour {
         state.refuse_quota(platform);
         let body = error(
@@ -349,6 +361,38 @@ async fn gate(
     }
 }
 
+/// The Graph legacy feature a request uses, if any: since 4 Nov 2026 new apps cannot
+/// use multi-ID requests, field aliases, date/time formatting, HTTP method override or
+/// JSONP, in any version (platform-apis.md, corrections). The error Meta sends for
+/// them is not documented; the simulator answers code 12 (deprecated), HTTP 400.
+fn legacy_feature(endpoint: &str, params: &HashMap<String, String>) -> Option<&'static str> {
+    fn aliased(fields: &[Field]) -> bool {
+        fields
+            .iter()
+            .any(|f| f.modifier("as").is_some() || aliased(&f.children))
+    }
+    if endpoint == "ids" || params.contains_key("ids") {
+        return Some("multi-ID requests");
+    }
+    if params
+        .get("fields")
+        .and_then(|f| parse_fields(f))
+        .is_some_and(|f| aliased(&f))
+    {
+        return Some("field aliases");
+    }
+    if params.contains_key("date_format") {
+        return Some("date/time formatting");
+    }
+    if params.contains_key("method") {
+        return Some("HTTP method overrides");
+    }
+    if params.contains_key("callback") {
+        return Some("JSONP callbacks");
+    }
+    None
+}
+
 // ---- cursors ----
 
 fn cursor(offset: usize) -> String {
@@ -401,12 +445,13 @@ fn paginate<T: Clone>(
 /// `next` repeats the request with the new cursor, token included, as Graph does.
 fn next_url(
     headers: &HeaderMap,
+    version: &str,
     path: &str,
     params: &HashMap<String, String>,
     token: &str,
     after: &str,
 ) -> String {
-    let mut url = url::Url::parse(&format!("{}{PREFIX}/{path}", origin(headers)))
+    let mut url = url::Url::parse(&format!("{}/graph/{version}/{path}", origin(headers)))
         .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").expect("static URL"));
     {
         let mut q = url.query_pairs_mut();
@@ -585,6 +630,7 @@ async fn hashtag_search(
 
 async fn hashtag_media(
     state: &SimState,
+    version: &str,
     hashtag: &str,
     edge: &str,
     params: &HashMap<String, String>,
@@ -664,6 +710,7 @@ async fn hashtag_media(
     if page.more {
         paging["next"] = json!(next_url(
             headers,
+            version,
             &format!("{hashtag}/{edge}"),
             params,
             &passed.token,
@@ -855,6 +902,7 @@ fn resolve<'a>(state: &'a SimState, id: &str, now: i64) -> Option<Node<'a>> {
 
 async fn page_posts(
     state: &SimState,
+    version: &str,
     page: &SimAccount,
     edge: &str,
     params: &HashMap<String, String>,
@@ -902,6 +950,7 @@ async fn page_posts(
     if page_of.more {
         paging["next"] = json!(next_url(
             headers,
+            version,
             &format!("{}/{edge}", page.user_id),
             params,
             &passed.token,
@@ -922,6 +971,7 @@ async fn page_posts(
 /// not resolve fails the whole call with code 803, as Graph does.
 async fn root(
     State(state): State<Shared>,
+    Path(_version): Path<String>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -991,7 +1041,7 @@ async fn root(
 
 async fn node(
     State(state): State<Shared>,
-    Path(id): Path<String>,
+    Path((_version, id)): Path<(String, String)>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -1091,18 +1141,20 @@ async fn node(
 
 async fn edge(
     State(state): State<Shared>,
-    Path((id, edge)): Path<(String, String)>,
+    Path((version, id, edge)): Path<(String, String, String)>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
     match edge.as_str() {
         "recent_media" | "top_media" if id.starts_with(HASHTAG_ID_PREFIX) => {
-            hashtag_media(&state, &id, &edge, &params, &headers).await
+            hashtag_media(&state, &version, &id, &edge, &params, &headers).await
         }
         "posts" | "published_posts" | "feed" => {
             let now = state.now();
             match resolve(&state, &id, now) {
-                Some(Node::Page(page)) => page_posts(&state, page, &edge, &params, &headers).await,
+                Some(Node::Page(page)) => {
+                    page_posts(&state, &version, page, &edge, &params, &headers).await
+                }
                 _ => match gate(
                     &state,
                     &params,

@@ -3,7 +3,7 @@
 //!
 //! | platform | base URL |
 //! |---|---|
-//! | Instagram, Facebook | `{root}/graph/v21.0` |
+//! | Instagram, Facebook | `{root}/graph/v25.0` (any version is served alike) |
 //! | TikTok | `{root}/tiktok` (paths `/v2/...`) |
 //! | YouTube | `{root}/youtube/v3` |
 //!
@@ -113,6 +113,10 @@ pub struct SimConfig {
     pub token_ttl_secs: i64,
     /// `Retry-After` seconds sent with 429s: a random value in this range.
     pub retry_after_secs: (u32, u32),
+    /// Serve Graph's legacy features (multi-ID requests, field aliases, …) as to an app
+    /// created before 4 Nov 2026. Off by default: a city sets up a new app, which
+    /// Meta refuses them (platform-apis.md, corrections).
+    pub graph_legacy_app: bool,
 }
 
 impl SimConfig {
@@ -126,6 +130,7 @@ impl SimConfig {
             slow_ms: 35_000,
             token_ttl_secs: 7_200,
             retry_after_secs: (1, 2),
+            graph_legacy_app: false,
         }
     }
 }
@@ -430,7 +435,7 @@ impl BaseUrls {
     pub fn new(root: &str) -> BaseUrls {
         BaseUrls {
             root: root.to_string(),
-            graph: format!("{root}/graph/v21.0"),
+            graph: format!("{root}/graph/{}", crate::platform::graph_version::DEFAULT),
             tiktok: format!("{root}/tiktok"),
             youtube: format!("{root}/youtube/v3"),
         }
