@@ -262,6 +262,30 @@ BEGIN
         views = views + excluded.views, views_known = views_known + excluded.views_known;
 END;
 
+-- @migration 5
+-- Numbers that hold (README, "Definitions"): counts a post had gathered before jempol
+-- first saw it are never a gain of the day it was first seen. They go to the post's
+-- publication day when that day lies within tracking, else they are kept apart on the
+-- post as "before tracking". Days before a platform's tracking start are unknown.
+
+-- When jempol first stored something of each platform: its tracking start. Written once.
+CREATE TABLE tracking (
+    platform   TEXT PRIMARY KEY CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    started_at INTEGER NOT NULL
+) STRICT;
+INSERT INTO tracking (platform, started_at)
+SELECT platform, min(first_seen_at) FROM posts GROUP BY platform;
+
+-- A post's counts at first sight when it was published before its platform's tracking
+-- start: engagement from before tracking, shown apart, never as a day's gain.
+ALTER TABLE posts ADD COLUMN before_likes INTEGER;
+ALTER TABLE posts ADD COLUMN before_comments INTEGER;
+ALTER TABLE posts ADD COLUMN before_shares INTEGER;
+ALTER TABLE posts ADD COLUMN before_views INTEGER;
+
+-- post_days is rebuilt with the new definition the next time jempol opens the file.
+DELETE FROM settings WHERE key = 'rollup_utc_offset_seconds';
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.
@@ -271,6 +295,7 @@ DROP VIEW IF EXISTS business_daily;
 DROP VIEW IF EXISTS post_daily;
 DROP VIEW IF EXISTS posts_latest;
 DROP VIEW IF EXISTS campaign_tz;
+DROP VIEW IF EXISTS tracked_from;
 
 -- The campaign time zone's offset, written by jempol from the config (Indonesian zones
 -- have no daylight saving, so one offset is exact); WIB when never written.
@@ -279,6 +304,12 @@ SELECT
     COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'), 25200) AS off,
     COALESCE((SELECT value FROM settings WHERE key = 'utc_offset'), '+07:00') AS suffix,
     COALESCE((SELECT value FROM settings WHERE key = 'timezone'), 'Asia/Jakarta') AS timezone;
+
+-- Each platform's first tracked day (campaign time zone): the day jempol first stored
+-- something of it. Gains of earlier days are unknown (NULL), never 0.
+CREATE VIEW tracked_from AS
+SELECT t.platform, date(t.started_at + tz.off, 'unixepoch') AS day
+FROM tracking t CROSS JOIN campaign_tz tz;
 
 -- One row per post with its latest counts.
 CREATE VIEW posts_latest AS
@@ -298,7 +329,12 @@ SELECT
     p.caption,
     p.media_type,
     strftime('%Y-%m-%dT%H:%M:%S', p.first_seen_at + tz.off, 'unixepoch') || tz.suffix AS first_seen_at,
-    strftime('%Y-%m-%dT%H:%M:%S', p.deleted_at + tz.off, 'unixepoch') || tz.suffix AS deleted_at
+    strftime('%Y-%m-%dT%H:%M:%S', p.deleted_at + tz.off, 'unixepoch') || tz.suffix AS deleted_at,
+    -- Counts the post had gathered before its platform's tracking began: no day's gain.
+    p.before_likes AS likes_before_tracking,
+    p.before_comments AS comments_before_tracking,
+    p.before_shares AS shares_before_tracking,
+    p.before_views AS views_before_tracking
 FROM posts p
 CROSS JOIN campaign_tz tz
 LEFT JOIN accounts a ON a.id = p.account_id
@@ -352,12 +388,17 @@ SELECT
     g.posts_published,
     -- No post changed: 0 for the counts the platform reports, NULL for those it never
     -- does (shares: Facebook and TikTok only; views: TikTok and YouTube only), as in
-    -- Platform::reports_shares / reports_views.
-    CASE WHEN g.posts_changed > 0 THEN g.l ELSE 0 END AS likes_gained,
-    CASE WHEN g.posts_changed > 0 THEN g.c ELSE 0 END AS comments_gained,
-    CASE WHEN g.posts_changed > 0 THEN g.s
+    -- Platform::reports_shares / reports_views. Before the platform's first tracked day
+    -- every gain is unknown: NULL.
+    CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
+         WHEN g.posts_changed > 0 THEN g.l ELSE 0 END AS likes_gained,
+    CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
+         WHEN g.posts_changed > 0 THEN g.c ELSE 0 END AS comments_gained,
+    CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
+         WHEN g.posts_changed > 0 THEN g.s
          WHEN g.platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
-    CASE WHEN g.posts_changed > 0 THEN g.v
+    CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
+         WHEN g.posts_changed > 0 THEN g.v
          WHEN g.platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
     (SELECT sum((SELECT s.followers FROM account_snapshots s
                   WHERE s.account_id = a.id
@@ -365,16 +406,19 @@ SELECT
                   ORDER BY s.taken_at DESC LIMIT 1))
        FROM accounts a
       WHERE a.business_id = g.business_id AND a.platform = g.platform) AS followers,
-    CASE WHEN g.posts_changed = 0 THEN 0
+    CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
+         WHEN g.posts_changed = 0 THEN 0
          WHEN g.l IS NULL AND g.c IS NULL AND g.s IS NULL THEN NULL
          ELSE COALESCE(g.l, 0) + COALESCE(g.c, 0) + COALESCE(g.s, 0)
     END AS engagement_gained,
     b.category,
     b.district,
-    g.posts_changed
+    g.posts_changed,
+    tf.day IS NOT NULL AND g.day >= tf.day AS tracked
 FROM g
 JOIN businesses b ON b.id = g.business_id
-CROSS JOIN campaign_tz tz;
+CROSS JOIN campaign_tz tz
+LEFT JOIN tracked_from tf ON tf.platform = g.platform;
 
 -- Registered businesses summed per day and platform, over the businesses active that day
 -- (a post published or changed); read from day_totals, so a day costs a few lookups.
@@ -396,10 +440,12 @@ span AS (
            CASE WHEN t.likes_known > 0 THEN t.likes END AS l,
            CASE WHEN t.comments_known > 0 THEN t.comments END AS c,
            CASE WHEN t.shares_known > 0 THEN t.shares END AS s,
-           CASE WHEN t.views_known > 0 THEN t.views END AS v
+           CASE WHEN t.views_known > 0 THEN t.views END AS v,
+           tf.day IS NOT NULL AND k.day >= tf.day AS tracked
     FROM keys k
     CROSS JOIN campaign_tz tz
     LEFT JOIN day_totals t ON t.day = k.day AND t.platform = k.platform AND t.registered = 1
+    LEFT JOIN tracked_from tf ON tf.platform = k.platform
 )
 SELECT
     day,
@@ -407,16 +453,20 @@ SELECT
     (SELECT count(*) FROM posts p
       WHERE p.posted_at >= day_start AND p.posted_at < day_end
         AND p.platform = span.platform AND p.business_id IS NOT NULL) AS posts_published,
-    CASE WHEN changed > 0 THEN l ELSE 0 END AS likes_gained,
-    CASE WHEN changed > 0 THEN c ELSE 0 END AS comments_gained,
-    CASE WHEN changed > 0 THEN s WHEN platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
-    CASE WHEN changed > 0 THEN v WHEN platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
+    -- Before the platform's first tracked day every gain is unknown: NULL, never 0.
+    CASE WHEN NOT tracked THEN NULL WHEN changed > 0 THEN l ELSE 0 END AS likes_gained,
+    CASE WHEN NOT tracked THEN NULL WHEN changed > 0 THEN c ELSE 0 END AS comments_gained,
+    CASE WHEN NOT tracked THEN NULL
+         WHEN changed > 0 THEN s WHEN platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
+    CASE WHEN NOT tracked THEN NULL
+         WHEN changed > 0 THEN v WHEN platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
     (SELECT sum((SELECT s.followers FROM account_snapshots s
                   WHERE s.account_id = a.id AND s.taken_at < day_end
                   ORDER BY s.taken_at DESC LIMIT 1))
        FROM accounts a
       WHERE a.platform = span.platform AND a.business_id IS NOT NULL) AS followers,
-    CASE WHEN COALESCE(changed, 0) = 0 THEN 0
+    CASE WHEN NOT tracked THEN NULL
+         WHEN COALESCE(changed, 0) = 0 THEN 0
          WHEN l IS NULL AND c IS NULL AND s IS NULL THEN NULL
          ELSE COALESCE(l, 0) + COALESCE(c, 0) + COALESCE(s, 0)
     END AS engagement_gained,
@@ -426,5 +476,6 @@ SELECT
         UNION
         SELECT business_id FROM posts p
          WHERE p.posted_at >= day_start AND p.posted_at < day_end
-           AND p.platform = span.platform AND p.business_id IS NOT NULL)) AS businesses_active
+           AND p.platform = span.platform AND p.business_id IS NOT NULL)) AS businesses_active,
+    tracked
 FROM span;

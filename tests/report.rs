@@ -62,25 +62,28 @@ fn a_day_ends_at_midnight_wib() {
 fn a_business_on_several_platforms_sums_them() {
     let ws = Workspace::new();
     let store = dataset(&ws);
-    let r = day(&store, "2026-11-20");
+    let r = day(&store, "2026-11-21");
     let b = line(&r, "PDG-1");
     assert_eq!(b.platforms, vec![Platform::Instagram, Platform::Youtube]);
-    // Instagram p1: 30 likes, 2 comments; YouTube p2: likes hidden, 5 comments, 100 views.
-    assert_eq!(b.gains.likes, Some(30));
-    assert_eq!(b.gains.comments, Some(7));
-    assert_eq!(b.gains.views, Some(100));
-    assert_eq!(b.engagement, Some(37));
-    assert_eq!(
-        b.posts_published, 1,
-        "p1 on the 20th; p2 was published on the 19th"
-    );
+    // Instagram p1: 30 → 50 likes, 2 → 4 comments; YouTube p2: likes hidden, 5 → 5
+    // comments, 100 → 160 views.
+    assert_eq!(b.gains.likes, Some(20));
+    assert_eq!(b.gains.comments, Some(2));
+    assert_eq!(b.gains.views, Some(60));
+    assert_eq!(b.engagement, Some(22));
+    assert_eq!(b.posts_published, 0);
+    // On the 20th only Instagram gained: p2 (published on the 19th, before YouTube's
+    // tracking began on the 20th) brought 100 views and 5 comments from before tracking.
+    let b = line(&day(&store, "2026-11-20"), "PDG-1");
+    assert_eq!((b.gains.comments, b.gains.views), (Some(2), None));
+    assert_eq!(b.posts_published, 1, "p1 on the 20th");
 }
 
 #[test]
 fn hidden_counts_are_unknown_never_zero_in_every_format() {
     let ws = Workspace::new();
     let store = dataset(&ws);
-    let r = day(&store, "2026-11-20");
+    let r = day(&store, "2026-11-21");
     let youtube = r
         .platforms
         .iter()
@@ -102,7 +105,7 @@ fn hidden_counts_are_unknown_never_zero_in_every_format() {
         .find(|b| b["key"] == "PDG-1")
         .unwrap();
     assert!(pdg1["shares"].is_null());
-    assert_eq!(pdg1["likes"], 30);
+    assert_eq!(pdg1["likes"], 20);
 
     let csv = render(&r, Format::Csv, Lang::En, None);
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
@@ -366,6 +369,37 @@ fn the_demo_writes_each_days_report_in_every_format() {
 }
 
 #[test]
+fn the_first_tracked_day_is_an_ordinary_day_not_the_posts_lifetime_counts() {
+    // The demo starts tracking at midnight with weeks of posts already out there: their
+    // earlier engagement is from before tracking, not the first day's gain.
+    let sim = simulated();
+    let store = Store::open(&sim.outcome.database).unwrap();
+    let engagement: Vec<i64> = sim
+        .days
+        .iter()
+        .map(|d| day(&store, d).totals.engagement.unwrap())
+        .collect();
+    let mut others = engagement[1..].to_vec();
+    others.sort_unstable();
+    let median = others[others.len() / 2] as f64;
+    let ratio = engagement[0] as f64 / median;
+    assert!(
+        (0.5..=2.0).contains(&ratio),
+        "first day {} vs median of the others {median}: {ratio:.2}x ({engagement:?})",
+        engagement[0]
+    );
+    let before: i64 = store
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM posts_latest WHERE likes_before_tracking IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(before > 0, "posts from before tracking are kept apart");
+}
+
+#[test]
 fn report_figures_equal_an_independent_computation_over_the_snapshots() {
     let sim = simulated();
     let store = Store::open(&sim.outcome.database).unwrap();
@@ -395,27 +429,54 @@ fn report_figures_equal_an_independent_computation_over_the_snapshots() {
 
 /// Per business, straight from post_snapshots and account_snapshots (not the rollup):
 /// posts published, likes, comments, shares, views gained, followers at the day's end.
+/// The README's definitions: a day's gain is the latest counts at its end minus those at
+/// its start; a post's first sight counts from 0 on the day it was seen when it was
+/// published that day, on its publication day when that lies within its platform's
+/// tracking, and on no day when it was published before tracking began; days before a
+/// platform's first tracked day are unknown.
 fn independent(store: &Store, d: &str) -> BTreeMap<String, Vec<Option<i64>>> {
     let date: jiff::civil::Date = d.parse().unwrap();
     let start = wib(&format!("{date}T00:00:00"));
     let end = start + 86_400;
     let sql = "
-        WITH changed AS (
-            SELECT DISTINCT post_id FROM post_snapshots WHERE taken_at >= ?1 AND taken_at < ?2
+        WITH firsts AS (
+            SELECT post_id, min(taken_at) AS at FROM post_snapshots GROUP BY post_id
+        ),
+        rules AS (
+            SELECT p.id, p.business_id AS b, p.platform, f.at AS first_at,
+                   CASE WHEN p.posted_at IS NULL
+                          OR date(p.posted_at + 25200, 'unixepoch') >= date(f.at + 25200, 'unixepoch') THEN 'seen'
+                        WHEN date(p.posted_at + 25200, 'unixepoch') >=
+                             (SELECT date(min(first_seen_at) + 25200, 'unixepoch') FROM posts x WHERE x.platform = p.platform)
+                        THEN 'published'
+                        ELSE 'before' END AS rule,
+                   date(p.posted_at + 25200, 'unixepoch') AS pub_day
+            FROM posts p JOIN firsts f ON f.post_id = p.id
+            WHERE p.business_id IS NOT NULL
+        ),
+        -- a snapshot in the day, other than a first sight that belongs to another day
+        changed AS (
+            SELECT DISTINCT s.post_id FROM post_snapshots s JOIN rules r ON r.id = s.post_id
+            WHERE s.taken_at >= ?1 AND s.taken_at < ?2 AND (r.rule = 'seen' OR s.taken_at > r.first_at)
         ),
         g AS (
-            SELECT p.business_id AS b, p.platform AS platform,
-                   e.likes - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.likes END AS l,
-                   e.comments - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.comments END AS c,
-                   e.shares - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.shares END AS s,
-                   e.views - CASE WHEN st.post_id IS NULL THEN 0 ELSE st.views END AS v
+            SELECT r.b, r.platform,
+                   e.likes - CASE WHEN st.post_id IS NOT NULL THEN st.likes WHEN r.rule = 'seen' THEN 0 ELSE f.likes END AS l,
+                   e.comments - CASE WHEN st.post_id IS NOT NULL THEN st.comments WHEN r.rule = 'seen' THEN 0 ELSE f.comments END AS c,
+                   e.shares - CASE WHEN st.post_id IS NOT NULL THEN st.shares WHEN r.rule = 'seen' THEN 0 ELSE f.shares END AS s,
+                   e.views - CASE WHEN st.post_id IS NOT NULL THEN st.views WHEN r.rule = 'seen' THEN 0 ELSE f.views END AS v
             FROM changed ch
-            JOIN posts p ON p.id = ch.post_id
+            JOIN rules r ON r.id = ch.post_id
+            JOIN post_snapshots f ON f.post_id = r.id AND f.taken_at = r.first_at
             JOIN post_snapshots e ON e.post_id = ch.post_id AND e.taken_at =
                  (SELECT max(taken_at) FROM post_snapshots WHERE post_id = ch.post_id AND taken_at < ?2)
             LEFT JOIN post_snapshots st ON st.post_id = ch.post_id AND st.taken_at =
                  (SELECT max(taken_at) FROM post_snapshots WHERE post_id = ch.post_id AND taken_at < ?1)
-            WHERE p.business_id IS NOT NULL
+            UNION ALL
+            -- first sights credited to their publication day
+            SELECT r.b, r.platform, f.likes, f.comments, f.shares, f.views
+            FROM rules r JOIN post_snapshots f ON f.post_id = r.id AND f.taken_at = r.first_at
+            WHERE r.rule = 'published' AND r.pub_day = ?3
         ),
         published AS (
             SELECT business_id AS b, platform, count(*) AS n FROM posts
@@ -427,6 +488,7 @@ fn independent(store: &Store, d: &str) -> BTreeMap<String, Vec<Option<i64>>> {
             SELECT k.b, k.platform,
                    COALESCE((SELECT n FROM published x WHERE x.b = k.b AND x.platform = k.platform), 0) AS n,
                    EXISTS (SELECT 1 FROM g WHERE g.b = k.b AND g.platform = k.platform) AS any_changed,
+                   ?3 >= (SELECT date(min(first_seen_at) + 25200, 'unixepoch') FROM posts x WHERE x.platform = k.platform) AS tracked,
                    (SELECT sum(l) FROM g WHERE g.b = k.b AND g.platform = k.platform) AS l,
                    (SELECT sum(c) FROM g WHERE g.b = k.b AND g.platform = k.platform) AS c,
                    (SELECT sum(s) FROM g WHERE g.b = k.b AND g.platform = k.platform) AS s,
@@ -434,17 +496,17 @@ fn independent(store: &Store, d: &str) -> BTreeMap<String, Vec<Option<i64>>> {
             FROM keys k
         )
         SELECT b.key, sum(n),
-               sum(CASE WHEN any_changed THEN l ELSE 0 END),
-               sum(CASE WHEN any_changed THEN c ELSE 0 END),
-               sum(CASE WHEN any_changed THEN s WHEN platform IN ('facebook', 'tiktok') THEN 0 END),
-               sum(CASE WHEN any_changed THEN v WHEN platform IN ('tiktok', 'youtube') THEN 0 END),
+               sum(CASE WHEN NOT tracked THEN NULL WHEN any_changed THEN l ELSE 0 END),
+               sum(CASE WHEN NOT tracked THEN NULL WHEN any_changed THEN c ELSE 0 END),
+               sum(CASE WHEN NOT tracked THEN NULL WHEN any_changed THEN s WHEN platform IN ('facebook', 'tiktok') THEN 0 END),
+               sum(CASE WHEN NOT tracked THEN NULL WHEN any_changed THEN v WHEN platform IN ('tiktok', 'youtube') THEN 0 END),
                (SELECT sum((SELECT followers FROM account_snapshots s
                              WHERE s.account_id = a.id AND s.taken_at < ?2
                              ORDER BY s.taken_at DESC LIMIT 1))
                   FROM accounts a WHERE a.business_id = b.id)
         FROM per_platform pp JOIN businesses b ON b.id = pp.b
         GROUP BY b.key";
-    keyed(store.connection(), sql, [start, end])
+    keyed(store.connection(), sql, rusqlite::params![start, end, d])
 }
 
 #[test]

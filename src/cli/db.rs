@@ -1,4 +1,4 @@
-//! `jempol db migrate` and `jempol db check`.
+//! `jempol db migrate`, `jempol db check` and `jempol db rebuild-rollups`.
 
 use std::path::Path;
 
@@ -51,4 +51,17 @@ pub fn check(config: &Path, format: CheckFormat) -> anyhow::Result<()> {
         }
         .into())
     }
+}
+
+pub fn rebuild_rollups(config: &Path) -> anyhow::Result<()> {
+    let (config, mut store) = open_store(config)?;
+    let _lock = super::poll::WriterLock::acquire(&config.database)?;
+    let began = std::time::Instant::now();
+    let rows = store.rebuild_rollup()?;
+    println!(
+        "{}: {rows} post-day rows rebuilt from the snapshots in {:.1} s",
+        store.path().display(),
+        began.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

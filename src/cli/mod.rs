@@ -179,6 +179,10 @@ pub enum DbCommand {
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
     },
+    /// Recompute the day rollups (what reports and views call "gained") from the stored
+    /// snapshots, by this jempol's definitions. Upgrades do it on their own; this is for
+    /// after restoring a backup or to check. Takes the writer's lock.
+    RebuildRollups,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -226,6 +230,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Db(DbCommand::Migrate) => db::migrate(&cli.config),
         Command::Db(DbCommand::Check { format }) => db::check(&cli.config, format),
+        Command::Db(DbCommand::RebuildRollups) => db::rebuild_rollups(&cli.config),
         Command::Sim(args) => sim::run(*args),
         Command::Report(args) => report::run(&cli.config, *args),
         Command::Demo(args) => demo::run(*args),

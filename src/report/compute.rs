@@ -194,6 +194,16 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let day = |d: Date| d.to_string();
     let p = req.platform;
 
+    let tracked_from = store.tracked_from()?;
+    // Platforms tracked on some day up to `last`: before a platform's first tracked day,
+    // its gains are unknown, never 0.
+    let tracked_by = |last: Date| -> Vec<Platform> {
+        tracked_from
+            .iter()
+            .filter(|(_, first)| first.as_str() <= day(last).as_str())
+            .map(|(x, _)| *x)
+            .collect()
+    };
     let registry = store.registry_entries(p, end)?;
     let by_id: HashMap<i64, &RegistryEntry> = registry.iter().map(|b| (b.id, b)).collect();
     let followers = store.followers_at([prev_start, start, end], p, None)?;
@@ -203,7 +213,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         let posts = per_post(store, &day(from), &day(to), p)?;
         let published = store.published(s, e, p)?;
         Ok((
-            Period::new(&posts, &published, &followers, at),
+            Period::new(&posts, &published, &followers, at, tracked_by(to)),
             posts,
             published,
         ))
@@ -314,11 +324,17 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let mut trend: BTreeMap<(String, Platform), Gains> = BTreeMap::new();
     let mut d = trend_from;
     while d <= req.to {
+        let tracked = tracked_by(d);
         for x in Platform::ALL
             .into_iter()
             .filter(|x| p.is_none_or(|p| p == *x))
         {
-            trend.insert((day(d), x), Gains::unchanged(x));
+            let nothing = if tracked.contains(&x) {
+                Gains::unchanged(x)
+            } else {
+                Gains::UNKNOWN
+            };
+            trend.insert((day(d), x), nothing);
         }
         d = d.tomorrow().unwrap_or(req.to.tomorrow().unwrap_or(req.to));
     }
@@ -429,6 +445,8 @@ struct Period {
     published: HashMap<(i64, Platform), i64>,
     /// Per business: followers at the period's end, and growth over it, per platform.
     followers: HashMap<(i64, Platform), (Option<i64>, Option<i64>)>,
+    /// Platforms tracked on some day of the period: the others' gains are unknown.
+    tracked: Vec<Platform>,
 }
 
 impl Period {
@@ -438,6 +456,7 @@ impl Period {
         published: &[crate::store::Published],
         followers: &[crate::store::AccountFollowers],
         at: usize,
+        tracked: Vec<Platform>,
     ) -> Period {
         let mut f: HashMap<(i64, Platform), (Option<i64>, Option<i64>)> = HashMap::new();
         for a in followers {
@@ -462,14 +481,21 @@ impl Period {
                     .or_insert(*g);
             }
         }
-        // Published, but no post of theirs changed on that platform: nothing gained.
+        // Published, but no post of theirs changed on that platform: nothing gained, or
+        // unknown when the platform was not tracked yet.
         for key in pubs.keys() {
-            gains.entry(*key).or_insert(Gains::unchanged(key.1));
+            let nothing = if tracked.contains(&key.1) {
+                Gains::unchanged(key.1)
+            } else {
+                Gains::UNKNOWN
+            };
+            gains.entry(*key).or_insert(nothing);
         }
         Period {
             gains,
             published: pubs,
             followers: f,
+            tracked,
         }
     }
 
@@ -529,12 +555,16 @@ impl Period {
 
     fn totals(&self, platform: Option<Platform>) -> Totals {
         let on = |p: &Platform| platform.is_none_or(|x| x == *p);
-        let gains = Gains::sum(
-            self.gains
-                .iter()
-                .filter(|((_, p), _)| on(p))
-                .map(|(_, g)| *g),
-        );
+        let gains = if self.tracked.iter().any(on) {
+            Gains::sum(
+                self.gains
+                    .iter()
+                    .filter(|((_, p), _)| on(p))
+                    .map(|(_, g)| *g),
+            )
+        } else {
+            Gains::UNKNOWN
+        };
         Totals {
             posts_published: self
                 .published

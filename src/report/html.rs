@@ -99,21 +99,32 @@ fn trend_svg(r: &Report, lang: Lang) -> String {
     for (i, d) in days.iter().enumerate() {
         let x = left + slot * i as f64 + slot * 0.15;
         let mut y = top + plot_h;
-        for p in &platforms {
-            let v = r
-                .trend
-                .iter()
-                .find(|t| t.date == *d && t.platform == *p)
-                .and_then(|t| t.engagement)
-                .unwrap_or(0)
-                .max(0);
+        let known: Vec<(Platform, i64)> = platforms
+            .iter()
+            .filter_map(|p| {
+                let t = r.trend.iter().find(|t| t.date == *d && t.platform == *p)?;
+                Some((*p, t.engagement?))
+            })
+            .collect();
+        if known.is_empty() {
+            // A day before tracking: unknown is drawn as a question mark, never a zero bar.
+            let _ = write!(
+                s,
+                r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#56606b">?<title>{d}: {}</title></text>"##,
+                x + slot * 0.35,
+                top + plot_h - 4.0,
+                esc(lang.labels().unknown)
+            );
+        }
+        for (p, v) in known {
+            let v = v.max(0);
             let bh = plot_h * v as f64 / max as f64;
             y -= bh;
             let _ = write!(
                 s,
                 r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{}"><title>{d} {p}: {}</title></rect>"#,
                 slot * 0.7,
-                color(*p),
+                color(p),
                 number(v, lang)
             );
         }

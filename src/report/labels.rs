@@ -87,6 +87,8 @@ pub struct Labels {
     pub none: &'static str,
     pub more: &'static str,
     pub unknown_legend: &'static str,
+    /// A day before the platform was tracked.
+    pub unknown: &'static str,
     pub definitions: &'static str,
     pub footer: &'static str,
 }
@@ -161,8 +163,9 @@ pub static EN: Labels = Labels {
     trend: "Campaign engagement, last 14 days",
     none: "none",
     more: "more",
-    unknown_legend: "? = unknown: the platform hides this count.",
-    definitions: "Gained = counts at the end of the day minus counts at its start (days in the campaign time zone). Engagement = likes + comments + shares; rate = engagement / followers.",
+    unknown_legend: "? = unknown: the platform hides this count, or the day is before jempol tracked it.",
+    unknown: "unknown (before tracking began)",
+    definitions: "Gained = counts at the end of the day minus counts at its start (days in the campaign time zone); what a post had gathered before jempol first saw it counts on its publication day, or as before tracking. Engagement = likes + comments + shares; rate = engagement / followers.",
     footer: "Made by jempol from the campaign database.",
 };
 
@@ -214,8 +217,9 @@ pub static ID: Labels = Labels {
     trend: "Keterlibatan kampanye, 14 hari terakhir",
     none: "tidak ada",
     more: "lainnya",
-    unknown_legend: "? = tidak diketahui: platform menyembunyikan angka ini.",
-    definitions: "Bertambah = angka di akhir hari dikurangi angka di awal hari (hari menurut zona waktu kampanye). Keterlibatan = suka + komentar + bagikan; tingkat = keterlibatan / pengikut.",
+    unknown_legend: "? = tidak diketahui: platform menyembunyikan angka ini, atau hari itu sebelum jempol memantaunya.",
+    unknown: "tidak diketahui (sebelum pemantauan dimulai)",
+    definitions: "Bertambah = angka di akhir hari dikurangi angka di awal hari (hari menurut zona waktu kampanye); yang sudah dikumpulkan unggahan sebelum jempol pertama melihatnya dihitung pada hari terbitnya, atau sebagai sebelum pemantauan. Keterlibatan = suka + komentar + bagikan; tingkat = keterlibatan / pengikut.",
     footer: "Dibuat oleh jempol dari basis data kampanye.",
 };
 

@@ -120,7 +120,8 @@ impl Store {
             migration,
             utc_offset,
         };
-        if migration.to >= 4 {
+        // The rollup's definition needs migration 5 (tracking starts).
+        if migration.to >= 5 {
             store.ensure_rollup()?;
         }
         Ok(store)

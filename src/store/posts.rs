@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::rollup::{DayPost, Days, Latest, record_day};
+use super::rollup::{DayPost, Days, Latest, record_day, tracking_start};
 use super::{Store, StoreError};
 use crate::platform::{AccountRef, AccountStats, Platform, Post};
 
@@ -140,6 +140,7 @@ pub(super) fn record_posts_tx(
     let mut accounts: HashMap<(Platform, Option<String>, Option<String>), Option<i64>> =
         HashMap::new();
     let mut known = known_posts(tx, posts)?;
+    let mut starts: HashMap<Platform, i64> = HashMap::new();
     let mut insert = tx.prepare_cached(
         "INSERT INTO posts (platform, platform_post_id, account_id, business_id, permalink,
                             caption, media_type, posted_at, first_seen_at, last_refreshed_at)
@@ -257,11 +258,21 @@ pub(super) fn record_posts_tx(
         let newest = last.is_none_or(|l| l.at <= now);
         if changed {
             write_snapshot(tx, post_id, &counts, now)?;
+            let started = match starts.get(&post.platform) {
+                Some(t) => *t,
+                None => {
+                    let t = tracking_start(tx, post.platform, now)?;
+                    starts.insert(post.platform, t);
+                    t
+                }
+            };
             let day_post = DayPost {
                 id: post_id,
                 platform: post.platform,
                 business: business.flatten(),
                 business_known: business.is_some(),
+                posted_at,
+                tracking_start: started,
             };
             record_day(tx, &mut days, &day_post, last.as_ref(), &counts, now)?;
             summary.snapshots += 1;
@@ -359,7 +370,12 @@ pub(super) fn record_stats_tx(
     now: i64,
 ) -> Result<u64, StoreError> {
     let mut written = 0;
+    let mut started: Vec<Platform> = Vec::new();
     for s in stats {
+        if !started.contains(&s.platform) {
+            tracking_start(tx, s.platform, now)?;
+            started.push(s.platform);
+        }
         let Some(id) = account_id(tx, s.platform, &s.account, now)? else {
             continue;
         };

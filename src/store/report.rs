@@ -18,6 +18,14 @@ pub struct Gains {
 }
 
 impl Gains {
+    /// Not known at all (a day before the platform was tracked).
+    pub const UNKNOWN: Gains = Gains {
+        likes: None,
+        comments: None,
+        shares: None,
+        views: None,
+    };
+
     /// Nothing changed: every count gained 0.
     pub const ZERO: Gains = Gains {
         likes: Some(0),
@@ -397,6 +405,16 @@ impl Store {
     }
 
     /// The latest instant any count was taken (what "today so far" means).
+    /// Each tracked platform's first tracked day (`YYYY-MM-DD`, campaign time zone): gains
+    /// of earlier days are unknown. A platform missing here was never tracked.
+    pub fn tracked_from(&self) -> Result<Vec<(Platform, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT platform, date(started_at + ?1, 'unixepoch') FROM tracking")?;
+        let rows = stmt.query_map([self.utc_offset], |r| Ok((platform_of(r, 0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     pub fn last_observation(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
             .conn
