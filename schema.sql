@@ -286,6 +286,255 @@ ALTER TABLE posts ADD COLUMN before_views INTEGER;
 -- post_days is rebuilt with the new definition the next time jempol opens the file.
 DELETE FROM settings WHERE key = 'rollup_utc_offset_seconds';
 
+-- @migration 6
+-- Dashboard-speed views: what business_daily and campaign_daily show, kept per business,
+-- platform and day as the daemon writes (as day_totals is for the campaign), so a view
+-- reads a few index ranges instead of grouping every post-day, post and snapshot.
+
+-- One row per registered business, platform and campaign day with any activity: posts
+-- published, post-day rows (posts that gained), follower figures taken; the known gains
+-- summed as in day_totals; followers at the day's end (its accounts on that platform).
+CREATE TABLE business_days (
+    day             TEXT NOT NULL,
+    business_id     INTEGER NOT NULL,
+    platform        TEXT NOT NULL,
+    published       INTEGER NOT NULL DEFAULT 0,
+    changed         INTEGER NOT NULL DEFAULT 0,
+    likes           INTEGER NOT NULL DEFAULT 0,
+    likes_known     INTEGER NOT NULL DEFAULT 0,
+    comments        INTEGER NOT NULL DEFAULT 0,
+    comments_known  INTEGER NOT NULL DEFAULT 0,
+    shares          INTEGER NOT NULL DEFAULT 0,
+    shares_known    INTEGER NOT NULL DEFAULT 0,
+    views           INTEGER NOT NULL DEFAULT 0,
+    views_known     INTEGER NOT NULL DEFAULT 0,
+    follower_figures INTEGER NOT NULL DEFAULT 0,
+    followers       INTEGER,
+    PRIMARY KEY (day, business_id, platform)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX business_days_business ON business_days(business_id, platform, day);
+
+-- Per campaign day and platform, registered businesses only: posts published, and how
+-- many businesses were active (published or gained on a post).
+CREATE TABLE campaign_days (
+    day        TEXT NOT NULL,
+    platform   TEXT NOT NULL,
+    published  INTEGER NOT NULL DEFAULT 0,
+    active     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, platform)
+) STRICT, WITHOUT ROWID;
+
+-- Registered accounts' follower figures as changes per day and platform: the campaign's
+-- followers at a day's end are the sum of the changes up to that day (`known`: how many
+-- accounts have a figure, so that none reads NULL, not 0).
+CREATE TABLE follower_changes (
+    day        TEXT NOT NULL,
+    platform   TEXT NOT NULL,
+    followers  INTEGER NOT NULL DEFAULT 0,
+    known      INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (platform, day)
+) STRICT, WITHOUT ROWID;
+
+-- The campaign day of an instant, as the triggers below cut it (settings written by
+-- jempol; WIB when never written).
+CREATE VIEW IF NOT EXISTS campaign_offset AS
+SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'), 25200) AS off;
+
+CREATE TRIGGER business_days_gain AFTER INSERT ON post_days
+WHEN NEW.business_id IS NOT NULL
+BEGIN
+    INSERT INTO business_days (day, business_id, platform, changed, likes, likes_known,
+                               comments, comments_known, shares, shares_known, views, views_known)
+    VALUES (NEW.day, NEW.business_id, NEW.platform, 1,
+        COALESCE(NEW.likes - NEW.start_likes, 0), NEW.likes - NEW.start_likes IS NOT NULL,
+        COALESCE(NEW.comments - NEW.start_comments, 0), NEW.comments - NEW.start_comments IS NOT NULL,
+        COALESCE(NEW.shares - NEW.start_shares, 0), NEW.shares - NEW.start_shares IS NOT NULL,
+        COALESCE(NEW.views - NEW.start_views, 0), NEW.views - NEW.start_views IS NOT NULL)
+    ON CONFLICT (day, business_id, platform) DO UPDATE SET
+        changed = changed + 1,
+        likes = likes + excluded.likes, likes_known = likes_known + excluded.likes_known,
+        comments = comments + excluded.comments, comments_known = comments_known + excluded.comments_known,
+        shares = shares + excluded.shares, shares_known = shares_known + excluded.shares_known,
+        views = views + excluded.views, views_known = views_known + excluded.views_known;
+END;
+
+CREATE TRIGGER business_days_ungain AFTER DELETE ON post_days
+WHEN OLD.business_id IS NOT NULL
+BEGIN
+    UPDATE business_days SET
+        changed = changed - 1,
+        likes = likes - COALESCE(OLD.likes - OLD.start_likes, 0),
+        likes_known = likes_known - (OLD.likes - OLD.start_likes IS NOT NULL),
+        comments = comments - COALESCE(OLD.comments - OLD.start_comments, 0),
+        comments_known = comments_known - (OLD.comments - OLD.start_comments IS NOT NULL),
+        shares = shares - COALESCE(OLD.shares - OLD.start_shares, 0),
+        shares_known = shares_known - (OLD.shares - OLD.start_shares IS NOT NULL),
+        views = views - COALESCE(OLD.views - OLD.start_views, 0),
+        views_known = views_known - (OLD.views - OLD.start_views IS NOT NULL)
+    WHERE day = OLD.day AND business_id = OLD.business_id AND platform = OLD.platform;
+END;
+
+CREATE TRIGGER business_days_regain AFTER UPDATE ON post_days
+BEGIN
+    UPDATE business_days SET
+        changed = changed - 1,
+        likes = likes - COALESCE(OLD.likes - OLD.start_likes, 0),
+        likes_known = likes_known - (OLD.likes - OLD.start_likes IS NOT NULL),
+        comments = comments - COALESCE(OLD.comments - OLD.start_comments, 0),
+        comments_known = comments_known - (OLD.comments - OLD.start_comments IS NOT NULL),
+        shares = shares - COALESCE(OLD.shares - OLD.start_shares, 0),
+        shares_known = shares_known - (OLD.shares - OLD.start_shares IS NOT NULL),
+        views = views - COALESCE(OLD.views - OLD.start_views, 0),
+        views_known = views_known - (OLD.views - OLD.start_views IS NOT NULL)
+    WHERE OLD.business_id IS NOT NULL
+      AND day = OLD.day AND business_id = OLD.business_id AND platform = OLD.platform;
+    INSERT INTO business_days (day, business_id, platform, changed, likes, likes_known,
+                               comments, comments_known, shares, shares_known, views, views_known)
+    SELECT NEW.day, NEW.business_id, NEW.platform, 1,
+        COALESCE(NEW.likes - NEW.start_likes, 0), NEW.likes - NEW.start_likes IS NOT NULL,
+        COALESCE(NEW.comments - NEW.start_comments, 0), NEW.comments - NEW.start_comments IS NOT NULL,
+        COALESCE(NEW.shares - NEW.start_shares, 0), NEW.shares - NEW.start_shares IS NOT NULL,
+        COALESCE(NEW.views - NEW.start_views, 0), NEW.views - NEW.start_views IS NOT NULL
+    WHERE NEW.business_id IS NOT NULL
+    ON CONFLICT (day, business_id, platform) DO UPDATE SET
+        changed = changed + 1,
+        likes = likes + excluded.likes, likes_known = likes_known + excluded.likes_known,
+        comments = comments + excluded.comments, comments_known = comments_known + excluded.comments_known,
+        shares = shares + excluded.shares, shares_known = shares_known + excluded.shares_known,
+        views = views + excluded.views, views_known = views_known + excluded.views_known;
+END;
+
+-- Posts published, per business day and campaign day.
+CREATE TRIGGER business_days_published AFTER INSERT ON posts
+WHEN NEW.business_id IS NOT NULL AND NEW.posted_at IS NOT NULL
+BEGIN
+    INSERT INTO business_days (day, business_id, platform, published)
+    SELECT date(NEW.posted_at + off, 'unixepoch'), NEW.business_id, NEW.platform, 1 FROM campaign_offset
+    WHERE true -- (an upsert after FROM needs a WHERE)
+    ON CONFLICT (day, business_id, platform) DO UPDATE SET published = published + 1;
+END;
+
+CREATE TRIGGER business_days_republished AFTER UPDATE OF business_id, posted_at ON posts
+WHEN OLD.business_id IS NOT NEW.business_id OR OLD.posted_at IS NOT NEW.posted_at
+BEGIN
+    UPDATE business_days SET published = published - 1
+    WHERE OLD.business_id IS NOT NULL AND OLD.posted_at IS NOT NULL
+      AND day = (SELECT date(OLD.posted_at + off, 'unixepoch') FROM campaign_offset)
+      AND business_id = OLD.business_id AND platform = OLD.platform;
+    INSERT INTO business_days (day, business_id, platform, published)
+    SELECT date(NEW.posted_at + off, 'unixepoch'), NEW.business_id, NEW.platform, 1 FROM campaign_offset
+    WHERE NEW.business_id IS NOT NULL AND NEW.posted_at IS NOT NULL
+    ON CONFLICT (day, business_id, platform) DO UPDATE SET published = published + 1;
+END;
+
+-- A business day's followers: its accounts on that platform at the day's end. Set when the
+-- row appears and whenever a figure of that day is taken.
+CREATE TRIGGER business_days_followers AFTER INSERT ON business_days
+BEGIN
+    UPDATE business_days SET followers = (
+        SELECT sum((SELECT s.followers FROM account_snapshots s
+                     WHERE s.account_id = a.id
+                       AND s.taken_at < CAST(strftime('%s', NEW.day, '+1 day') AS INTEGER) - (SELECT off FROM campaign_offset)
+                     ORDER BY s.taken_at DESC LIMIT 1))
+        FROM accounts a WHERE a.business_id = NEW.business_id AND a.platform = NEW.platform)
+    WHERE day = NEW.day AND business_id = NEW.business_id AND platform = NEW.platform;
+END;
+
+-- Which businesses were active on a campaign day (published or gained), and what was
+-- published: kept as business days appear and change.
+CREATE TRIGGER campaign_days_add AFTER INSERT ON business_days
+WHEN NEW.published > 0 OR NEW.changed > 0
+BEGIN
+    INSERT INTO campaign_days (day, platform, published, active)
+    VALUES (NEW.day, NEW.platform, NEW.published, 1)
+    ON CONFLICT (day, platform) DO UPDATE SET
+        published = published + excluded.published, active = active + 1;
+END;
+
+CREATE TRIGGER campaign_days_change AFTER UPDATE OF published, changed ON business_days
+WHEN (OLD.published > 0 OR OLD.changed > 0) IS NOT (NEW.published > 0 OR NEW.changed > 0)
+   OR OLD.published IS NOT NEW.published
+BEGIN
+    INSERT INTO campaign_days (day, platform, published, active)
+    VALUES (NEW.day, NEW.platform, NEW.published - OLD.published,
+            (NEW.published > 0 OR NEW.changed > 0) - (OLD.published > 0 OR OLD.changed > 0))
+    ON CONFLICT (day, platform) DO UPDATE SET
+        published = published + excluded.published, active = active + excluded.active;
+END;
+
+-- A follower figure of a registered account: its business day counts it and takes the
+-- new day-end figure; the campaign's followers change by the difference to the figure
+-- before it.
+CREATE TRIGGER follower_figure AFTER INSERT ON account_snapshots
+WHEN (SELECT business_id FROM accounts WHERE id = NEW.account_id) IS NOT NULL
+BEGIN
+    INSERT INTO business_days (day, business_id, platform, follower_figures)
+    SELECT date(NEW.taken_at + o.off, 'unixepoch'), a.business_id, a.platform, 1
+    FROM accounts a CROSS JOIN campaign_offset o WHERE a.id = NEW.account_id
+    ON CONFLICT (day, business_id, platform) DO UPDATE SET follower_figures = follower_figures + 1;
+    UPDATE business_days SET followers = (
+        SELECT sum((SELECT s.followers FROM account_snapshots s
+                     WHERE s.account_id = a.id
+                       AND s.taken_at < CAST(strftime('%s', business_days.day, '+1 day') AS INTEGER) - (SELECT off FROM campaign_offset)
+                     ORDER BY s.taken_at DESC LIMIT 1))
+        FROM accounts a WHERE a.business_id = business_days.business_id AND a.platform = business_days.platform)
+    WHERE (business_id, platform) = (SELECT business_id, platform FROM accounts WHERE id = NEW.account_id)
+      AND day >= (SELECT date(NEW.taken_at + off, 'unixepoch') FROM campaign_offset);
+    INSERT INTO follower_changes (day, platform, followers, known)
+    SELECT date(NEW.taken_at + o.off, 'unixepoch'), a.platform,
+           COALESCE(NEW.followers, 0) - COALESCE(prev.followers, 0),
+           (NEW.followers IS NOT NULL) - (prev.followers IS NOT NULL)
+    FROM accounts a CROSS JOIN campaign_offset o
+    LEFT JOIN (SELECT followers FROM account_snapshots
+                WHERE account_id = NEW.account_id AND taken_at < NEW.taken_at
+                ORDER BY taken_at DESC LIMIT 1) prev
+    WHERE a.id = NEW.account_id
+    ON CONFLICT (platform, day) DO UPDATE SET
+        followers = followers + excluded.followers, known = known + excluded.known;
+END;
+
+-- These tables are filled from the facts the next time jempol opens the file.
+DELETE FROM settings WHERE key = 'rollup_utc_offset_seconds';
+
+-- An account linked to a business (or unlinked) later, by a registry import: its figures
+-- move with it, in the business days and in the campaign's followers.
+CREATE TRIGGER follower_owner AFTER UPDATE OF business_id ON accounts
+WHEN OLD.business_id IS NOT NEW.business_id
+BEGIN
+    UPDATE business_days SET follower_figures = follower_figures - (
+        SELECT count(*) FROM account_snapshots s
+        WHERE s.account_id = NEW.id
+          AND date(s.taken_at + (SELECT off FROM campaign_offset), 'unixepoch') = business_days.day)
+    WHERE OLD.business_id IS NOT NULL AND business_id = OLD.business_id AND platform = OLD.platform;
+    INSERT INTO business_days (day, business_id, platform, follower_figures)
+    SELECT date(s.taken_at + o.off, 'unixepoch'), NEW.business_id, NEW.platform, count(*)
+    FROM account_snapshots s CROSS JOIN campaign_offset o
+    WHERE NEW.business_id IS NOT NULL AND s.account_id = NEW.id
+    GROUP BY 1
+    ON CONFLICT (day, business_id, platform) DO UPDATE SET
+        follower_figures = follower_figures + excluded.follower_figures;
+    UPDATE business_days SET followers = (
+        SELECT sum((SELECT s.followers FROM account_snapshots s
+                     WHERE s.account_id = a.id
+                       AND s.taken_at < CAST(strftime('%s', business_days.day, '+1 day') AS INTEGER) - (SELECT off FROM campaign_offset)
+                     ORDER BY s.taken_at DESC LIMIT 1))
+        FROM accounts a WHERE a.business_id = business_days.business_id AND a.platform = business_days.platform)
+    WHERE platform = NEW.platform AND business_id IN (OLD.business_id, NEW.business_id);
+    INSERT INTO follower_changes (day, platform, followers, known)
+    SELECT day, NEW.platform, sign * sum(d_followers), sign * sum(d_known)
+    FROM (SELECT date(taken_at + (SELECT off FROM campaign_offset), 'unixepoch') AS day,
+                 COALESCE(followers, 0) - COALESCE(lag(followers) OVER w, 0) AS d_followers,
+                 (followers IS NOT NULL) - COALESCE(lag(followers IS NOT NULL) OVER w, 0) AS d_known
+          FROM account_snapshots WHERE account_id = NEW.id
+          WINDOW w AS (ORDER BY taken_at))
+    CROSS JOIN (SELECT CASE WHEN OLD.business_id IS NULL THEN 1
+                            WHEN NEW.business_id IS NULL THEN -1 ELSE 0 END AS sign)
+    WHERE sign <> 0
+    GROUP BY day
+    ON CONFLICT (platform, day) DO UPDATE SET
+        followers = followers + excluded.followers, known = known + excluded.known;
+END;
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.
@@ -354,105 +603,75 @@ SELECT post_id, day, likes, comments, shares, views,
 FROM post_days;
 
 -- One row per registered business, platform and campaign day with any activity (a post
--- published or changed, or a follower figure taken). A gain is the sum of the known gains
--- of the posts that changed; NULL when all of them hide that count. Rows with
--- posts_published = 0 AND posts_changed = 0 only carry a follower figure.
+-- published or changed, or a follower figure taken), read from business_days. A gain is
+-- the sum of the known gains of the posts that changed; NULL when all of them hide that
+-- count. Rows with posts_published = 0 AND posts_changed = 0 only carry a follower figure.
 CREATE VIEW business_daily AS
-WITH facts AS (
-    SELECT day, business_id, platform, 0 AS published, 1 AS changed,
-           likes - start_likes AS l, comments - start_comments AS c,
-           shares - start_shares AS s, views - start_views AS v
-    FROM post_days WHERE business_id IS NOT NULL
-    UNION ALL
-    SELECT date(p.posted_at + tz.off, 'unixepoch'), p.business_id, p.platform, 1, 0,
-           NULL, NULL, NULL, NULL
-    FROM posts p CROSS JOIN campaign_tz tz
-    WHERE p.business_id IS NOT NULL AND p.posted_at IS NOT NULL
-    UNION ALL
-    SELECT date(s.taken_at + tz.off, 'unixepoch'), a.business_id, a.platform, 0, 0,
-           NULL, NULL, NULL, NULL
-    FROM account_snapshots s JOIN accounts a ON a.id = s.account_id CROSS JOIN campaign_tz tz
-    WHERE a.business_id IS NOT NULL
-),
-g AS (
-    SELECT day, business_id, platform, sum(published) AS posts_published,
-           sum(changed) AS posts_changed, sum(l) AS l, sum(c) AS c, sum(s) AS s, sum(v) AS v
-    FROM facts
-    GROUP BY day, business_id, platform
-)
 SELECT
     g.day,
     b.key AS business_key,
     b.name AS business_name,
     g.platform,
-    g.posts_published,
+    g.published AS posts_published,
     -- No post changed: 0 for the counts the platform reports, NULL for those it never
     -- does (shares: Facebook and TikTok only; views: TikTok and YouTube only), as in
     -- Platform::reports_shares / reports_views. Before the platform's first tracked day
     -- every gain is unknown: NULL.
     CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
-         WHEN g.posts_changed > 0 THEN g.l ELSE 0 END AS likes_gained,
+         WHEN g.changed = 0 THEN 0
+         WHEN g.likes_known > 0 THEN g.likes END AS likes_gained,
     CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
-         WHEN g.posts_changed > 0 THEN g.c ELSE 0 END AS comments_gained,
+         WHEN g.changed = 0 THEN 0
+         WHEN g.comments_known > 0 THEN g.comments END AS comments_gained,
     CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
-         WHEN g.posts_changed > 0 THEN g.s
-         WHEN g.platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
+         WHEN g.changed = 0 THEN CASE WHEN g.platform IN ('facebook', 'tiktok') THEN 0 END
+         WHEN g.shares_known > 0 THEN g.shares END AS shares_gained,
     CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
-         WHEN g.posts_changed > 0 THEN g.v
-         WHEN g.platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
-    (SELECT sum((SELECT s.followers FROM account_snapshots s
-                  WHERE s.account_id = a.id
-                    AND s.taken_at < CAST(strftime('%s', g.day, '+1 day') AS INTEGER) - tz.off
-                  ORDER BY s.taken_at DESC LIMIT 1))
-       FROM accounts a
-      WHERE a.business_id = g.business_id AND a.platform = g.platform) AS followers,
+         WHEN g.changed = 0 THEN CASE WHEN g.platform IN ('tiktok', 'youtube') THEN 0 END
+         WHEN g.views_known > 0 THEN g.views END AS views_gained,
+    g.followers,
     CASE WHEN tf.day IS NULL OR g.day < tf.day THEN NULL
-         WHEN g.posts_changed = 0 THEN 0
-         WHEN g.l IS NULL AND g.c IS NULL AND g.s IS NULL THEN NULL
-         ELSE COALESCE(g.l, 0) + COALESCE(g.c, 0) + COALESCE(g.s, 0)
+         WHEN g.changed = 0 THEN 0
+         WHEN g.likes_known = 0 AND g.comments_known = 0 AND g.shares_known = 0 THEN NULL
+         ELSE g.likes + g.comments + g.shares
     END AS engagement_gained,
     b.category,
     b.district,
-    g.posts_changed,
+    g.changed AS posts_changed,
     tf.day IS NOT NULL AND g.day >= tf.day AS tracked
-FROM g
+FROM business_days g
 JOIN businesses b ON b.id = g.business_id
-CROSS JOIN campaign_tz tz
 LEFT JOIN tracked_from tf ON tf.platform = g.platform;
 
 -- Registered businesses summed per day and platform, over the businesses active that day
--- (a post published or changed); read from day_totals, so a day costs a few lookups.
--- followers is the sum over every registered account of that platform at the day's end,
--- active that day or not.
+-- (a post published or changed); read from day_totals, campaign_days and follower_changes,
+-- so a day costs a few lookups. followers is the sum over every registered account of
+-- that platform at the day's end, active that day or not.
 CREATE VIEW campaign_daily AS
 WITH keys AS (
     SELECT day, platform FROM day_totals WHERE registered = 1 AND posts > 0
     UNION
-    SELECT date(p.posted_at + tz.off, 'unixepoch'), p.platform
-    FROM posts p CROSS JOIN campaign_tz tz
-    WHERE p.business_id IS NOT NULL AND p.posted_at IS NOT NULL
+    SELECT day, platform FROM campaign_days WHERE published > 0 OR active > 0
 ),
 span AS (
     SELECT k.day, k.platform,
-           CAST(strftime('%s', k.day) AS INTEGER) - tz.off AS day_start,
-           CAST(strftime('%s', k.day, '+1 day') AS INTEGER) - tz.off AS day_end,
            t.posts AS changed,
            CASE WHEN t.likes_known > 0 THEN t.likes END AS l,
            CASE WHEN t.comments_known > 0 THEN t.comments END AS c,
            CASE WHEN t.shares_known > 0 THEN t.shares END AS s,
            CASE WHEN t.views_known > 0 THEN t.views END AS v,
+           COALESCE(cd.published, 0) AS published,
+           COALESCE(cd.active, 0) AS active,
            tf.day IS NOT NULL AND k.day >= tf.day AS tracked
     FROM keys k
-    CROSS JOIN campaign_tz tz
     LEFT JOIN day_totals t ON t.day = k.day AND t.platform = k.platform AND t.registered = 1
+    LEFT JOIN campaign_days cd ON cd.day = k.day AND cd.platform = k.platform
     LEFT JOIN tracked_from tf ON tf.platform = k.platform
 )
 SELECT
     day,
     platform,
-    (SELECT count(*) FROM posts p
-      WHERE p.posted_at >= day_start AND p.posted_at < day_end
-        AND p.platform = span.platform AND p.business_id IS NOT NULL) AS posts_published,
+    published AS posts_published,
     -- Before the platform's first tracked day every gain is unknown: NULL, never 0.
     CASE WHEN NOT tracked THEN NULL WHEN changed > 0 THEN l ELSE 0 END AS likes_gained,
     CASE WHEN NOT tracked THEN NULL WHEN changed > 0 THEN c ELSE 0 END AS comments_gained,
@@ -460,22 +679,13 @@ SELECT
          WHEN changed > 0 THEN s WHEN platform IN ('facebook', 'tiktok') THEN 0 END AS shares_gained,
     CASE WHEN NOT tracked THEN NULL
          WHEN changed > 0 THEN v WHEN platform IN ('tiktok', 'youtube') THEN 0 END AS views_gained,
-    (SELECT sum((SELECT s.followers FROM account_snapshots s
-                  WHERE s.account_id = a.id AND s.taken_at < day_end
-                  ORDER BY s.taken_at DESC LIMIT 1))
-       FROM accounts a
-      WHERE a.platform = span.platform AND a.business_id IS NOT NULL) AS followers,
+    (SELECT CASE WHEN sum(f.known) > 0 THEN sum(f.followers) END
+       FROM follower_changes f WHERE f.platform = span.platform AND f.day <= span.day) AS followers,
     CASE WHEN NOT tracked THEN NULL
          WHEN COALESCE(changed, 0) = 0 THEN 0
          WHEN l IS NULL AND c IS NULL AND s IS NULL THEN NULL
          ELSE COALESCE(l, 0) + COALESCE(c, 0) + COALESCE(s, 0)
     END AS engagement_gained,
-    (SELECT count(*) FROM (
-        SELECT business_id FROM post_days d
-         WHERE d.day = span.day AND d.platform = span.platform AND d.business_id IS NOT NULL
-        UNION
-        SELECT business_id FROM posts p
-         WHERE p.posted_at >= day_start AND p.posted_at < day_end
-           AND p.platform = span.platform AND p.business_id IS NOT NULL)) AS businesses_active,
+    active AS businesses_active,
     tracked
 FROM span;

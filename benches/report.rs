@@ -4,6 +4,9 @@
 //!   snapshots. The database is generated once (SQL below, then jempol's own rollup
 //!   rebuild) and kept in target/ for later runs. BENCH_BUSINESSES changes the size.
 //! - demo: `jempol demo` end to end (simulator + daemon over a week + reports).
+//! - views: what a dashboard asks of the views on the same database (median of 5, warm
+//!   cache) beside a one-business primary-key lookup, and every canned query of the
+//!   Datasette metadata.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -61,6 +64,7 @@ UPDATE posts SET (likes, comments, shares, views, counted_at) =
 WITH RECURSIVE n(d) AS (SELECT 0 UNION ALL SELECT d + 1 FROM n WHERE d < 89)
 INSERT INTO account_snapshots (account_id, taken_at, followers)
 SELECT a.id, :t0 + d * 86400 + (a.id % 3600), 100 + a.id % 997 + d * 2 FROM accounts a CROSS JOIN n;
+INSERT INTO tracking (platform, started_at) SELECT DISTINCT platform, :t0 FROM accounts;
 DELETE FROM settings WHERE key = 'rollup_utc_offset_seconds';
 COMMIT;
 ";
@@ -68,7 +72,7 @@ COMMIT;
 fn database(businesses: usize) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("report-{businesses}-v3.db"));
+    let path = dir.join(format!("report-{businesses}-v4.db"));
     if path.exists() {
         return path;
     }
@@ -168,6 +172,86 @@ fn day_report() {
     }
 }
 
+/// Median of 5 warm runs of `sql` (every row read), in milliseconds, and the rows.
+fn timed(store: &Store, sql: &str, params: &[&dyn rusqlite::ToSql]) -> (f64, usize) {
+    let conn = store.connection();
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..6 {
+        let t = Instant::now();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        let mut r = stmt.query(params).unwrap();
+        rows = 0;
+        while let Some(row) = r.next().unwrap() {
+            for i in 0..n {
+                std::hint::black_box(row.get_ref(i).unwrap());
+            }
+            rows += 1;
+        }
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.remove(0); // the first run warms the cache
+    (median(times), rows)
+}
+
+fn views() {
+    let businesses: usize = std::env::var("BENCH_BUSINESSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(45_000);
+    let path = database(businesses);
+    let store = Store::open(&path).unwrap();
+    let day = "2026-03-01";
+    let key = format!("PDG-{:05}", businesses / 2);
+    let lookup = timed(&store, "SELECT * FROM businesses WHERE key = ?1", &[&key]);
+    println!(
+        "views on {businesses} businesses x {DAYS} days (median of 5, warm); a one-business primary-key lookup: {:.3} ms",
+        lookup.0
+    );
+    let cases: [(&str, &str, &str, Vec<&dyn rusqlite::ToSql>); 4] = [
+        (
+            "campaign_daily over 30 days",
+            "SELECT * FROM campaign_daily WHERE day BETWEEN '2026-02-01' AND '2026-03-02'",
+            "≤ 50 ms",
+            vec![],
+        ),
+        (
+            "business_daily, one business over 90 days",
+            "SELECT * FROM business_daily WHERE business_key = ?1",
+            "≤ 20 ms",
+            vec![&key],
+        ),
+        (
+            "business_daily, a day's top 20 businesses by engagement",
+            "SELECT business_key, sum(engagement_gained) AS e FROM business_daily
+             WHERE day = ?1 AND (posts_published > 0 OR posts_changed > 0)
+             GROUP BY business_key ORDER BY e DESC LIMIT 20",
+            "≤ 100 ms",
+            vec![&day],
+        ),
+        (
+            "business_daily, one whole day",
+            "SELECT * FROM business_daily WHERE day = ?1",
+            "≤ 300 ms",
+            vec![&day],
+        ),
+    ];
+    for (what, sql, target, params) in &cases {
+        let (ms, rows) = timed(&store, sql, params);
+        println!("  {what}: {ms:.1} ms ({rows} rows; target {target})");
+    }
+    // The canned queries of the Datasette metadata, with their defaults.
+    for q in &jempol::store::datasette::CANNED_QUERIES {
+        let sql = q.sql().replace(":day", "''");
+        let (ms, rows) = timed(&store, &sql, &[]);
+        println!(
+            "  canned query {}: {ms:.1} ms ({rows} rows; Datasette stops at 1,000 ms)",
+            q.name
+        );
+    }
+}
+
 fn demo() {
     let dir = tempfile::tempdir().unwrap();
     let opts = jempol::demo::Options::new(dir.path());
@@ -198,5 +282,8 @@ fn main() {
     }
     if all || which.iter().any(|w| w == "demo") {
         demo();
+    }
+    if all || which.iter().any(|w| w == "views") {
+        views();
     }
 }

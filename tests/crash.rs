@@ -25,10 +25,20 @@ enabled = false
 
 type Snapshots = BTreeSet<(String, String, i64)>;
 
-/// Every row of post_days, as text.
+/// Every row of the rollup tables, as text (rows with nothing in them left out).
 fn rollup(db: &rusqlite::Connection) -> Vec<String> {
     let mut stmt = db
-        .prepare("SELECT * FROM post_days ORDER BY day, post_id")
+        .prepare(
+            "SELECT 'post_days', * FROM post_days
+             UNION ALL SELECT 'day_totals', day, platform, registered, posts, likes, likes_known, comments,
+                    comments_known, shares, shares_known, views, views_known FROM day_totals WHERE posts > 0
+             UNION ALL SELECT 'business_days', day, business_id, platform, published, changed, likes,
+                    likes_known, comments, comments_known, shares, views, followers
+             FROM business_days WHERE published > 0 OR changed > 0 OR follower_figures > 0
+             UNION ALL SELECT 'campaign_days', day, platform, published, active, NULL, NULL, NULL,
+                    NULL, NULL, NULL, NULL, NULL FROM campaign_days WHERE published > 0 OR active > 0
+             ORDER BY 1, 2, 3, 4",
+        )
         .unwrap();
     let n = stmt.column_count();
     stmt.query_map([], |r| {

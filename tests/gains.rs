@@ -208,28 +208,45 @@ fn days_before_tracking_are_unknown_in_the_views_and_the_report_never_zero() {
     assert_eq!(r.totals.posts_published, 1, "what is known is still shown");
 }
 
+/// The rollup tables as text, for comparing what was written with a rebuild.
+fn rows(s: &Store) -> Vec<String> {
+    let mut stmt = s
+        .connection()
+        .prepare(
+            "SELECT 'post_days', day, post_id, likes - start_likes FROM post_days
+             UNION ALL SELECT 'business_days', day, business_id, likes || '/' || published
+                || '/' || changed || '/' || follower_figures || '/' || COALESCE(followers, '-')
+             FROM business_days WHERE published > 0 OR changed > 0 OR follower_figures > 0
+             UNION ALL SELECT 'campaign_days', day, platform, published || '/' || active FROM campaign_days
+             WHERE published > 0 OR active > 0
+             UNION ALL SELECT 'follower_changes', day, platform, followers || '/' || known
+             FROM follower_changes WHERE followers <> 0 OR known <> 0
+             ORDER BY 1, 2, 3",
+        )
+        .unwrap();
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        Ok((0..n)
+            .map(|i| format!("{:?}", r.get::<_, Value>(i).unwrap()))
+            .collect::<Vec<_>>()
+            .join("|"))
+    })
+    .unwrap()
+    .map(|r| r.unwrap())
+    .collect()
+}
+
 #[test]
 fn the_rollup_written_as_posts_arrive_equals_a_rebuild_from_the_snapshots() {
     let ws = Workspace::new();
     let mut store = campaign(&ws);
-    let rows = |s: &Store| -> Vec<String> {
-        let mut stmt = s
-            .connection()
-            .prepare("SELECT * FROM post_days ORDER BY day, post_id")
-            .unwrap();
-        let n = stmt.column_count();
-        stmt.query_map([], |r| {
-            Ok((0..n)
-                .map(|i| format!("{:?}", r.get::<_, Value>(i).unwrap()))
-                .collect::<Vec<_>>()
-                .join("|"))
-        })
-        .unwrap()
-        .map(|r| r.unwrap())
-        .collect()
-    };
     let written = rows(&store);
-    assert_eq!(store.rebuild_rollup().unwrap() as usize, written.len());
+    let post_days = written
+        .iter()
+        .filter(|r| r.starts_with("Text(\"post_days\")"))
+        .count();
+    assert!(post_days > 0 && written.len() > post_days, "{written:?}");
+    assert_eq!(store.rebuild_rollup().unwrap() as usize, post_days);
     assert_eq!(rows(&store), written);
     // Through the CLI as well, which says what it did.
     drop(store);
@@ -244,7 +261,7 @@ fn the_rollup_written_as_posts_arrive_equals_a_rebuild_from_the_snapshots() {
     let run = ws.jempol(&["db", "rebuild-rollups"]).expect_code(0);
     assert!(
         run.stdout()
-            .contains(&format!("{} post-day rows rebuilt", written.len())),
+            .contains(&format!("{post_days} post-day rows rebuilt")),
         "{}",
         run.stdout()
     );
@@ -292,4 +309,64 @@ fn an_existing_database_gets_the_new_definitions_on_upgrade() {
         )
         .unwrap_or(0);
     assert_eq!(totals, 0, "day_totals follows the rebuilt rollup");
+}
+
+#[test]
+fn an_account_registered_after_it_was_seen_brings_its_history_to_its_business() {
+    let ws = Workspace::new();
+    let mut store = Store::open(&ws.database()).unwrap();
+    // Seen before the registry names it: a discovered account, attributed to no one.
+    let p = |likes| {
+        post(
+            Platform::Instagram,
+            "q1",
+            "a.ig",
+            "2026-11-10T09:00:00",
+            c(Some(likes), Some(1), None, None),
+        )
+    };
+    store
+        .record_posts(&[p(10)], wib("2026-11-10T10:00:00"))
+        .unwrap();
+    store
+        .record_account_stats(
+            &[common::dataset::followers("a.ig", 700)],
+            wib("2026-11-10T11:00:00"),
+        )
+        .unwrap();
+    store
+        .record_posts(&[p(25)], wib("2026-11-11T10:00:00"))
+        .unwrap();
+    store
+        .record_account_stats(
+            &[common::dataset::followers("a.ig", 720)],
+            wib("2026-11-11T11:00:00"),
+        )
+        .unwrap();
+    let before: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM business_days", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(before, 0, "no business yet");
+    // The registry import links it: its posts, gains and followers follow.
+    let mut store = {
+        drop(store);
+        self::store(&ws)
+    };
+    let written = rows(&store);
+    let followers: Option<i64> = store
+        .connection()
+        .query_row(
+            "SELECT followers FROM campaign_daily WHERE day = '2026-11-11' AND platform = 'instagram'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(followers, Some(720));
+    assert_eq!(
+        business_day(&store, "2026-11-11"),
+        vec![Value::Integer(15), Value::Integer(0), Value::Integer(15)]
+    );
+    store.rebuild_rollup().unwrap();
+    assert_eq!(rows(&store), written);
 }

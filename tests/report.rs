@@ -400,6 +400,56 @@ fn the_first_tracked_day_is_an_ordinary_day_not_the_posts_lifetime_counts() {
 }
 
 #[test]
+fn the_datasette_canned_queries_run_on_a_campaign_and_default_to_the_latest_complete_day() {
+    let sim = simulated();
+    let store = Store::open(&sim.outcome.database).unwrap();
+    let conn = store.connection();
+    for q in &jempol::store::datasette::CANNED_QUERIES {
+        let sql = q.sql().replace(":day", "''");
+        let rows: usize = conn
+            .prepare(&sql)
+            .unwrap_or_else(|e| panic!("{}: {e}", q.name))
+            .query_map([], |_| Ok(()))
+            .unwrap()
+            .count();
+        if q.name != "not_posted_yet" {
+            assert!(rows > 0, "{} found nothing", q.name);
+        }
+    }
+    // The demo's data ends on the morning after its last day: that partial morning is
+    // not the default; the last full day is.
+    let leaderboard = &jempol::store::datasette::CANNED_QUERIES[0];
+    let day: String = conn
+        .query_row(&leaderboard.sql().replace(":day", "''"), [], |r| r.get(1))
+        .unwrap();
+    assert_eq!(day, *sim.days.last().unwrap());
+    // Its figures are the report's.
+    let r = self::day(&store, &day);
+    let top: (String, i64) = conn
+        .query_row(&leaderboard.sql().replace(":day", "''"), [], |r| {
+            Ok((r.get(2)?, r.get(11)?))
+        })
+        .unwrap();
+    assert_eq!(
+        top,
+        (
+            r.businesses[0].key.clone(),
+            r.businesses[0].engagement.unwrap()
+        )
+    );
+}
+
+#[test]
+fn the_shipped_datasette_metadata_is_the_one_jempol_writes_for_data_jempol_db() {
+    let shipped =
+        std::fs::read_to_string(common::repo_root().join("config/datasette.yml")).unwrap();
+    assert_eq!(shipped, jempol::store::datasette::metadata("jempol"));
+    // Any file name: the metadata is keyed by it (Datasette's database name).
+    let other = jempol::store::datasette::metadata("jempol-sim");
+    assert!(other.contains("\n  \"jempol-sim\":\n"), "{other}");
+}
+
+#[test]
 fn report_figures_equal_an_independent_computation_over_the_snapshots() {
     let sim = simulated();
     let store = Store::open(&sim.outcome.database).unwrap();

@@ -1,4 +1,4 @@
-//! `jempol db migrate`, `jempol db check` and `jempol db rebuild-rollups`.
+//! `jempol db migrate`, `check`, `rebuild-rollups` and `datasette-metadata`.
 
 use std::path::Path;
 
@@ -63,5 +63,17 @@ pub fn rebuild_rollups(config: &Path) -> anyhow::Result<()> {
         store.path().display(),
         began.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Datasette names a database by its file name without the extension.
+pub fn datasette_metadata(config: &Path) -> anyhow::Result<()> {
+    let config = crate::config::Config::load(config)?;
+    let name = config
+        .database
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "jempol".into());
+    print!("{}", crate::store::datasette::metadata(&name));
     Ok(())
 }

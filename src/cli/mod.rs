@@ -183,6 +183,9 @@ pub enum DbCommand {
     /// snapshots, by this jempol's definitions. Upgrades do it on their own; this is for
     /// after restoring a backup or to check. Takes the writer's lock.
     RebuildRollups,
+    /// Print Datasette metadata for this database (Datasette keys it by the file's name):
+    /// `jempol db datasette-metadata > meta.yml && datasette FILE.db -m meta.yml`.
+    DatasetteMetadata,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -231,6 +234,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Db(DbCommand::Migrate) => db::migrate(&cli.config),
         Command::Db(DbCommand::Check { format }) => db::check(&cli.config, format),
         Command::Db(DbCommand::RebuildRollups) => db::rebuild_rollups(&cli.config),
+        Command::Db(DbCommand::DatasetteMetadata) => db::datasette_metadata(&cli.config),
         Command::Sim(args) => sim::run(*args),
         Command::Report(args) => report::run(&cli.config, *args),
         Command::Demo(args) => demo::run(*args),

@@ -6,6 +6,7 @@
 mod businesses;
 mod checkpoint;
 mod daemon;
+pub mod datasette;
 pub mod migrate;
 mod posts;
 mod report;
@@ -120,8 +121,8 @@ impl Store {
             migration,
             utc_offset,
         };
-        // The rollup's definition needs migration 5 (tracking starts).
-        if migration.to >= 5 {
+        // The rollups need migrations 5 (tracking starts) and 6 (business days).
+        if migration.to >= 6 {
             store.ensure_rollup()?;
         }
         Ok(store)

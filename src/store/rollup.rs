@@ -77,6 +77,36 @@ ORDER BY 1, 2"
     )
 }
 
+/// Posts published per business day (the triggers keep it from then on).
+const REBUILD_PUBLISHED: &str = "
+INSERT INTO business_days (day, business_id, platform, published)
+SELECT date(posted_at + ?1, 'unixepoch'), business_id, platform, count(*) FROM posts
+WHERE business_id IS NOT NULL AND posted_at IS NOT NULL
+GROUP BY 1, 2, 3
+ON CONFLICT (day, business_id, platform) DO UPDATE SET published = published + excluded.published";
+
+/// Follower figures taken per business day.
+const REBUILD_FOLLOWER_FIGURES: &str = "
+INSERT INTO business_days (day, business_id, platform, follower_figures)
+SELECT date(s.taken_at + ?1, 'unixepoch'), a.business_id, a.platform, count(*)
+FROM account_snapshots s JOIN accounts a ON a.id = s.account_id
+WHERE a.business_id IS NOT NULL
+GROUP BY 1, 2, 3
+ON CONFLICT (day, business_id, platform) DO UPDATE SET
+    follower_figures = follower_figures + excluded.follower_figures";
+
+/// The registered accounts' follower figures as changes per day and platform.
+const REBUILD_FOLLOWER_CHANGES: &str = "
+INSERT INTO follower_changes (day, platform, followers, known)
+SELECT day, platform, sum(d_followers), sum(d_known)
+FROM (SELECT date(s.taken_at + ?1, 'unixepoch') AS day, a.platform,
+             COALESCE(s.followers, 0) - COALESCE(lag(s.followers) OVER w, 0) AS d_followers,
+             (s.followers IS NOT NULL) - COALESCE(lag(s.followers IS NOT NULL) OVER w, 0) AS d_known
+      FROM account_snapshots s JOIN accounts a ON a.id = s.account_id
+      WHERE a.business_id IS NOT NULL
+      WINDOW w AS (PARTITION BY s.account_id ORDER BY s.taken_at))
+GROUP BY day, platform";
+
 /// Sets each post's counts from before tracking (its first sight, when it was published
 /// before its platform's tracking start) for the posts passing `filter` (`?2`: a post id).
 fn before_tracking_sql(filter: &str) -> String {
@@ -116,11 +146,18 @@ impl Store {
     /// (`jempol db rebuild-rollups`). Returns the rows written.
     pub fn rebuild_rollup(&mut self) -> Result<u64, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM post_days", [])?;
+        tx.execute_batch(
+            "DELETE FROM post_days; DELETE FROM business_days; DELETE FROM campaign_days;
+             DELETE FROM follower_changes;",
+        )?;
+        // Its triggers fill day_totals and the business days' gains.
         let rows = tx.execute(
             &rebuild_sql("?2 IS NULL"),
             params![self.utc_offset, None::<i64>],
         )?;
+        tx.execute(REBUILD_PUBLISHED, [self.utc_offset])?;
+        tx.execute(REBUILD_FOLLOWER_FIGURES, [self.utc_offset])?;
+        tx.execute(REBUILD_FOLLOWER_CHANGES, [self.utc_offset])?;
         tx.execute(
             &before_tracking_sql("?2 IS NULL"),
             params![self.utc_offset, None::<i64>],
