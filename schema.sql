@@ -535,6 +535,15 @@ BEGIN
         followers = followers + excluded.followers, known = known + excluded.known;
 END;
 
+-- @migration 7
+-- What each daily report said, so a later report can name the days whose figures moved
+-- after they were sent (late attribution, late finds).
+CREATE TABLE reported_days (
+    day         TEXT PRIMARY KEY,              -- campaign day
+    engagement  INTEGER,                       -- the campaign's engagement gained, as reported
+    reported_at INTEGER NOT NULL
+) STRICT;
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.
@@ -552,7 +561,12 @@ CREATE VIEW campaign_tz AS
 SELECT
     COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'), 25200) AS off,
     COALESCE((SELECT value FROM settings WHERE key = 'utc_offset'), '+07:00') AS suffix,
-    COALESCE((SELECT value FROM settings WHERE key = 'timezone'), 'Asia/Jakarta') AS timezone;
+    COALESCE((SELECT value FROM settings WHERE key = 'timezone'), 'Asia/Jakarta') AS timezone,
+    -- The last settled day: settle_days (written by jempol from the config) after a day's
+    -- end, counted back from the latest day with data, its figures stop being provisional.
+    date((SELECT max(day) FROM day_totals),
+         printf('-%d days', COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'settle_days'), 2) + 1))
+        AS settled_until;
 
 -- Each platform's first tracked day (campaign time zone): the day jempol first stored
 -- something of it. Gains of earlier days are unknown (NULL), never 0.
@@ -638,9 +652,11 @@ SELECT
     b.category,
     b.district,
     g.changed AS posts_changed,
-    tf.day IS NOT NULL AND g.day >= tf.day AS tracked
+    tf.day IS NOT NULL AND g.day >= tf.day AS tracked,
+    g.day <= tz.settled_until AS settled
 FROM business_days g
 JOIN businesses b ON b.id = g.business_id
+CROSS JOIN campaign_tz tz
 LEFT JOIN tracked_from tf ON tf.platform = g.platform;
 
 -- Registered businesses summed per day and platform, over the businesses active that day
@@ -687,5 +703,6 @@ SELECT
          ELSE COALESCE(l, 0) + COALESCE(c, 0) + COALESCE(s, 0)
     END AS engagement_gained,
     active AS businesses_active,
-    tracked
+    tracked,
+    day <= (SELECT settled_until FROM campaign_tz) AS settled
 FROM span;

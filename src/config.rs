@@ -116,6 +116,8 @@ struct RawReports {
     formats: Vec<crate::report::Format>,
     lang: crate::report::Lang,
     top: u32,
+    /// Days after a day's end during which its figures are provisional (late finds).
+    settle_days: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     telegram: Option<RawTelegram>,
 }
@@ -130,6 +132,7 @@ impl Default for RawReports {
             formats: vec![Format::Html, Format::Json, Format::Csv],
             lang: crate::report::Lang::En,
             top: 20,
+            settle_days: 2,
             telegram: None,
         }
     }
@@ -407,6 +410,8 @@ pub struct Reports {
     pub formats: Vec<crate::report::Format>,
     pub lang: crate::report::Lang,
     pub top: usize,
+    /// A day's figures are provisional until this many days after its end.
+    pub settle_days: i32,
     pub telegram: Option<Telegram>,
 }
 
@@ -687,6 +692,12 @@ impl Config {
         if rr.top == 0 {
             return Err(invalid("reports.top", "must be at least 1".into()));
         }
+        if rr.settle_days > 30 {
+            return Err(invalid(
+                "reports.settle_days",
+                "must be at most 30 (days during which a day's figures may still move)".into(),
+            ));
+        }
         let telegram = match &rr.telegram {
             None => None,
             Some(t) => {
@@ -717,6 +728,7 @@ impl Config {
             formats: rr.formats.clone(),
             lang: rr.lang,
             top: rr.top as usize,
+            settle_days: rr.settle_days as i32,
             telegram,
         };
 

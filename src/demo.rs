@@ -103,6 +103,7 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
     let mut store = Store::open(&config.database)?;
     let (secs, offset) = crate::time::offset_now(&config.campaign.timezone, opts.start);
     store.set_campaign_timezone(&config.campaign.timezone_name, secs, &offset)?;
+    store.set_settle_days(config.reports.settle_days)?;
     let csv = crate::sim::registry_csv(&sim.state.world);
     let parsed = crate::registry::parse(csv.as_bytes())?;
     let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();

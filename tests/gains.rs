@@ -90,6 +90,7 @@ fn report(
         to: d,
         platform,
         trend_days,
+        settle_days: 2,
     };
     compute(store, &request).unwrap()
 }
@@ -369,4 +370,134 @@ fn an_account_registered_after_it_was_seen_brings_its_history_to_its_business() 
     );
     store.rebuild_rollup().unwrap();
     assert_eq!(rows(&store), written);
+}
+
+#[test]
+fn a_days_figures_are_provisional_until_the_settle_window_has_passed() {
+    let ws = Workspace::new();
+    let store = campaign(&ws);
+    // The latest day with data is 16 Nov: with two days to settle, days up to 13 Nov are
+    // settled; 15 Nov is provisional (a post found late can still be credited to it).
+    let r = report(&store, "2026-11-15", None, 14);
+    assert!(r.provisional);
+    assert_eq!(r.settled_until.as_deref(), Some("2026-11-13"));
+    let trend: Vec<(String, bool)> = r
+        .trend
+        .iter()
+        .filter(|t| t.date.as_str() >= "2026-11-12" && t.platform == Platform::Instagram)
+        .map(|t| (t.date.clone(), t.provisional))
+        .collect();
+    assert_eq!(
+        trend,
+        [
+            ("2026-11-12", false),
+            ("2026-11-13", false),
+            ("2026-11-14", true),
+            ("2026-11-15", true)
+        ]
+        .map(|(d, p)| (d.to_string(), p))
+    );
+    assert!(!report(&store, "2026-11-05", None, 1).provisional);
+    let table = jempol::report::render(
+        &r,
+        jempol::report::Format::Table,
+        jempol::report::Lang::En,
+        None,
+    );
+    assert!(table.contains("Provisional"), "{table}");
+    let id = jempol::report::render(
+        &r,
+        jempol::report::Format::Md,
+        jempol::report::Lang::Id,
+        None,
+    );
+    assert!(id.contains("Sementara"), "{id}");
+    let json: serde_json::Value = serde_json::from_str(&jempol::report::render(
+        &r,
+        jempol::report::Format::Json,
+        jempol::report::Lang::En,
+        None,
+    ))
+    .unwrap();
+    assert_eq!(json["provisional"], true);
+    // The views say the same.
+    let settled: Vec<(String, i64)> = {
+        let mut stmt = store
+            .connection()
+            .prepare("SELECT day, settled FROM business_daily WHERE business_key = 'PDG-1' AND day IN ('2026-11-05', '2026-11-15') ORDER BY day")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert_eq!(
+        settled,
+        vec![("2026-11-05".to_string(), 1), ("2026-11-15".to_string(), 0)]
+    );
+    let campaign: i64 = store
+        .connection()
+        .query_row(
+            "SELECT settled FROM campaign_daily WHERE day = '2026-11-15' AND platform = 'instagram'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(campaign, 0);
+}
+
+#[test]
+fn a_daily_report_names_the_earlier_days_whose_figures_moved_since_they_were_sent() {
+    let ws = Workspace::new();
+    let mut store = campaign(&ws);
+    std::fs::write(
+        ws.config(),
+        format!(
+            "[campaign]\nname = 'x'\nhashtags = ['UMKMKotaPadangMajuBersama']\n[storage]\ndatabase = '{}'\n[reports]\ndirectory = 'reports'\nformats = ['json']\n",
+            ws.database().display()
+        ),
+    )
+    .unwrap();
+    let config = jempol::config::Config::load(&ws.config()).unwrap();
+    // The daily report of 15 Nov is sent: engagement 21 (late +20 likes, +1 comment).
+    let (sent, _) =
+        jempol::report::daily::write_day(&store, &config, "2026-11-15".parse().unwrap()).unwrap();
+    assert_eq!(sent.totals.engagement, Some(21));
+    // Two days later a post published on the 15th is found with 400 likes: they belong
+    // to the 15th, which moves after it was sent.
+    store
+        .record_posts(
+            &[post(
+                Platform::Instagram,
+                "found-late",
+                "a.ig",
+                "2026-11-15T18:00:00",
+                c(Some(400), Some(0), None, None),
+            )],
+            wib("2026-11-17T10:00:00"),
+        )
+        .unwrap();
+    let (next, _) =
+        jempol::report::daily::write_day(&store, &config, "2026-11-17".parse().unwrap()).unwrap();
+    assert_eq!(
+        next.revisions,
+        vec![jempol::report::compute::Revision {
+            date: "2026-11-15".into(),
+            reported: Some(21),
+            now: Some(421),
+        }]
+    );
+    let text = jempol::report::render(
+        &next,
+        jempol::report::Format::Table,
+        jempol::report::Lang::En,
+        None,
+    );
+    assert!(
+        text.contains("Moved since reported: 2026-11-15 — reported 21, now 421 (+400)"),
+        "{text}"
+    );
+    // Each day keeps what was first sent.
+    let again = report(&store, "2026-11-17", None, 14);
+    assert_eq!(again.revisions.len(), 1);
 }

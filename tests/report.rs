@@ -23,6 +23,7 @@ fn request(from: &str, to: &str) -> Request {
         to: to.parse().unwrap(),
         platform: None,
         trend_days: 14,
+        settle_days: 2,
     }
 }
 
@@ -301,6 +302,24 @@ fn views_agree(store: &Store, r: &Report) {
         "campaign_daily vs report on {}",
         r.date
     );
+    // Provisional or settled, and tracked or unknown, the same way.
+    for view in ["campaign_daily", "business_daily"] {
+        let marks: Vec<(i64, i64)> = conn
+            .prepare(&format!(
+                "SELECT DISTINCT settled, tracked FROM {view} WHERE day = ?1"
+            ))
+            .unwrap()
+            .query_map([&r.date], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(|x| x.unwrap())
+            .collect();
+        let settled = i64::from(!r.provisional);
+        for (s, tracked) in &marks {
+            assert_eq!(*s, settled, "{view} settled vs report on {}", r.date);
+            let known = r.platforms.iter().any(|p| p.totals.gains.likes.is_some());
+            assert_eq!(*tracked == 1, known, "{view} tracked on {}", r.date);
+        }
+    }
 }
 
 // ---- a simulated campaign: the demo's own path (simulator + daemon + daily reports) ----

@@ -296,6 +296,7 @@ fn open_store(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> 
         );
     }
     store.set_campaign_timezone(&config.campaign.timezone_name, secs, &text)?;
+    store.set_settle_days(config.reports.settle_days)?;
     Ok((config, store))
 }
 

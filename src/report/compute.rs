@@ -29,6 +29,8 @@ pub struct Request {
     pub platform: Option<Platform>,
     /// How many days the trend covers, ending with `to`.
     pub trend_days: i32,
+    /// A day's figures are provisional until this many days after its end.
+    pub settle_days: i32,
 }
 
 /// Campaign-wide figures of a period (registered businesses only).
@@ -119,6 +121,31 @@ pub struct TrendPoint {
     #[serde(flatten)]
     pub gains: Gains,
     pub engagement: Option<i64>,
+    /// Its figures may still move (late finds, late attribution).
+    pub provisional: bool,
+}
+
+/// An earlier day whose campaign engagement moved since its daily report was sent.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Revision {
+    pub date: String,
+    pub reported: Option<i64>,
+    pub now: Option<i64>,
+}
+
+/// A day's engagement has moved when it changed by more than both of these.
+const REVISION_UNITS: i64 = 10;
+const REVISION_SHARE: f64 = 0.01;
+
+fn moved(reported: Option<i64>, now: Option<i64>) -> bool {
+    match (reported, now) {
+        (Some(a), Some(b)) => {
+            let d = (b - a).abs();
+            d > REVISION_UNITS && d as f64 > a.abs() as f64 * REVISION_SHARE
+        }
+        (None, None) => false,
+        (a, b) => a.or(b).unwrap_or(0).abs() > REVISION_UNITS,
+    }
 }
 
 /// Everything a report shows. Serialised as is, it is the JSON format.
@@ -136,6 +163,13 @@ pub struct Report {
     pub platform: Option<Platform>,
     /// The latest observation in the database, in the campaign time zone.
     pub data_until: Option<String>,
+    /// The last day whose figures are settled (`settle_days` after its end, counted back
+    /// from the latest day with data); later days are provisional.
+    pub settled_until: Option<String>,
+    /// The period's last day is provisional: its figures may still move.
+    pub provisional: bool,
+    /// Earlier days (within the trend) whose engagement moved since they were reported.
+    pub revisions: Vec<Revision>,
     pub registered_businesses: usize,
     pub totals: Totals,
     /// The same figures for the period of equal length just before.
@@ -341,9 +375,40 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     for g in store.daily_gains(&day(trend_from), &day(req.to), p)? {
         trend.insert((g.day, g.platform), g.gains);
     }
+    let settled_until = store.latest_day()?.and_then(|d| {
+        d.parse::<Date>()
+            .ok()?
+            .checked_sub(jiff::Span::new().days(i64::from(req.settle_days) + 1))
+            .ok()
+            .map(day)
+    });
+    let provisional = |d: &str| settled_until.as_deref().is_none_or(|s| d > s);
+    let mut per_day: BTreeMap<String, Gains> = BTreeMap::new();
+    for ((date, _), gains) in &trend {
+        per_day
+            .entry(date.clone())
+            .and_modify(|g| *g = g.plus(*gains))
+            .or_insert(*gains);
+    }
+    let revisions = match req.from.yesterday() {
+        Ok(before) if p.is_none() => store
+            .reported_days(&day(trend_from), &day(before))?
+            .into_iter()
+            .filter_map(|(date, reported)| {
+                let now = per_day.get(&date).and_then(|g| g.engagement());
+                moved(reported, now).then_some(Revision {
+                    date,
+                    reported,
+                    now,
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let trend = trend
         .into_iter()
         .map(|((date, platform), gains)| TrendPoint {
+            provisional: provisional(&date),
             date,
             platform,
             engagement: gains.engagement(),
@@ -364,6 +429,9 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         utc_offset: offset,
         platform: p,
         data_until: store.last_observation()?.map(iso),
+        provisional: provisional(&day(req.to)),
+        settled_until,
+        revisions,
         registered_businesses: registry.len(),
         totals: now.totals(None),
         previous,

@@ -41,6 +41,7 @@ pub fn request(config: &Config, from: Date, to: Date) -> Request {
         to,
         platform: None,
         trend_days: 14,
+        settle_days: config.reports.settle_days,
     }
 }
 
@@ -90,6 +91,9 @@ pub fn write_day(
 ) -> Result<(Report, Vec<PathBuf>), DailyError> {
     let r = &config.reports;
     let report = compute(store, &request(config, day, day))?;
+    // What coordinators are told of the day, to name it later if it moves.
+    let now = jiff::Timestamp::now().as_second();
+    store.record_reported_day(&report.date, report.totals.engagement, now)?;
     let files = paths(&r.directory, day, &r.formats);
     for (format, path) in r.formats.iter().zip(&files) {
         let top = match format {

@@ -89,6 +89,12 @@ pub struct Labels {
     pub unknown_legend: &'static str,
     /// A day before the platform was tracked.
     pub unknown: &'static str,
+    /// The period's figures may still move; `{}` is the last settled day.
+    pub provisional: &'static str,
+    /// An earlier day whose figures moved since they were reported.
+    pub revised: &'static str,
+    pub reported: &'static str,
+    pub now: &'static str,
     pub definitions: &'static str,
     pub footer: &'static str,
 }
@@ -165,6 +171,10 @@ pub static EN: Labels = Labels {
     more: "more",
     unknown_legend: "? = unknown: the platform hides this count, or the day is before jempol tracked it.",
     unknown: "unknown (before tracking began)",
+    provisional: "Provisional: posts found late can still add to these figures (settled up to {}).",
+    revised: "Moved since reported",
+    reported: "reported",
+    now: "now",
     definitions: "Gained = counts at the end of the day minus counts at its start (days in the campaign time zone); what a post had gathered before jempol first saw it counts on its publication day, or as before tracking. Engagement = likes + comments + shares; rate = engagement / followers.",
     footer: "Made by jempol from the campaign database.",
 };
@@ -219,6 +229,10 @@ pub static ID: Labels = Labels {
     more: "lainnya",
     unknown_legend: "? = tidak diketahui: platform menyembunyikan angka ini, atau hari itu sebelum jempol memantaunya.",
     unknown: "tidak diketahui (sebelum pemantauan dimulai)",
+    provisional: "Sementara: unggahan yang ditemukan belakangan masih bisa menambah angka ini (tetap sampai {}).",
+    revised: "Berubah sejak dilaporkan",
+    reported: "dilaporkan",
+    now: "sekarang",
     definitions: "Bertambah = angka di akhir hari dikurangi angka di awal hari (hari menurut zona waktu kampanye); yang sudah dikumpulkan unggahan sebelum jempol pertama melihatnya dihitung pada hari terbitnya, atau sebagai sebelum pemantauan. Keterlibatan = suka + komentar + bagikan; tingkat = keterlibatan / pengikut.",
     footer: "Dibuat oleh jempol dari basis data kampanye.",
 };

@@ -51,6 +51,22 @@ pub fn heading(r: &Report, lang: Lang) -> (String, Vec<String>) {
     if let Some(t) = &r.data_until {
         lines.push(format!("{}: {t}", l.data_until));
     }
+    if r.provisional {
+        let settled = r.settled_until.as_deref().unwrap_or("-");
+        lines.push(l.provisional.replace("{}", settled));
+    }
+    for v in &r.revisions {
+        lines.push(format!(
+            "{}: {} — {} {}, {} {} ({})",
+            l.revised,
+            v.date,
+            l.reported,
+            maybe(v.reported, lang),
+            l.now,
+            maybe(v.now, lang),
+            delta(v.now.zip(v.reported).map(|(a, b)| a - b), lang)
+        ));
+    }
     (format!("{} — {}", l.title, r.campaign), lines)
 }
 

@@ -163,6 +163,18 @@ impl Store {
         self.ensure_rollup()
     }
 
+    /// Records how many days after a day's end its figures stay provisional (the views'
+    /// `settled` column reads it).
+    pub fn set_settle_days(&mut self, days: i32) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO settings (key, value) VALUES ('settle_days', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE value IS NOT excluded.value",
+            )?
+            .execute([days.to_string()])?;
+        Ok(())
+    }
+
     /// Runs SQLite's integrity and foreign-key checks.
     pub fn check(&self) -> Result<CheckReport, StoreError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
