@@ -26,7 +26,7 @@ fn synthetic_posts(n: usize, round: u64) -> Vec<Post> {
             platform: Platform::ALL[i % 4],
             id: format!("{}", 17_900_000_000_000_000u64 + i as u64),
             account: Some(AccountRef {
-                handle: Some(format!("akun{}", i % 5000)),
+                handle: Some(format!("akun{}", i % ACCOUNTS)),
                 platform_user_id: None,
                 display_name: None,
             }),
@@ -42,6 +42,26 @@ fn synthetic_posts(n: usize, round: u64) -> Vec<Post> {
             },
         })
         .collect()
+}
+
+/// Businesses behind the synthetic posts' accounts: `akun{k}` on every platform.
+const ACCOUNTS: usize = 5000;
+
+fn registry() -> Vec<jempol::registry::Business> {
+    (0..ACCOUNTS)
+        .map(|k| jempol::registry::Business {
+            key: format!("B{k:05}"),
+            name: format!("Usaha {k}"),
+            category: None,
+            district: None,
+            handles: Platform::ALL.map(|p| (p, format!("akun{k}"))).to_vec(),
+        })
+        .collect()
+}
+
+/// The business row id of the synthetic post `i` (imported in order, ids from 1).
+fn business_of(i: usize) -> i64 {
+    (i % ACCOUNTS) as i64 + 1
 }
 
 fn counts_of(p: &Post) -> [Option<i64>; 4] {
@@ -67,11 +87,26 @@ fn ingest() {
         let first = synthetic_posts(N, 0);
         let second = synthetic_posts(N, 1);
         let mut store = Store::open(&dir.path().join("j.db")).unwrap();
+        // Registered businesses, so the per-business day tables are written as in a
+        // campaign (their triggers fire for registered posts only), in both loops.
+        store.import_businesses(&registry(), 0).unwrap();
         let t = Instant::now();
         for chunk in first.chunks(BATCH) {
             store.record_posts(chunk, 1000).unwrap();
         }
         jempol_new.push(N as f64 / t.elapsed().as_secs_f64());
+        let unattributed: i64 = store
+            .connection()
+            .query_row(
+                "SELECT count(*) FROM posts WHERE business_id IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            unattributed, 0,
+            "every synthetic post is a registered business's"
+        );
         let t = Instant::now();
         for chunk in second.chunks(BATCH) {
             store.record_posts(chunk, 2000 + 86_400).unwrap();
@@ -79,17 +114,29 @@ fn ingest() {
         jempol_snap.push(N as f64 / t.elapsed().as_secs_f64());
 
         // The bare loop: same schema and rows, no lookups, no change detection.
-        let bare = Store::open(&dir.path().join("bare.db")).unwrap();
+        let mut bare = Store::open(&dir.path().join("bare.db")).unwrap();
+        bare.import_businesses(&registry(), 0).unwrap();
         let conn = bare.connection();
+        let last: i64 = conn
+            .query_row("SELECT id FROM businesses WHERE key = 'B04999'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            last,
+            business_of(ACCOUNTS - 1),
+            "businesses imported in order"
+        );
         let t = Instant::now();
         for (c, chunk) in first.chunks(BATCH).enumerate() {
             conn.execute_batch("BEGIN").unwrap();
             {
-                let mut post = conn.prepare_cached("INSERT INTO posts (platform, platform_post_id, permalink, caption, media_type, posted_at, first_seen_at, last_refreshed_at, likes, comments, shares, views, counted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1000, 1000, ?7, ?8, ?9, ?10, 1000)").unwrap();
+                let mut post = conn.prepare_cached("INSERT INTO posts (platform, platform_post_id, permalink, caption, media_type, posted_at, first_seen_at, last_refreshed_at, likes, comments, shares, views, counted_at, business_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1000, 1000, ?7, ?8, ?9, ?10, 1000, ?11)").unwrap();
                 let mut snap = conn.prepare_cached("INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views) VALUES (?1, 1000, ?2, ?3, ?4, ?5)").unwrap();
-                let mut day = conn.prepare_cached("INSERT INTO post_days (day, post_id, platform, start_likes, start_comments, start_shares, start_views, likes, comments, shares, views) VALUES ('1970-01-01', ?1, ?2, 0, 0, 0, 0, ?3, ?4, ?5, ?6)").unwrap();
+                let mut day = conn.prepare_cached("INSERT INTO post_days (day, post_id, platform, start_likes, start_comments, start_shares, start_views, likes, comments, shares, views, business_id) VALUES ('1970-01-01', ?1, ?2, 0, 0, 0, 0, ?3, ?4, ?5, ?6, ?7)").unwrap();
                 for (i, p) in chunk.iter().enumerate() {
                     let counts = counts_of(p);
+                    let business = business_of(c * BATCH + i);
                     post.execute(rusqlite::params![
                         p.platform.as_str(),
                         p.id,
@@ -100,7 +147,8 @@ fn ingest() {
                         counts[0],
                         counts[1],
                         counts[2],
-                        counts[3]
+                        counts[3],
+                        business
                     ])
                     .unwrap();
                     let id = (c * BATCH + i + 1) as i64;
@@ -114,7 +162,8 @@ fn ingest() {
                         counts[0],
                         counts[1],
                         counts[2],
-                        counts[3]
+                        counts[3],
+                        business
                     ])
                     .unwrap();
                 }
@@ -132,7 +181,7 @@ fn ingest() {
                     .prepare_cached("UPDATE posts SET last_refreshed_at = 88400, likes = ?2, comments = ?3, shares = ?4, views = ?5, counted_at = 88400 WHERE id = ?1")
                     .unwrap();
                 let mut snap = conn.prepare_cached("INSERT INTO post_snapshots (post_id, taken_at, likes, comments, shares, views) VALUES (?1, 88400, ?2, ?3, ?4, ?5)").unwrap();
-                let mut day = conn.prepare_cached("INSERT INTO post_days (day, post_id, platform, start_likes, start_comments, start_shares, start_views, likes, comments, shares, views) VALUES ('1970-01-02', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)").unwrap();
+                let mut day = conn.prepare_cached("INSERT INTO post_days (day, post_id, platform, start_likes, start_comments, start_shares, start_views, likes, comments, shares, views, business_id) VALUES ('1970-01-02', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)").unwrap();
                 for (i, p) in chunk.iter().enumerate() {
                     let id = (c * BATCH + i + 1) as i64;
                     let (was, now) = (counts_of(&first[c * BATCH + i]), counts_of(p));
@@ -151,7 +200,8 @@ fn ingest() {
                         now[0],
                         now[1],
                         now[2],
-                        now[3]
+                        now[3],
+                        business_of(c * BATCH + i)
                     ])
                     .unwrap();
                 }

@@ -501,3 +501,35 @@ fn a_daily_report_names_the_earlier_days_whose_figures_moved_since_they_were_sen
     let again = report(&store, "2026-11-17", None, 14);
     assert_eq!(again.revisions.len(), 1);
 }
+
+#[test]
+fn posts_no_account_is_known_for_are_counted_apart_never_in_a_business() {
+    let ws = Workspace::new();
+    let mut store = campaign(&ws);
+    let mut hashtag_media = post(
+        Platform::Instagram,
+        "ownerless",
+        "-",
+        "2026-11-16T07:00:00",
+        c(Some(40), Some(2), None, None),
+    );
+    hashtag_media.account = None; // hashtag media carry no owner (platform-apis.md §1.2)
+    store
+        .record_posts(&[hashtag_media], wib("2026-11-16T08:00:00"))
+        .unwrap();
+    let r = report(&store, "2026-11-16", None, 1);
+    assert_eq!(r.unattributed.posts_published, 1);
+    assert_eq!(r.unattributed.engagement, Some(42));
+    assert_eq!(
+        r.totals.engagement,
+        Some(10 + 10 + 2),
+        "late +10 likes, old +10 likes +2 comments: not the ownerless post's 42"
+    );
+    let table = jempol::report::render(
+        &r,
+        jempol::report::Format::Table,
+        jempol::report::Lang::En,
+        None,
+    );
+    assert!(table.contains("whose account is not known yet"), "{table}");
+}

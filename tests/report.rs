@@ -621,7 +621,7 @@ fn every_format_parses_or_renders() {
     ] {
         assert!(json.get(key).is_some(), "JSON has {key}");
     }
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["timezone"], "Asia/Jakarta");
     assert_eq!(
         json["businesses"].as_array().unwrap().len(),

@@ -2,7 +2,8 @@
 //!
 //! Definitions (README, "Reports"): a day is a calendar day in the campaign time zone;
 //! gained = latest counts at the period's end minus those at its start, summed per day
-//! (a post first seen that day starts from 0); a hidden count adds nothing and is
+//! (a first sight counts on the publication day within tracking, else apart as before
+//! tracking; days before tracking are unknown); a hidden count adds nothing and is
 //! unknown (`None`) when every post hides it; engagement = likes + comments + shares;
 //! engagement rate = engagement gained / followers at the period's end.
 
@@ -15,7 +16,7 @@ use crate::platform::Platform;
 use crate::store::{Gains, RegistryEntry, Store, StoreError};
 
 /// The JSON structure's version: bumped when a field changes meaning or goes away.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -113,6 +114,16 @@ pub struct OutsiderLine {
     pub followers: Option<i64>,
 }
 
+/// Posts no account is known for yet (Instagram hashtag media until Business Discovery
+/// lists them under an account): counted, never attributed to a business.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Unattributed {
+    pub posts_published: i64,
+    #[serde(flatten)]
+    pub gains: Gains,
+    pub engagement: Option<i64>,
+}
+
 /// One day and platform of the trend.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TrendPoint {
@@ -180,6 +191,7 @@ pub struct Report {
     pub new_participants: Vec<BusinessRef>,
     pub not_posted_yet: Vec<BusinessRef>,
     pub outside_registry: Vec<OutsiderLine>,
+    pub unattributed: Unattributed,
     pub trend: Vec<TrendPoint>,
 }
 
@@ -350,6 +362,18 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .collect();
 
     let outside_registry = outsiders(store, (&day(req.from), &day(req.to)), &published, end, p)?;
+    let unattributed = {
+        let gains = store.unattributed_gains(&day(req.from), &day(req.to), p)?;
+        Unattributed {
+            posts_published: published
+                .iter()
+                .filter(|x| x.business_id.is_none() && x.account_id.is_none())
+                .map(|x| x.posts)
+                .sum(),
+            engagement: gains.engagement(),
+            gains,
+        }
+    };
 
     let trend_from = req
         .to
@@ -441,6 +465,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         new_participants,
         not_posted_yet,
         outside_registry,
+        unattributed,
         trend,
     })
 }

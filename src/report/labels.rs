@@ -95,6 +95,8 @@ pub struct Labels {
     pub revised: &'static str,
     pub reported: &'static str,
     pub now: &'static str,
+    /// Posts no account is known for yet: `{posts}`, `{engagement}`.
+    pub unattributed: &'static str,
     pub definitions: &'static str,
     pub footer: &'static str,
 }
@@ -175,6 +177,7 @@ pub static EN: Labels = Labels {
     revised: "Moved since reported",
     reported: "reported",
     now: "now",
+    unattributed: "Posts with the hashtag whose account is not known yet (Instagram hashtag media): {posts} published, engagement {engagement}; not in any business's figures.",
     definitions: "Gained = counts at the end of the day minus counts at its start (days in the campaign time zone); what a post had gathered before jempol first saw it counts on its publication day, or as before tracking. Engagement = likes + comments + shares; rate = engagement / followers.",
     footer: "Made by jempol from the campaign database.",
 };
@@ -233,6 +236,7 @@ pub static ID: Labels = Labels {
     revised: "Berubah sejak dilaporkan",
     reported: "dilaporkan",
     now: "sekarang",
+    unattributed: "Unggahan dengan tagar yang akunnya belum diketahui (media tagar Instagram): {posts} terbit, keterlibatan {engagement}; tidak masuk angka usaha mana pun.",
     definitions: "Bertambah = angka di akhir hari dikurangi angka di awal hari (hari menurut zona waktu kampanye); yang sudah dikumpulkan unggahan sebelum jempol pertama melihatnya dihitung pada hari terbitnya, atau sebagai sebelum pemantauan. Keterlibatan = suka + komentar + bagikan; tingkat = keterlibatan / pengikut.",
     footer: "Dibuat oleh jempol dari basis data kampanye.",
 };

@@ -276,6 +276,14 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             m(o.engagement),
         ]);
     }
+    let u = &r.unattributed;
+    if u.posts_published > 0 || u.engagement.is_some_and(|e| e != 0) {
+        outside.notes.push(
+            l.unattributed
+                .replace("{posts}", &number(u.posts_published, lang))
+                .replace("{engagement}", &maybe(u.engagement, lang)),
+        );
+    }
     if !r.outside_registry.is_empty() {
         outside.notes.push(l.outside_hint.to_string());
     }

@@ -390,6 +390,31 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// What posts no account is known for yet gained over `from..=to` (Instagram hashtag
+    /// media until Business Discovery lists them): never in a business's figures.
+    pub fn unattributed_gains(
+        &self,
+        from: &str,
+        to: &str,
+        platform: Option<Platform>,
+    ) -> Result<Gains, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT count(*), sum(d.likes - d.start_likes), sum(d.comments - d.start_comments),
+                    sum(d.shares - d.start_shares), sum(d.views - d.start_views)
+             FROM post_days d JOIN posts p ON p.id = d.post_id
+             WHERE d.day BETWEEN ?1 AND ?2 AND d.business_id IS NULL
+               AND (?3 IS NULL OR d.platform = ?3) AND p.account_id IS NULL",
+        )?;
+        Ok(stmt.query_row(params![from, to, name(platform)], |r| {
+            let rows: i64 = r.get(0)?;
+            if rows == 0 {
+                Ok(Gains::ZERO)
+            } else {
+                Gains::from_row(r, 1)
+            }
+        })?)
+    }
+
     /// Posts stored (deleted ones included).
     pub fn posts_count(&self) -> Result<i64, StoreError> {
         Ok(self
