@@ -104,12 +104,17 @@ fn database(businesses: usize) -> PathBuf {
     path
 }
 
-fn day_report() {
+/// The benchmark database of `BENCH_BUSINESSES` businesses (default 45,000).
+fn sized_database() -> (usize, PathBuf) {
     let businesses: usize = std::env::var("BENCH_BUSINESSES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(45_000);
-    let path = database(businesses);
+    (businesses, database(businesses))
+}
+
+fn day_report() {
+    let (businesses, path) = sized_database();
     let store = Store::open(&path).unwrap();
     let count = |sql: &str| -> i64 { store.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
     println!(
@@ -197,11 +202,7 @@ fn timed(store: &Store, sql: &str, params: &[&dyn rusqlite::ToSql]) -> (f64, usi
 }
 
 fn views() {
-    let businesses: usize = std::env::var("BENCH_BUSINESSES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(45_000);
-    let path = database(businesses);
+    let (businesses, path) = sized_database();
     let store = Store::open(&path).unwrap();
     let day = "2026-03-01";
     let key = format!("PDG-{:05}", businesses / 2);
