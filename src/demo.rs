@@ -97,6 +97,11 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
         opts.lang.code()
     );
     daily::write_private(&config_path, &text)?;
+    // Datasette metadata for this very file, so the dashboard works from any directory.
+    daily::write_private(
+        &opts.dir.join("datasette.yml"),
+        &crate::store::datasette::metadata("jempol"),
+    )?;
     let config = Config::load(&config_path)?;
     let secrets = config.secrets(|_| Some(SECRET.to_string()))?;
 

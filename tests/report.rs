@@ -370,6 +370,12 @@ fn the_demo_writes_each_days_report_in_every_format() {
             );
         }
     }
+    let meta = sim.outcome.database.with_file_name("datasette.yml");
+    assert_eq!(
+        std::fs::read_to_string(&meta).unwrap(),
+        jempol::store::datasette::metadata("jempol"),
+        "the demo leaves Datasette metadata for its database beside it"
+    );
     let last = sim.outcome.last.as_ref().unwrap();
     assert_eq!(last.date, "2026-11-18");
     assert!(

@@ -13,11 +13,12 @@ use crate::report::{Format, Lang, render};
 Runs the simulator of the four platform APIs in this process (seeded: the same seed
 gives the same numbers), imports its registry of businesses, runs the polling daemon
 hour by hour over a simulated week, and writes the daily reports (HTML, JSON, CSV).
-Everything lands in --dir, which is recreated: jempol.toml, jempol.db, reports/.
+Everything lands in --dir, which is recreated: jempol.toml, jempol.db, datasette.yml
+(Datasette metadata for that database), reports/.
 
 Then, for example:
   jempol --config jempol-demo/jempol.toml report --date 2026-11-21 --lang id
-  datasette jempol-demo/jempol.db -m config/datasette.yml
+  datasette jempol-demo/jempol.db -m jempol-demo/datasette.yml
   sqlite3 jempol-demo/jempol.db 'SELECT * FROM campaign_daily'")]
 pub struct DemoArgs {
     /// Folder for the demo's config, database and reports (recreated).
@@ -104,8 +105,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "Open the dashboard:  datasette {} -m config/datasette.yml",
-        outcome.database.display()
+        "Open the dashboard:  datasette {} -m {}",
+        outcome.database.display(),
+        outcome.database.with_file_name("datasette.yml").display()
     );
     println!(
         "Or query it:         sqlite3 {} 'SELECT * FROM campaign_daily'",
