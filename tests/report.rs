@@ -640,7 +640,13 @@ fn every_format_parses_or_renders() {
     assert_eq!(&reader.headers().unwrap()[2], "Usaha", "Indonesian headers");
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), r.businesses.len() + r.not_posted_yet.len());
-    assert!(rows.iter().all(|row| row.len() == 17));
+    assert!(rows.iter().all(|row| row.len() == 18));
+    assert_eq!(&reader.headers().unwrap()[17], "Sementara");
+    let provisional = if r.provisional { "ya" } else { "tidak" };
+    assert_eq!(
+        &rows[0][17], provisional,
+        "the leaderboard says whether it may move"
+    );
 
     let md = render(r, Format::Md, Lang::En, Some(5));
     assert!(md.starts_with("# Engagement report"));

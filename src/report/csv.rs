@@ -8,10 +8,11 @@ use super::labels::Lang;
 pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> {
     let l = lang.labels();
     let mut w = csv::Writer::from_writer(Vec::new());
-    // The leaderboard's columns, with the key after the rank and two flags at the end.
+    // The leaderboard's columns, with the key after the rank and three flags at the end
+    // (the last: the figures are provisional, README "Definitions").
     let mut header: Vec<&str> = l.leaderboard_columns().to_vec();
     header.insert(1, l.key);
-    header.extend([l.new_participant, l.has_posted]);
+    header.extend([l.new_participant, l.has_posted, l.provisional_column]);
     w.write_record(&header)?;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     let yes_no = |b: bool| if b { l.yes } else { l.no };
@@ -39,6 +40,7 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
             opt(b.followers_growth),
             yes_no(b.new_participant).to_string(),
             yes_no(true).to_string(),
+            yes_no(r.provisional).to_string(),
         ])?;
     }
     for b in &r.not_posted_yet {
@@ -53,6 +55,7 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
         row.extend(std::iter::repeat_n(String::new(), 9));
         row.push(yes_no(false).to_string());
         row.push(yes_no(false).to_string());
+        row.push(String::new());
         w.write_record(&row)?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;

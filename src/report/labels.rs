@@ -91,6 +91,8 @@ pub struct Labels {
     pub unknown: &'static str,
     /// The period's figures may still move; `{}` is the last settled day.
     pub provisional: &'static str,
+    /// CSV column: the row's figures may still move.
+    pub provisional_column: &'static str,
     /// An earlier day whose figures moved since they were reported.
     pub revised: &'static str,
     pub reported: &'static str,
@@ -174,6 +176,7 @@ pub static EN: Labels = Labels {
     unknown_legend: "? = unknown: the platform hides this count, or the day is before jempol tracked it.",
     unknown: "unknown (before tracking began)",
     provisional: "Provisional: posts found late can still add to these figures (settled up to {}).",
+    provisional_column: "Provisional",
     revised: "Moved since reported",
     reported: "reported",
     now: "now",
@@ -233,6 +236,7 @@ pub static ID: Labels = Labels {
     unknown_legend: "? = tidak diketahui: platform menyembunyikan angka ini, atau hari itu sebelum jempol memantaunya.",
     unknown: "tidak diketahui (sebelum pemantauan dimulai)",
     provisional: "Sementara: unggahan yang ditemukan belakangan masih bisa menambah angka ini (tetap sampai {}).",
+    provisional_column: "Sementara",
     revised: "Berubah sejak dilaporkan",
     reported: "dilaporkan",
     now: "sekarang",
