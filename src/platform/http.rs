@@ -264,6 +264,10 @@ impl Http {
                 " (UMKM hashtag engagement tracker)"
             ))
             .gzip(true)
+            // A redirect is never followed: a token request would carry its secret to
+            // wherever it points, and data from another host is not the platform's. The
+            // 3xx is a clear error instead (see `send`).
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let rps = NonZeroU32::new(settings.requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         Ok(Http {
@@ -360,16 +364,25 @@ impl Http {
                     if let Some(pct) = graph_usage(&headers) {
                         self.meter.usage(self.platform, pct);
                     }
-                    match response.bytes().await {
-                        Err(e) => Verdict::Retry {
-                            reason: self.redact(&e.without_url().to_string()),
-                            after: None,
-                        },
-                        Ok(body) => classify(&Raw {
-                            status,
-                            headers: &headers,
-                            body: &body,
-                        }),
+                    if status.is_redirection() {
+                        Verdict::Fail(ApiError::Invalid(redirected(&headers, status)))
+                    } else {
+                        match read_capped(response, MAX_BODY).await {
+                            Err(Body::Broken(e)) => Verdict::Retry {
+                                reason: self.redact(&e.without_url().to_string()),
+                                after: None,
+                            },
+                            Err(Body::TooLarge) => Verdict::Fail(ApiError::Invalid(format!(
+                                "HTTP {}: the response body is over {} MiB; refused",
+                                status.as_u16(),
+                                MAX_BODY >> 20
+                            ))),
+                            Ok(body) => classify(&Raw {
+                                status,
+                                headers: &headers,
+                                body: &body,
+                            }),
+                        }
                     }
                 }
             };
@@ -400,6 +413,58 @@ impl Http {
             last,
         })
     }
+}
+
+/// The most of a response body jempol reads, after decompression: far above any page a
+/// platform sends (a Graph page of 100 posts with 64 KiB captions is ~7 MB), far below
+/// what would hurt the daemon (a 2 GB body, a gzip bomb).
+pub const MAX_BODY: usize = 16 << 20;
+
+enum Body {
+    Broken(reqwest::Error),
+    TooLarge,
+}
+
+/// Reads a body chunk by chunk (decompressed as it comes), stopping past `cap`: memory
+/// never holds more than the cap, whatever the server sends or claims.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, Body> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > cap as u64 && response.headers().get("content-encoding").is_none())
+    {
+        return Err(Body::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(Body::Broken)? {
+        if body.len() + chunk.len() > cap {
+            return Err(Body::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// A redirect as an error that names where it pointed, without its query (which could
+/// carry a credential).
+fn redirected(headers: &HeaderMap, status: reqwest::StatusCode) -> String {
+    let to = headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|l| match url::Url::parse(l) {
+            Ok(mut u) => {
+                u.set_query(None);
+                u.set_fragment(None);
+                let _ = u.set_password(None);
+                let _ = u.set_username("");
+                u.to_string()
+            }
+            Err(_) => l.split(['?', '#']).next().unwrap_or_default().to_string(),
+        })
+        .unwrap_or_else(|| "nowhere (no Location)".into());
+    format!(
+        "HTTP {}: redirected to {to}; jempol follows no redirect (a platform API answers in place)",
+        status.as_u16()
+    )
 }
 
 fn redact_error(e: ApiError, secrets: &[String]) -> ApiError {

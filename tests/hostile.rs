@@ -1,0 +1,219 @@
+//! Specification of jempol against hostile servers: a response body that never ends and a
+//! gzip bomb are refused with the daemon's memory bounded; a redirect is never followed,
+//! so a token request never carries its secret to another host and another host's body is
+//! never taken as platform data.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use common::Workspace;
+
+/// Serves `app` on `ip` (any free port) in the background; returns `http://ip:port`.
+fn serve(rt: &tokio::runtime::Runtime, ip: &str, app: Router) -> String {
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind(format!("{ip}:0")))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A gzip body that expands to `mib` MiB of spaces.
+fn gzip_bomb(mib: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![b' '; 1 << 20];
+    for _ in 0..mib {
+        gz.write_all(&block).unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+/// Runs `jempol poll --once` in `ws` and samples its memory until it exits: (output,
+/// peak RSS in MB as /proc showed it last).
+fn poll_with_peak(ws: &Workspace, env: &[(&str, &str)]) -> (std::process::Output, u64) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"));
+    cmd.arg("--config")
+        .arg(ws.config())
+        .args(["poll", "--once"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let sampler = std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(kb) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                peak = peak.max(kb / 1024);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        peak
+    });
+    let output = child.wait_with_output().unwrap();
+    (output, sampler.join().unwrap())
+}
+
+const CAMPAIGN: &str = "[campaign]\nname = 'x'\nhashtags = ['UMKMKotaPadangMajuBersama']\n[storage]\ndatabase = 'jempol.db'\n";
+
+#[test]
+fn a_body_that_never_ends_and_a_gzip_bomb_are_refused_with_memory_bounded() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let bomb = Bytes::from(gzip_bomb(1024)); // 1 GiB once inflated
+    assert!(bomb.len() < 2 << 20, "{} bytes", bomb.len());
+    let app = Router::new()
+        // Instagram's first request: the hashtag id, answered by spaces forever.
+        .route(
+            "/v25.0/ig_hashtag_search",
+            get(async || {
+                let endless = futures::stream::repeat_with(|| {
+                    Ok::<_, std::io::Error>(Bytes::from(vec![b' '; 64 * 1024]))
+                });
+                Response::builder()
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from_stream(endless))
+                    .unwrap()
+            }),
+        )
+        // Facebook's first request: the Page, as a gzip bomb.
+        .route(
+            "/v25.0/{page}",
+            get(move || {
+                let bomb = bomb.clone();
+                async move {
+                    Response::builder()
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .header(header::CONTENT_ENCODING, "gzip")
+                        .body(Body::from(bomb))
+                        .unwrap()
+                }
+            }),
+        );
+    let base = serve(&rt, "127.0.0.1", app);
+    let ws = Workspace::with_config(&format!(
+        "{CAMPAIGN}[platforms.instagram]\nbase_url = '{base}'\nig_user_id = '1784'\n[platforms.facebook]\nbase_url = '{base}'\n[reports]\nenabled = false\n"
+    ));
+    ws.write(
+        "umkm.csv",
+        "key,name,facebook\nPDG-1,Usaha,102000000000007\n",
+    );
+    let env = [
+        ("JEMPOL_INSTAGRAM_TOKEN", "EAAhostileIG"),
+        ("JEMPOL_FACEBOOK_TOKEN", "EAAhostileFB"),
+    ];
+    ws.jempol_env(&["businesses", "import", "umkm.csv"], &env)
+        .expect_code(0);
+    let started = std::time::Instant::now();
+    let (out, peak_mb) = poll_with_peak(&ws, &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "both platforms failed: {stderr}"
+    );
+    assert_eq!(
+        stderr.matches("the response body is over 16 MiB").count(),
+        2,
+        "a clear error names the cap, for the endless body and for the bomb: {stderr}"
+    );
+    assert!(peak_mb < 200, "peak RSS {peak_mb} MB");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "refused without retrying: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_redirect_is_never_followed_so_no_secret_reaches_another_host() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The other host counts what reaches it.
+    let reached = Arc::new(AtomicUsize::new(0));
+    let seen = reached.clone();
+    let other = serve(
+        &rt,
+        "127.0.0.2",
+        Router::new().fallback(any(move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+            async {
+                (
+                    StatusCode::OK,
+                    r#"{"access_token":"x","expires_in":7200,"data":[{"id":"1"}]}"#,
+                )
+            }
+        })),
+    );
+    let to = other.clone();
+    let app = Router::new()
+        .route(
+            "/v2/oauth/token/",
+            post(move || {
+                let to = to.clone();
+                async move {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [(
+                            header::LOCATION,
+                            format!("{to}/steal?client_secret=TTsecret&x=1"),
+                        )],
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route(
+            "/v25.0/ig_hashtag_search",
+            get(move || {
+                let to = other.clone();
+                async move {
+                    (
+                        StatusCode::FOUND,
+                        [(
+                            header::LOCATION,
+                            format!("{to}/v25.0/ig_hashtag_search?access_token=EAAredirectIG"),
+                        )],
+                    )
+                        .into_response()
+                }
+            }),
+        );
+    let base = serve(&rt, "127.0.0.1", app);
+    let ws = Workspace::with_config(&format!(
+        "{CAMPAIGN}[platforms.tiktok]\nbase_url = '{base}'\n[platforms.instagram]\nbase_url = '{base}'\nig_user_id = '1784'\n[reports]\nenabled = false\n"
+    ));
+    let env = [
+        ("JEMPOL_TIKTOK_CLIENT_KEY", "awHostileKey"),
+        ("JEMPOL_TIKTOK_CLIENT_SECRET", "TTsecretValue"),
+        ("JEMPOL_INSTAGRAM_TOKEN", "EAAredirectIG"),
+    ];
+    let (out, _) = poll_with_peak(&ws, &env);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "nothing reached the other host"
+    );
+    assert!(
+        stderr.contains("redirected to http://127.0.0.2:") && stderr.contains("/steal"),
+        "the error says where it pointed: {stderr}"
+    );
+    for secret in ["TTsecret", "EAAredirectIG", "awHostileKey"] {
+        assert!(!stderr.contains(secret), "{secret} leaked: {stderr}");
+    }
+}
