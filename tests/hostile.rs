@@ -217,3 +217,74 @@ fn a_redirect_is_never_followed_so_no_secret_reaches_another_host() {
         assert!(!stderr.contains(secret), "{secret} leaked: {stderr}");
     }
 }
+
+#[test]
+fn secrets_quoted_back_in_any_encoding_and_issued_tokens_reach_no_output_nor_the_database() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = Router::new()
+        // TikTok issues a token, then quotes it back in an error.
+        .route(
+            "/v2/oauth/token/",
+            post(async || {
+                axum::Json(serde_json::json!({"access_token": "clt.ISSUEDsecret123", "expires_in": 7200, "token_type": "Bearer"}))
+            }),
+        )
+        .route(
+            "/v2/research/video/query/",
+            post(async || {
+                (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"data": {}, "error": {
+                    "code": "invalid_params",
+                    "message": "rejected Bearer clt.ISSUEDsecret123 for client awKey%2Fslash",
+                    "log_id": "1"}})))
+            }),
+        )
+        // Graph quotes the app token percent-encoded and JSON-escaped.
+        .route(
+            "/v25.0/ig_hashtag_search",
+            get(async || {
+                (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"error": {
+                    "message": "Invalid OAuth access token 1234567890%7CFBSECRET0001 (as sent: \"1234567890|FBSECRET0001\")",
+                    "type": "OAuthException", "code": 100}})))
+            }),
+        );
+    let base = serve(&rt, "127.0.0.1", app);
+    let ws = Workspace::with_config(&format!(
+        "{CAMPAIGN}[platforms.tiktok]\nbase_url = '{base}'\n[platforms.instagram]\nbase_url = '{base}'\nig_user_id = '1784'\n[reports]\nenabled = false\n"
+    ));
+    let env = [
+        ("JEMPOL_TIKTOK_CLIENT_KEY", "awKey/slash"),
+        ("JEMPOL_TIKTOK_CLIENT_SECRET", "TTsecretValue"),
+        ("JEMPOL_INSTAGRAM_TOKEN", "1234567890|FBSECRET0001"),
+    ];
+    let poll = ws.jempol_env(&["-v", "poll", "--once", "--format", "json"], &env);
+    let status = ws.jempol_env(&["status", "--format", "json"], &env);
+    let mut seen = format!("{}{}{}", poll.stdout(), poll.stderr(), status.stdout());
+    assert!(
+        seen.contains("rejected Bearer *** for client ***"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("Invalid OAuth access token *** (as sent"),
+        "{seen}"
+    );
+    seen.push_str(&String::from_utf8_lossy(
+        &std::fs::read(ws.database()).unwrap(),
+    ));
+    for wal in ["jempol.db-wal"] {
+        if let Ok(bytes) = std::fs::read(ws.path(wal)) {
+            seen.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    for secret in [
+        "clt.ISSUEDsecret123",
+        "FBSECRET0001",
+        "awKey%2Fslash",
+        "awKey/slash",
+        "TTsecretValue",
+    ] {
+        assert!(
+            !seen.contains(secret),
+            "{secret} reached an output or the database"
+        );
+    }
+}

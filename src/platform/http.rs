@@ -22,7 +22,9 @@ const SECRET_PARAMS: [&str; 4] = ["access_token", "key", "client_secret", "clien
 pub fn redact(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(secret.as_str(), "***");
+        for form in encodings(secret) {
+            out = out.replace(&form, "***");
+        }
     }
     for param in SECRET_PARAMS {
         let needle = format!("{param}=");
@@ -44,6 +46,57 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
         }
     }
     out
+}
+
+/// The forms a secret takes when a server quotes it back: as it is, percent-encoded (as a
+/// form encodes it, `+` for a space, and with every reserved byte encoded; either hex
+/// case) and JSON-escaped. Longest first, so no form is left half-replaced.
+fn encodings(secret: &str) -> Vec<String> {
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let strict: String = secret
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let json = json
+        .get(1..json.len().saturating_sub(1))
+        .unwrap_or_default()
+        .to_string();
+    let lower = |s: &str| {
+        // Only the hex digits after a '%' change case.
+        let mut out = String::with_capacity(s.len());
+        let mut hex = 0;
+        for c in s.chars() {
+            if c == '%' {
+                hex = 2;
+                out.push(c);
+            } else if hex > 0 {
+                hex -= 1;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let mut forms = vec![
+        secret.to_string(),
+        lower(&form),
+        form.clone(),
+        lower(&strict),
+        strict,
+        json.replace('/', "\\/"),
+        json,
+    ];
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
 }
 
 /// How a client judged one response.
@@ -241,7 +294,8 @@ pub struct Http {
     client: reqwest::Client,
     limiter: Arc<DefaultDirectRateLimiter>,
     retry: RetryPolicy,
-    secrets: Vec<String>,
+    /// Every secret to redact: the configured ones, and tokens issued at run time.
+    secrets: std::sync::RwLock<Vec<String>>,
     meter: Arc<dyn Meter>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     pub traffic: Traffic,
@@ -275,7 +329,7 @@ impl Http {
             client,
             limiter: Arc::new(RateLimiter::direct(Quota::per_second(rps))),
             retry: settings.retry.clone(),
-            secrets,
+            secrets: std::sync::RwLock::new(secrets),
             meter,
             shutdown,
             traffic: Traffic::default(),
@@ -295,7 +349,19 @@ impl Http {
 
     /// Redacts this platform's secrets from text.
     pub fn redact(&self, text: &str) -> String {
-        redact(text, &self.secrets)
+        redact(
+            text,
+            &self.secrets.read().unwrap_or_else(|e| e.into_inner()),
+        )
+    }
+
+    /// A secret the platform issued at run time (a TikTok client token): redacted from
+    /// then on like the configured ones.
+    pub fn add_secret(&self, secret: &str) {
+        let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
+        if !secret.is_empty() && !secrets.iter().any(|s| s == secret) {
+            secrets.push(secret.to_string());
+        }
     }
 
     fn stopping(&self) -> bool {
@@ -389,7 +455,10 @@ impl Http {
             tracing::debug!(platform = %self.platform, endpoint = req.endpoint, attempt, ms = started.elapsed().as_millis() as u64, url = %self.redact(req.url.as_str()), "request");
             match verdict {
                 Verdict::Ok(v) => return Ok(v),
-                Verdict::Fail(e) => return Err(redact_error(e, &self.secrets)),
+                Verdict::Fail(e) => {
+                    let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+                    return Err(redact_error(e, &secrets));
+                }
                 Verdict::Retry { reason, after } => {
                     last = self.redact(&reason);
                     if attempt == self.retry.attempts {
@@ -534,6 +603,27 @@ mod tests {
             "monkey=1&donkey=2",
             "only whole parameter names"
         );
+    }
+
+    #[test]
+    fn a_secret_is_redacted_in_every_encoding_a_server_may_quote_it_in() {
+        let secret = "1234567890|FB/SECRET+key ok\"q";
+        let secrets = vec![secret.to_string()];
+        for quoted in [
+            secret.to_string(),
+            "1234567890%7CFB%2FSECRET%2Bkey+ok%22q".into(), // form-encoded
+            "1234567890%7cFB%2fSECRET%2bkey+ok%22q".into(), // lower-case hex
+            "1234567890%7CFB%2FSECRET%2Bkey%20ok%22q".into(), // every reserved byte
+            "1234567890|FB/SECRET+key ok\\\"q".into(),      // JSON-escaped
+            "1234567890|FB\\/SECRET+key ok\\\"q".into(),    // JSON with \/
+        ] {
+            let text = format!("Invalid OAuth token {quoted} (code 190)");
+            assert_eq!(
+                redact(&text, &secrets),
+                "Invalid OAuth token *** (code 190)",
+                "{quoted}"
+            );
+        }
     }
 
     #[test]

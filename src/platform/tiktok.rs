@@ -147,6 +147,7 @@ impl Tiktok {
             .as_str()
             .unwrap_or_default()
             .to_string();
+        self.http.add_secret(&token);
         let ttl = body["expires_in"].as_i64().unwrap_or(7200);
         *self.token.lock().unwrap_or_else(|e| e.into_inner()) =
             Some((token.clone(), now + SignedDuration::from_secs(ttl)));
