@@ -33,6 +33,16 @@ pub fn limit_malloc_arenas() {
     }
 }
 
+/// Lets a closed stdout end the process quietly, as it ends `cat` or `grep`
+/// (`jempol status | head`): Rust ignores SIGPIPE and the next `println!` panics instead.
+pub fn quiet_on_closed_pipe() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: restores the default action of one signal at start, before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// A memory figure of this process in kB from `/proc/self/status` (`VmRSS`, `VmHWM`:
 /// the peak), where the system keeps one.
 pub fn memory_status_kb(field: &str) -> Option<u64> {

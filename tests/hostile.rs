@@ -288,3 +288,80 @@ fn secrets_quoted_back_in_any_encoding_and_issued_tokens_reach_no_output_nor_the
         );
     }
 }
+
+#[test]
+fn a_count_out_of_range_is_unknown_and_the_posts_beside_it_are_all_stored() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let now = jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S+0000")
+        .to_string();
+    let media = serde_json::json!({"data": [
+        {"id": "17900000000000001", "caption": "Satu #UMKMKotaPadangMajuBersama", "media_type": "IMAGE",
+         "like_count": 12, "comments_count": 1, "permalink": "https://www.instagram.com/p/A/", "timestamp": now},
+        {"id": "17900000000000002", "caption": "Dua #UMKMKotaPadangMajuBersama", "media_type": "IMAGE",
+         "like_count": i64::MAX, "comments_count": 2, "permalink": "https://www.instagram.com/p/B/", "timestamp": now},
+        {"id": "17900000000000003", "caption": "Tiga #UMKMKotaPadangMajuBersama", "media_type": "IMAGE",
+         "like_count": 30, "comments_count": 3, "permalink": "https://www.instagram.com/p/C/", "timestamp": now}]});
+    let app = Router::new()
+        .route(
+            "/v25.0/ig_hashtag_search",
+            get(async || axum::Json(serde_json::json!({"data": [{"id": "17843000000000512"}]}))),
+        )
+        .route(
+            "/v25.0/17843000000000512/recent_media",
+            get(move || {
+                let media = media.clone();
+                async move { axum::Json(media) }
+            }),
+        )
+        .route(
+            "/v25.0/17843000000000512/top_media",
+            get(async || axum::Json(serde_json::json!({"data": []}))),
+        );
+    let base = serve(&rt, "127.0.0.1", app);
+    let ws = Workspace::with_config(&format!(
+        "{CAMPAIGN}[platforms.instagram]\nbase_url = '{base}'\nig_user_id = '1784'\n[reports]\nenabled = false\n"
+    ));
+    let env = [("JEMPOL_INSTAGRAM_TOKEN", "EAAcounts")];
+    let poll = ws.jempol_env(&["poll", "--once"], &env);
+    assert_eq!(poll.code(), 0, "{}", poll.stderr());
+    let db = rusqlite::Connection::open(ws.database()).unwrap();
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = db
+        .prepare("SELECT platform_post_id, likes, comments FROM posts ORDER BY platform_post_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("17900000000000001".into(), Some(12), Some(1)),
+            ("17900000000000002".into(), None, Some(2)),
+            ("17900000000000003".into(), Some(30), Some(3)),
+        ]
+    );
+    // The day's sums stay sane.
+    let sum: Option<i64> = db
+        .query_row("SELECT sum(likes) FROM day_totals", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sum, Some(42));
+}
+
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    let ws = Workspace::with_config(CAMPAIGN);
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jempol"))
+        .arg("--config")
+        .arg(ws.config())
+        .args(["status"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader went away, as `| head` does
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

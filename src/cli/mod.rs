@@ -205,6 +205,11 @@ pub struct Failed {
 /// Parses the process arguments, runs the command, returns the exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Commands whose output is piped end quietly when the reader goes (`status | head`);
+    // the daemon keeps running if its log reader goes away.
+    if !matches!(cli.command, Command::Run) {
+        crate::quiet_on_closed_pipe();
+    }
     // `poll --once` under cron stays quiet unless something goes wrong.
     // `poll --once` shows a live line on a terminal and stays quiet under cron; the demo
     // shows a progress bar. Their info logs would only interrupt (-v brings them back).

@@ -334,13 +334,27 @@ pub fn stored_caption(text: &str) -> String {
     format!("{}…", &text[..end])
 }
 
-/// Parses a count that may be a JSON number or, as on YouTube, a string of digits.
+/// The largest count jempol believes: far above any post's or account's (the most-liked
+/// posts have ~10^8), far below what would overflow a sum of many (2^63).
+pub const COUNT_MAX: u64 = 1_000_000_000_000;
+
+/// Parses a count that may be a JSON number or, as on YouTube, a string of digits. A
+/// count that is negative, not a whole number, or above [`COUNT_MAX`] is unknown
+/// (`None`), with a warning for one out of range.
 pub fn count(v: &serde_json::Value) -> Option<u64> {
-    match v {
+    let n = match v {
         serde_json::Value::Number(n) => n.as_u64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
+    }?;
+    if n > COUNT_MAX {
+        tracing::warn!(
+            count = n,
+            "implausible count from the platform, stored as unknown"
+        );
+        return None;
     }
+    Some(n)
 }
 
 #[cfg(test)]
@@ -354,6 +368,17 @@ mod tests {
         let cut = stored_caption(&long);
         assert!(cut.len() <= CAPTION_MAX_BYTES, "{}", cut.len());
         assert!(cut.ends_with("🍛…"));
+    }
+
+    #[test]
+    fn counts_out_of_range_are_unknown_never_huge_or_negative() {
+        assert_eq!(count(&serde_json::json!(86)), Some(86));
+        assert_eq!(count(&serde_json::json!("410")), Some(410));
+        assert_eq!(count(&serde_json::json!(COUNT_MAX)), Some(COUNT_MAX));
+        assert_eq!(count(&serde_json::json!(i64::MAX)), None);
+        assert_eq!(count(&serde_json::json!("9223372036854775807")), None);
+        assert_eq!(count(&serde_json::json!(-5)), None);
+        assert_eq!(count(&serde_json::json!(1.5)), None);
     }
 
     #[test]
