@@ -282,6 +282,11 @@ fn parse_row(
             format!("column `{name}` is not valid UTF-8 (save the file as \"CSV UTF-8\")")
         })?;
         let text = text.trim();
+        // `'=…` is how jempol's own CSV (and spreadsheets) keep a formula-like cell text.
+        let text = match text.strip_prefix('\'') {
+            Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+            _ => text,
+        };
         let max = max_chars(name);
         let len = text.chars().count();
         if len > max {

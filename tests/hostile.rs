@@ -365,3 +365,123 @@ fn a_closed_stdout_ends_a_command_quietly() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn hostile_text_reaches_no_screen_raw_in_markdown_the_terminal_or_a_spreadsheet() {
+    use common::dataset::{c, post, wib};
+    use jempol::platform::Platform;
+    use jempol::report::{Format, Lang, Request, compute, render};
+    let ws = Workspace::new();
+    let mut store = jempol::store::Store::open(&ws.database()).unwrap();
+    let name = "=HYPERLINK(\"http://phish.example\") <script>alert(1)</script>\x1b[2J\u{202E}";
+    store
+        .import_businesses(
+            &[jempol::registry::Business {
+                key: "PDG-1".into(),
+                name: name.into(),
+                category: Some("@SUM(A1)".into()),
+                district: Some("**Padang** ![](http://pixel.example/t.gif)".into()),
+                handles: vec![(Platform::Instagram, "a.ig".into())],
+            }],
+            wib("2026-11-01T00:00:00"),
+        )
+        .unwrap();
+    let mut p = post(
+        Platform::Instagram,
+        "p1",
+        "a.ig",
+        "2026-11-20T09:00:00",
+        c(Some(10), Some(1), None, None),
+    );
+    p.caption = Some(
+        "Promo\x1b]0;pwned\x07 [klik](https://phish.example)\0 sisa #UMKMKotaPadangMajuBersama"
+            .into(),
+    );
+    store
+        .record_posts(&[p], wib("2026-11-20T10:00:00"))
+        .unwrap();
+    let d: jiff::civil::Date = "2026-11-20".parse().unwrap();
+    let r = compute(
+        &store,
+        &Request {
+            campaign: "x".into(),
+            hashtags: vec![],
+            timezone: "Asia/Jakarta".into(),
+            from: d,
+            to: d,
+            platform: None,
+            trend_days: 1,
+            settle_days: 2,
+        },
+    )
+    .unwrap();
+    let md = render(&r, Format::Md, Lang::En, None);
+    for raw in ["<script", "**Padang**", "\x1b", "\u{202E}"] {
+        assert!(!md.contains(raw), "Markdown has {raw:?}: {md}");
+    }
+    // No link or image syntax of its own: every `]` that a `(` follows is escaped.
+    assert!(!md.replace("\\]", "").contains("]("), "{md}");
+    assert!(
+        !md.contains("(https://phish") && !md.contains("(http://pixel"),
+        "{md}"
+    );
+    let table = render(&r, Format::Table, Lang::En, None);
+    assert!(
+        !table.chars().any(|c| c.is_control() && c != '\n'),
+        "{table:?}"
+    );
+    assert!(!table.contains('\u{202E}'));
+    let csv = render(&r, Format::Csv, Lang::En, None);
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let row = reader.records().next().unwrap().unwrap();
+    for cell in row.iter() {
+        assert!(
+            !(cell.starts_with(['=', '+', '@'])
+                || cell.starts_with('-') && cell.parse::<f64>().is_err()),
+            "a formula-like cell: {cell:?}"
+        );
+    }
+    assert!(row.iter().any(|c| c.starts_with("'=HYPERLINK")));
+    // A caption's NUL is dropped as it is parsed (every platform's parser stores captions
+    // through `stored_caption`).
+    let parsed = jempol::platform::instagram::media_item(
+        &[jempol::hashtag::Hashtag::parse("UMKMKotaPadangMajuBersama").unwrap()],
+        &serde_json::json!({"id": "1", "caption": "Promo\u{0} sisa #UMKMKotaPadangMajuBersama"}),
+        None,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        parsed.caption.as_deref(),
+        Some("Promo sisa #UMKMKotaPadangMajuBersama")
+    );
+}
+
+#[test]
+fn the_registry_listed_as_csv_shows_formulas_as_text_and_imports_back_unchanged() {
+    let ws = Workspace::with_config(CAMPAIGN);
+    ws.write(
+        "umkm.csv",
+        "key,name,category,instagram\nPDG-1,\"=HYPERLINK(\"\"http://x\"\")\",+kuliner,a.ig\n",
+    );
+    ws.jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    let listed = ws
+        .jempol(&["businesses", "list", "--format", "csv"])
+        .expect_code(0);
+    assert!(
+        listed.stdout().contains("'=HYPERLINK"),
+        "{}",
+        listed.stdout()
+    );
+    assert!(listed.stdout().contains("'+kuliner"), "{}", listed.stdout());
+    ws.write("again.csv", listed.stdout());
+    ws.jempol(&["businesses", "import", "again.csv"])
+        .expect_code(0);
+    let json = ws
+        .jempol(&["businesses", "list", "--format", "json"])
+        .expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout()).unwrap();
+    assert_eq!(v[0]["name"], "=HYPERLINK(\"http://x\")");
+    assert_eq!(v[0]["category"], "+kuliner");
+}

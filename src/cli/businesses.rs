@@ -72,8 +72,21 @@ pub fn list(config: &Path, format: ListFormat) -> anyhow::Result<()> {
         }
         ListFormat::Csv => {
             let mut w = csv::Writer::from_writer(stdout);
+            // Formula-like cells as text (report::neutral); `businesses import` reads
+            // them back as they were.
+            let text = |s: &str| crate::report::neutral::csv_text(s);
+            let opt = |o: &Option<String>| o.as_deref().map(text);
             for row in &rows {
-                w.serialize(row)?;
+                w.serialize(crate::store::BusinessRow {
+                    key: text(&row.key),
+                    name: text(&row.name),
+                    category: opt(&row.category),
+                    district: opt(&row.district),
+                    instagram: opt(&row.instagram),
+                    tiktok: opt(&row.tiktok),
+                    facebook: opt(&row.facebook),
+                    youtube: opt(&row.youtube),
+                })?;
             }
             if rows.is_empty() {
                 w.write_record(registry::HEADER)?;

@@ -324,6 +324,10 @@ pub const CAPTION_MAX_BYTES: usize = 64 * 1024;
 /// A caption as stored: cut at a character boundary within [`CAPTION_MAX_BYTES`], with
 /// `…` marking the cut.
 pub fn stored_caption(text: &str) -> String {
+    // A NUL would cut the text for many readers of the database: dropped on ingest.
+    if text.contains('\0') {
+        return stored_caption(&text.replace('\0', ""));
+    }
     if text.len() <= CAPTION_MAX_BYTES {
         return text.to_string();
     }

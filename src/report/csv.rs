@@ -19,13 +19,15 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
     let platforms = |ps: &[crate::platform::Platform]| {
         ps.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ")
     };
+    // Text cells a spreadsheet could take for a formula are prefixed (report::neutral).
+    let text = |s: &str| super::neutral::csv_text(s);
     for b in r.businesses.iter().take(top) {
         w.write_record([
             b.rank.to_string(),
-            b.key.clone(),
-            b.name.clone(),
-            b.district.clone().unwrap_or_default(),
-            b.category.clone().unwrap_or_default(),
+            text(&b.key),
+            text(&b.name),
+            text(b.district.as_deref().unwrap_or_default()),
+            text(b.category.as_deref().unwrap_or_default()),
             platforms(&b.platforms),
             b.posts_published.to_string(),
             opt(b.gains.likes),
@@ -46,10 +48,10 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
     for b in &r.not_posted_yet {
         let mut row = vec![
             String::new(),
-            b.key.clone(),
-            b.name.clone(),
-            b.district.clone().unwrap_or_default(),
-            b.category.clone().unwrap_or_default(),
+            text(&b.key),
+            text(&b.name),
+            text(b.district.as_deref().unwrap_or_default()),
+            text(b.category.as_deref().unwrap_or_default()),
             platforms(&b.platforms),
         ];
         row.extend(std::iter::repeat_n(String::new(), 9));

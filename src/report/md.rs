@@ -5,7 +5,7 @@ use super::labels::Lang;
 use super::text::{heading, sections};
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    super::neutral::markdown(s)
 }
 
 /// Renders the report as Markdown.

@@ -8,6 +8,7 @@ pub mod daily;
 pub mod html;
 pub mod labels;
 mod md;
+pub mod neutral;
 mod table;
 mod text;
 

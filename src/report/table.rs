@@ -19,12 +19,23 @@ fn pad(s: &str, w: usize, right: bool) -> String {
 
 /// Renders the report for a terminal.
 pub fn render(r: &Report, lang: Lang, top: usize) -> String {
+    use super::neutral::terminal;
     let (title, lines) = heading(r, lang);
-    let mut out = format!("{title}\n");
+    let mut out = format!("{}\n", terminal(&title));
     for line in lines {
-        out.push_str(&format!("{line}\n"));
+        out.push_str(&format!("{}\n", terminal(&line)));
     }
-    for s in sections(r, lang, top) {
+    for mut s in sections(r, lang, top) {
+        // Untrusted text never reaches the terminal raw (report::neutral).
+        s.title = terminal(&s.title);
+        for row in &mut s.rows {
+            for c in row.iter_mut() {
+                *c = terminal(c);
+            }
+        }
+        for n in &mut s.notes {
+            *n = terminal(n);
+        }
         out.push_str(&format!("\n{}\n", s.title));
         if !s.headers.is_empty() && !s.rows.is_empty() {
             let mut widths: Vec<usize> = s.headers.iter().map(|h| width(h)).collect();
