@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Request};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, graph, stored_caption,
+    Post, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -441,7 +441,7 @@ pub fn post_item(
             display_name: None,
         })
     });
-    Ok(Some(Post {
+    fit(Post {
         platform: Platform::Facebook,
         id: id.to_string(),
         account,
@@ -455,7 +455,7 @@ pub fn post_item(
             shares: Some(count(&p["shares"]["count"]).unwrap_or(0)),
             views: None,
         },
-    }))
+    })
 }
 
 #[cfg(test)]

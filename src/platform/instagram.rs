@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Request};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, graph, stored_caption,
+    Post, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -313,7 +313,7 @@ pub fn media_item(
     if !caption.is_some_and(|c| tags.iter().any(|t| t.in_text(c))) {
         return Ok(None);
     }
-    Ok(Some(Post {
+    fit(Post {
         platform: Platform::Instagram,
         id: id.to_string(),
         account: owner.cloned(),
@@ -328,5 +328,5 @@ pub fn media_item(
             shares: None,
             views: None,
         },
-    }))
+    })
 }

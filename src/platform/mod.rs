@@ -342,6 +342,38 @@ pub fn stored_caption(text: &str) -> String {
 /// posts have ~10^8), far below what would overflow a sum of many (2^63).
 pub const COUNT_MAX: u64 = 1_000_000_000_000;
 
+/// Length caps on what a platform says of a post (its caption has its own,
+/// [`CAPTION_MAX_BYTES`]): far above any real value, far below a hostile one (a 10 MB
+/// permalink made a 42 MB report).
+pub const ID_MAX_BYTES: usize = 128;
+pub const LINK_MAX_BYTES: usize = 2048;
+pub const NAME_MAX_BYTES: usize = 300;
+pub const MEDIA_TYPE_MAX_BYTES: usize = 32;
+
+/// A parsed post within the caps: an id over [`ID_MAX_BYTES`] makes the item malformed;
+/// a longer permalink, media type, handle or name is dropped (unknown) instead.
+pub fn fit(mut post: Post) -> Result<Option<Post>, String> {
+    if post.id.len() > ID_MAX_BYTES || post.id.is_empty() {
+        return Err(format!("an id of {} bytes", post.id.len()));
+    }
+    let cap = |v: &mut Option<String>, max: usize| {
+        if v.as_ref().is_some_and(|s| s.len() > max) {
+            *v = None;
+        }
+    };
+    cap(&mut post.permalink, LINK_MAX_BYTES);
+    cap(&mut post.media_type, MEDIA_TYPE_MAX_BYTES);
+    if let Some(a) = post.account.as_mut() {
+        cap(&mut a.handle, NAME_MAX_BYTES);
+        cap(&mut a.platform_user_id, ID_MAX_BYTES);
+        cap(&mut a.display_name, NAME_MAX_BYTES);
+        if a.handle.is_none() && a.platform_user_id.is_none() {
+            post.account = None;
+        }
+    }
+    Ok(Some(post))
+}
+
 /// Parses a count that may be a JSON number or, as on YouTube, a string of digits. A
 /// count that is negative, not a whole number, or above [`COUNT_MAX`] is unknown
 /// (`None`), with a warning for one out of range.
@@ -372,6 +404,34 @@ mod tests {
         let cut = stored_caption(&long);
         assert!(cut.len() <= CAPTION_MAX_BYTES, "{}", cut.len());
         assert!(cut.ends_with("🍛…"));
+    }
+
+    #[test]
+    fn a_post_within_the_caps_passes_and_a_hostile_one_is_cut_down() {
+        let post = |id: &str, link: usize| Post {
+            platform: Platform::Instagram,
+            id: id.into(),
+            account: Some(AccountRef {
+                handle: Some("h".repeat(1000)),
+                platform_user_id: Some("1".into()),
+                display_name: None,
+            }),
+            permalink: Some("x".repeat(link)),
+            caption: None,
+            media_type: Some("IMAGE".into()),
+            posted_at: None,
+            counts: Counts::default(),
+        };
+        let ok = fit(post("17900", 100)).unwrap().unwrap();
+        assert_eq!(ok.permalink.as_ref().map(String::len), Some(100));
+        assert_eq!(
+            ok.account.as_ref().unwrap().handle,
+            None,
+            "a 1000-byte handle"
+        );
+        let long = fit(post("17900", 10_000_000)).unwrap().unwrap();
+        assert_eq!(long.permalink, None, "a 10 MB permalink is unknown");
+        assert!(fit(post(&"9".repeat(200), 10)).is_err(), "a 200-byte id");
     }
 
     #[test]

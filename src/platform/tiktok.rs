@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::http::{ApiError, Http, Raw, Request, Verdict};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
-    TrackedAccount, TrackedPost, count, endpoint, stored_caption,
+    TrackedAccount, TrackedPost, count, endpoint, fit, stored_caption,
 };
 use crate::hashtag::Hashtag;
 use crate::time::Clock;
@@ -448,7 +448,7 @@ pub fn video_item(tags: &[Hashtag], v: &Value) -> Result<Option<Post>, String> {
     let permalink = v["username"]
         .as_str()
         .map(|u| format!("https://www.tiktok.com/@{u}/video/{id}"));
-    Ok(Some(Post {
+    fit(Post {
         platform: Platform::Tiktok,
         id,
         account: handle.map(|h| AccountRef {
@@ -468,7 +468,7 @@ pub fn video_item(tags: &[Hashtag], v: &Value) -> Result<Option<Post>, String> {
             shares: count(&v["share_count"]),
             views: count(&v["view_count"]),
         },
-    }))
+    })
 }
 
 #[cfg(test)]

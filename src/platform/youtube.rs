@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Raw, Request, Verdict};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, endpoint, stored_caption,
+    Post, TrackedAccount, TrackedPost, count, endpoint, fit, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -350,7 +350,7 @@ pub fn video_item(tags: &[Hashtag], v: &Value, require_tag: bool) -> Result<Opti
         return Ok(None);
     }
     let s = &v["statistics"];
-    Ok(Some(Post {
+    fit(Post {
         platform: Platform::Youtube,
         id: id.to_string(),
         account: snippet["channelId"].as_str().map(|c| AccountRef {
@@ -373,5 +373,5 @@ pub fn video_item(tags: &[Hashtag], v: &Value, require_tag: bool) -> Result<Opti
             shares: None,
             views: count(&s["viewCount"]),
         },
-    }))
+    })
 }
