@@ -449,7 +449,7 @@ impl Core {
         let since_ts = Timestamp::from_second(since).unwrap_or_else(|_| self.clock.now());
         if resuming {
             tracing::info!(
-                cursor = saved.cursor.as_deref().unwrap_or(""),
+                cursor = %client.redact(saved.cursor.as_deref().unwrap_or("")),
                 "resuming interrupted discovery"
             );
         }
@@ -487,9 +487,16 @@ impl Core {
                 && !seen_cursors.insert(n.clone())
                 && fresh == 0
             {
-                tracing::warn!(cursor = %n, "the platform repeated a page; ending this listing, to be listed again");
+                tracing::warn!(cursor = %client.redact(n), "the platform repeated a page; ending this listing, to be listed again");
                 next = None;
                 stuck = true;
+            }
+            // A cursor that carries a credential (a server put the key or a token in its
+            // page token) is followed now but never stored: an interrupted listing then
+            // starts again from `since`.
+            let kept = next.clone().filter(|n| client.redact(n) == *n);
+            if next.is_some() && kept.is_none() {
+                tracing::warn!("the platform's cursor carries a credential: it is not stored");
             }
             let finished_at = if next.is_none() && !stuck {
                 Some(now)
@@ -497,7 +504,7 @@ impl Core {
                 completed
             };
             let sync = SyncState {
-                cursor: next.clone(),
+                cursor: kept,
                 state: Some(
                     serde_json::json!({"since": since, "completed_at": finished_at}).to_string(),
                 ),

@@ -485,3 +485,51 @@ fn the_registry_listed_as_csv_shows_formulas_as_text_and_imports_back_unchanged(
     assert_eq!(v[0]["name"], "=HYPERLINK(\"http://x\")");
     assert_eq!(v[0]["category"], "+kuliner");
 }
+
+#[test]
+fn a_cursor_that_carries_a_credential_is_followed_but_never_stored() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pages = Arc::new(AtomicUsize::new(0));
+    let served = pages.clone();
+    let app = Router::new().route(
+        "/youtube/v3/search",
+        get(move || {
+            let n = served.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    // The server folds the API key into its page token.
+                    axum::Json(serde_json::json!({"kind": "youtube#searchListResponse",
+                        "nextPageToken": "CAIQAA-AIzaSyCursorKey0042", "items": []}))
+                        .into_response()
+                } else {
+                    (StatusCode::BAD_REQUEST, axum::Json(serde_json::json!({"error": {
+                        "code": 400, "message": "Invalid page token",
+                        "errors": [{"reason": "invalidPageToken", "domain": "youtube.parameter"}]}})))
+                        .into_response()
+                }
+            }
+        }),
+    );
+    let base = serve(&rt, "127.0.0.1", app);
+    let ws = Workspace::with_config(&format!(
+        "{CAMPAIGN}[platforms.youtube]\nbase_url = '{base}/youtube/v3'\n[reports]\nenabled = false\n"
+    ));
+    let env = [("JEMPOL_YOUTUBE_API_KEY", "AIzaSyCursorKey0042")];
+    let poll = ws.jempol_env(&["-v", "poll", "--once"], &env);
+    assert!(pages.load(Ordering::SeqCst) >= 2, "the cursor was followed");
+    let mut seen = format!("{}{}", poll.stdout(), poll.stderr());
+    for file in ["jempol.db", "jempol.db-wal"] {
+        if let Ok(bytes) = std::fs::read(ws.path(file)) {
+            seen.push_str(&String::from_utf8_lossy(&bytes));
+        }
+    }
+    assert!(
+        !seen.contains("AIzaSyCursorKey0042"),
+        "the key was stored or logged"
+    );
+    assert!(
+        poll.stderr().contains("cursor carries a credential"),
+        "{}",
+        poll.stderr()
+    );
+}

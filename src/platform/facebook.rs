@@ -419,6 +419,10 @@ impl PlatformClient for Facebook {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+
+    fn redact(&self, text: &str) -> String {
+        self.http.redact(text)
+    }
 }
 
 /// A Facebook Page post as a post carrying one of `tags` (see `Facebook::post`).

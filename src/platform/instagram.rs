@@ -299,6 +299,10 @@ impl PlatformClient for Instagram {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+
+    fn redact(&self, text: &str) -> String {
+        self.http.redact(text)
+    }
 }
 
 /// An Instagram media item as a post carrying one of `tags`; `None` if untagged, an error

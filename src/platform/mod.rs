@@ -243,6 +243,9 @@ pub trait PlatformClient {
 
     /// Requests sent so far (retries included).
     fn requests(&self) -> u64;
+
+    /// `text` without the secrets this client knows (configured and issued).
+    fn redact(&self, text: &str) -> String;
 }
 
 /// The four clients as one type, so the scheduler never names a platform.
@@ -303,6 +306,9 @@ impl PlatformClient for Client {
     }
     fn requests(&self) -> u64 {
         each!(self, c => c.requests())
+    }
+    fn redact(&self, text: &str) -> String {
+        each!(self, c => c.redact(text))
     }
 }
 

@@ -419,6 +419,10 @@ impl PlatformClient for Tiktok {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+
+    fn redact(&self, text: &str) -> String {
+        self.http.redact(text)
+    }
 }
 
 /// A Research API video as a post carrying one of `tags`. (Public for the fuzz specs.)

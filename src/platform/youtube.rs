@@ -324,6 +324,10 @@ impl PlatformClient for Youtube {
     fn requests(&self) -> u64 {
         self.http.requests()
     }
+
+    fn redact(&self, text: &str) -> String {
+        self.http.redact(text)
+    }
 }
 
 /// Whether a video's title, description or tags carry one of `tags`.
