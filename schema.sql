@@ -559,7 +559,7 @@ DROP VIEW IF EXISTS tracked_from;
 -- have no daylight saving, so one offset is exact); WIB when never written.
 CREATE VIEW campaign_tz AS
 SELECT
-    COALESCE((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'), 25200) AS off,
+    (SELECT off FROM campaign_offset) AS off,
     COALESCE((SELECT value FROM settings WHERE key = 'utc_offset'), '+07:00') AS suffix,
     COALESCE((SELECT value FROM settings WHERE key = 'timezone'), 'Asia/Jakarta') AS timezone,
     -- The last settled day: settle_days (written by jempol from the config) after a day's

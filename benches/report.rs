@@ -135,7 +135,6 @@ fn day_report() {
             to: day,
             platform: None,
             trend_days: 14,
-            settle_days: 2,
         };
         let mut computes = Vec::new();
         let mut totals = Vec::new();

@@ -90,7 +90,6 @@ fn report(
         to: d,
         platform,
         trend_days,
-        settle_days: 2,
     };
     compute(store, &request).unwrap()
 }

@@ -411,7 +411,6 @@ fn hostile_text_reaches_no_screen_raw_in_markdown_the_terminal_or_a_spreadsheet(
             to: d,
             platform: None,
             trend_days: 1,
-            settle_days: 2,
         },
     )
     .unwrap();

@@ -23,7 +23,6 @@ fn request(from: &str, to: &str) -> Request {
         to: to.parse().unwrap(),
         platform: None,
         trend_days: 14,
-        settle_days: 2,
     }
 }
 

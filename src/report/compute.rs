@@ -30,8 +30,6 @@ pub struct Request {
     pub platform: Option<Platform>,
     /// How many days the trend covers, ending with `to`.
     pub trend_days: i32,
-    /// A day's figures are provisional until this many days after its end.
-    pub settle_days: i32,
 }
 
 /// Campaign-wide figures of a period (registered businesses only).
@@ -174,8 +172,9 @@ pub struct Report {
     pub platform: Option<Platform>,
     /// The latest observation in the database, in the campaign time zone.
     pub data_until: Option<String>,
-    /// The last day whose figures are settled (`settle_days` after its end, counted back
-    /// from the latest day with data); later days are provisional.
+    /// The last day whose figures are settled (`reports.settle_days` after its end,
+    /// counted back from the latest day with data: the views' `settled`); later days are
+    /// provisional.
     pub settled_until: Option<String>,
     /// The period's last day is provisional: its figures may still move.
     pub provisional: bool,
@@ -399,13 +398,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     for g in store.daily_gains(&day(trend_from), &day(req.to), p)? {
         trend.insert((g.day, g.platform), g.gains);
     }
-    let settled_until = store.latest_day()?.and_then(|d| {
-        d.parse::<Date>()
-            .ok()?
-            .checked_sub(jiff::Span::new().days(i64::from(req.settle_days) + 1))
-            .ok()
-            .map(day)
-    });
+    let settled_until = store.settled_until()?;
     let provisional = |d: &str| settled_until.as_deref().is_none_or(|s| d > s);
     let mut per_day: BTreeMap<String, Gains> = BTreeMap::new();
     for ((date, _), gains) in &trend {

@@ -41,7 +41,6 @@ pub fn request(config: &Config, from: Date, to: Date) -> Request {
         to,
         platform: None,
         trend_days: 14,
-        settle_days: config.reports.settle_days,
     }
 }
 

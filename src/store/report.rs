@@ -430,21 +430,23 @@ impl Store {
     }
 
     /// The latest instant any count was taken (what "today so far" means).
-    /// Each tracked platform's first tracked day (`YYYY-MM-DD`, campaign time zone): gains
-    /// of earlier days are unknown. A platform missing here was never tracked.
+    /// Each tracked platform's first tracked day (`YYYY-MM-DD`, campaign time zone: the
+    /// `tracked_from` view): gains of earlier days are unknown. A platform missing here
+    /// was never tracked.
     pub fn tracked_from(&self) -> Result<Vec<(Platform, String)>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT platform, date(started_at + ?1, 'unixepoch') FROM tracking")?;
-        let rows = stmt.query_map([self.utc_offset], |r| Ok((platform_of(r, 0)?, r.get(1)?)))?;
+            .prepare_cached("SELECT platform, day FROM tracked_from")?;
+        let rows = stmt.query_map([], |r| Ok((platform_of(r, 0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The latest campaign day with data (the one being written now).
-    pub fn latest_day(&self) -> Result<Option<String>, StoreError> {
+    /// The last settled day, as the views define it (`campaign_tz.settled_until`); `None`
+    /// before there is any data.
+    pub fn settled_until(&self) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT max(day) FROM day_totals", [], |r| r.get(0))?)
+            .query_row("SELECT settled_until FROM campaign_tz", [], |r| r.get(0))?)
     }
 
     /// The campaign engagement each daily report said, for days `from..=to`.
