@@ -22,7 +22,8 @@ impl CannedQuery {
     }
 }
 
-/// The canned queries, each reading the materialised day tables (fast at any size).
+/// The canned queries, each reading the views (their figures are the contract's) over the
+/// materialised day tables (fast at any size).
 pub const CANNED_QUERIES: [CannedQuery; 5] = [
     CannedQuery {
         name: "leaderboard",
@@ -32,27 +33,25 @@ pub const CANNED_QUERIES: [CannedQuery; 5] = [
   SELECT COALESCE(NULLIF(:day, ''), {LATEST}) AS day
 ),
 g AS (
-  SELECT business_id,
+  SELECT business_key, business_name, district, category,
          group_concat(platform) AS platforms,
-         sum(published) AS posts_published,
-         sum(changed) AS posts_changed,
-         sum(CASE WHEN likes_known > 0 THEN likes END) AS likes,
-         sum(CASE WHEN comments_known > 0 THEN comments END) AS comments,
-         sum(CASE WHEN shares_known > 0 THEN shares END) AS shares,
-         sum(CASE WHEN views_known > 0 THEN views END) AS views
-  FROM business_days
-  WHERE day = (SELECT day FROM d) AND (published > 0 OR changed > 0)
-  GROUP BY business_id
+         sum(posts_published) AS posts_published,
+         sum(posts_changed) AS posts_changed,
+         sum(likes_gained) AS likes, sum(comments_gained) AS comments,
+         sum(shares_gained) AS shares, sum(views_gained) AS views
+  FROM business_daily
+  WHERE day = (SELECT day FROM d) AND (posts_published > 0 OR posts_changed > 0)
+  GROUP BY business_key
 )
 SELECT
   rank() OVER (ORDER BY COALESCE(likes, 0) + COALESCE(comments, 0) + COALESCE(shares, 0) DESC) AS rank,
   (SELECT day FROM d) AS day,
-  b.key AS business_key, b.name AS business_name, b.district, b.category, g.platforms,
-  g.likes, g.comments, g.shares, g.views,
-  COALESCE(g.likes, 0) + COALESCE(g.comments, 0) + COALESCE(g.shares, 0) AS engagement,
-  g.posts_published, g.posts_changed
-FROM g JOIN businesses b ON b.id = g.business_id
-ORDER BY rank, b.key
+  business_key, business_name, district, category, platforms,
+  likes, comments, shares, views,
+  COALESCE(likes, 0) + COALESCE(comments, 0) + COALESCE(shares, 0) AS engagement,
+  posts_published, posts_changed
+FROM g
+ORDER BY rank, business_key
 LIMIT 200",
     },
     CannedQuery {
@@ -77,11 +76,10 @@ ORDER BY day DESC",
   SELECT COALESCE(NULLIF(:day, ''), {LATEST}) AS day
 )
 SELECT g.platform, b.key AS business_key, b.name AS business_name, p.permalink,
-       g.likes - g.start_likes AS likes_gained, g.comments - g.start_comments AS comments_gained,
-       g.shares - g.start_shares AS shares_gained, g.views - g.start_views AS views_gained,
-       COALESCE(g.likes - g.start_likes, 0) + COALESCE(g.comments - g.start_comments, 0)
-         + COALESCE(g.shares - g.start_shares, 0) AS engagement
-FROM post_days g
+       g.likes_gained, g.comments_gained, g.shares_gained, g.views_gained,
+       COALESCE(g.likes_gained, 0) + COALESCE(g.comments_gained, 0)
+         + COALESCE(g.shares_gained, 0) AS engagement
+FROM post_daily g
 JOIN posts p ON p.id = g.post_id
 LEFT JOIN businesses b ON b.id = p.business_id
 WHERE g.day = (SELECT day FROM d)
