@@ -231,8 +231,11 @@ pub(super) fn record_day(
             .execute(params![days.offset, post.id])?;
         return Ok(());
     }
-    let (day, start) = match before {
-        Some(b) => (days.of(now).to_string(), b.counts),
+    // The publication day's name, when a first sight is credited to it; every other
+    // snapshot borrows today's from `days` (no string made per snapshot).
+    let published_day: String;
+    let (day, start): (&str, _) = match before {
+        Some(b) => (days.of(now), b.counts),
         None => {
             let today = days.number(now);
             match post.posted_at.map(|t| days.number(t)) {
@@ -245,9 +248,10 @@ pub(super) fn record_day(
                         .execute(params![post.id, counts[0], counts[1], counts[2], counts[3]])?;
                         return Ok(());
                     }
-                    (days.name(published), [Some(0); 4])
+                    published_day = days.name(published);
+                    (published_day.as_str(), [Some(0); 4])
                 }
-                _ => (days.of(now).to_string(), [Some(0); 4]),
+                _ => (days.of(now), [Some(0); 4]),
             }
         }
     };
