@@ -539,19 +539,11 @@ mod tests {
 
     /// A client, with the shutdown sender that keeps it running while held.
     fn client(base: &str) -> (Facebook, tokio::sync::watch::Sender<bool>) {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let http = Http::new(
-            Platform::Facebook,
-            &Default::default(),
-            vec![],
-            Arc::new(super::super::http::Unmetered),
-            rx,
-        )
-        .unwrap();
+        let (http, running) = Http::for_tests(Platform::Facebook);
         let tags = vec![Hashtag::parse("UMKMKotaPadangMajuBersama").unwrap()];
         (
             Facebook::new(http, base, "EAAtoken".into(), tags, false),
-            tx,
+            running,
         )
     }
 

@@ -579,6 +579,24 @@ pub fn graph_usage(headers: &HeaderMap) -> Option<u32> {
 }
 
 #[cfg(test)]
+impl Http {
+    /// An unmetered client with default settings for a platform client's unit specs, and
+    /// the shutdown sender that keeps it running while it is held.
+    pub(crate) fn for_tests(platform: Platform) -> (Http, tokio::sync::watch::Sender<bool>) {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let http = Http::new(
+            platform,
+            &Default::default(),
+            vec![],
+            Arc::new(Unmetered),
+            rx,
+        )
+        .expect("a default HTTP client builds");
+        (http, tx)
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

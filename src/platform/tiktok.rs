@@ -521,15 +521,7 @@ mod tests {
     #[tokio::test]
     async fn a_refresh_hands_its_window_over_in_parts_and_only_then_the_posts_it_lost() {
         let base = research_api((1..=8).collect()).await;
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        let http = Http::new(
-            Platform::Tiktok,
-            &Default::default(),
-            vec![],
-            Arc::new(super::super::http::Unmetered),
-            rx,
-        )
-        .unwrap();
+        let (http, _running) = Http::for_tests(Platform::Tiktok);
         let now: Timestamp = "2026-11-22T00:00:00Z".parse().unwrap();
         let client = Tiktok::new(
             http,
