@@ -497,10 +497,8 @@ enum Body {
 /// Reads a body chunk by chunk (decompressed as it comes), stopping past `cap`: memory
 /// never holds more than the cap, whatever the server sends or claims.
 async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, Body> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > cap as u64 && response.headers().get("content-encoding").is_none())
-    {
+    // A declared length past the cap is refused unread (a compressed body only inflates).
+    if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(Body::TooLarge);
     }
     let mut body = Vec::new();
