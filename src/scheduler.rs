@@ -17,7 +17,7 @@ use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, instagram, tiktok, youtube,
 };
 use crate::quota::Budgets;
-use crate::store::{Checkpointer, Store, StoreError, SyncState};
+use crate::store::{CLOCK_SLACK, Checkpointer, Store, StoreError, SyncState};
 use crate::time::Clock;
 
 /// Query name under which discovery keeps its cursor in `sync_state`.
@@ -140,6 +140,7 @@ impl Daemon {
     /// drives it on this runtime (the cycles' futures are not `Send`, so they are not
     /// spawned as tasks; a thread each gives the same parallelism).
     pub async fn cycle(&self) -> Vec<PlatformReport> {
+        self.core.notice_clock_step_back();
         let runtime = tokio::runtime::Handle::current();
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..self.core.clients.len() {
@@ -200,7 +201,9 @@ impl Daemon {
             }
             let next = started + SignedDuration::from_secs(self.core.schedule.cycle);
             tracing::info!(next = %next, "next cycle scheduled");
-            while self.core.clock.now() < next {
+            // A clock stepped back below this cycle's start would hold the next one
+            // back by as much: it starts at once instead.
+            while (started..next).contains(&self.core.clock.now()) {
                 let wait = self
                     .core
                     .clock
@@ -323,6 +326,35 @@ impl Core {
         })
     }
 
+    /// A clock stepped back leaves times from the future in the database; polling
+    /// carries on from the clock as it is now (see [`Store::pull_back_future_marks`]).
+    fn notice_clock_step_back(&self) {
+        let now = self.now();
+        let store = self.store();
+        let latest = match store.clock_ahead(now) {
+            Ok(Some(latest)) => latest,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot compare the database's times with the clock");
+                return;
+            }
+        };
+        let ahead = jiff::SignedDuration::from_secs(latest - now);
+        match store.pull_back_future_marks(now, &self.schedule.tiers) {
+            Ok((posts, accounts)) => tracing::warn!(
+                ahead = %jiff::SignedDuration::from_secs(latest - now).round(jiff::Unit::Minute).map_or(ahead, |d| d),
+                posts,
+                accounts,
+                "the database holds times ahead of this clock (it was stepped back): \
+                 those posts and accounts are due again now; days after today may hold \
+                 figures taken with the wrong clock"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "the clock stepped back and the refresh marks could not be moved")
+            }
+        }
+    }
+
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -427,7 +459,10 @@ impl Core {
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default();
-        let completed = state["completed_at"].as_i64();
+        // A mark from the future (the clock stepped back since) counts as never written.
+        let completed = state["completed_at"]
+            .as_i64()
+            .filter(|c| *c <= now + CLOCK_SLACK);
         let every = if client.discovery_cost() > 1 {
             self.schedule
                 .expensive_discovery_every
@@ -442,7 +477,7 @@ impl Core {
         // `since` stays fixed across the pages of one discovery, resumed or not.
         let since = state["since"]
             .as_i64()
-            .filter(|_| resuming)
+            .filter(|s| resuming && *s <= now + CLOCK_SLACK)
             .unwrap_or_else(|| {
                 completed.map_or(now - self.schedule.tiers.max_age, |c| c - DISCOVERY_OVERLAP)
             });

@@ -17,6 +17,7 @@ use jempol::platform::http::RetryPolicy;
 use jempol::scheduler::{Daemon, Outcome, PlatformReport};
 use jempol::sim::{Fault, FaultProfile, SimConfig, Simulator};
 use jempol::store::Store;
+use jempol::time::Clock;
 use serde_json::Value;
 
 const SECRET: &str = "tok-Sup3rS3cret-jempol";
@@ -834,6 +835,106 @@ async fn a_small_youtube_budget_is_never_exceeded_and_survives_restarts() {
     assert!(
         rig.sim.state.stats().quota_refusals.is_empty(),
         "the platform never had to refuse"
+    );
+}
+
+/// A clock that reads `ahead` later than the simulator's: a machine's clock set wrong.
+struct Ahead(Arc<jempol::sim::SimClock>, jiff::SignedDuration);
+
+impl Clock for Ahead {
+    fn now(&self) -> jiff::Timestamp {
+        self.0.now() + self.1
+    }
+}
+
+#[tokio::test]
+async fn a_clock_stepped_back_after_a_poll_ten_days_ahead_does_not_stop_polling() {
+    // On the wall clock's date (stopped), so that `jempol status` sees the same future.
+    let rig = Rig::new(SimConfig::new(7, 12, jiff::Timestamp::now()), HOURLY).await;
+    rig.cycle().await;
+    rig.advance_hours(1);
+    let ten_days = jiff::SignedDuration::from_hours(240);
+    let ahead = Daemon::new(
+        &rig.config,
+        &rig.secrets,
+        rig.store.clone(),
+        Arc::new(Ahead(rig.sim.state.clock.clone(), ten_days)),
+        rig.shutdown.subscribe(),
+        None,
+        fast_retries(),
+    )
+    .unwrap();
+    for r in ahead.cycle().await {
+        assert!(r.requests > 0, "{r:?}");
+    }
+    let future = rig.sim.state.clock.now().as_second() + 3600;
+    assert!(
+        rig.int(&format!(
+            "SELECT count(*) FROM posts WHERE last_refreshed_at > {future}"
+        )) > 0
+    );
+
+    // The clock is put right; an hour later a normal poll polls every platform again.
+    rig.advance_hours(1);
+    let snapshots = rig.int("SELECT count(*) FROM post_snapshots");
+    let reports = rig.cycle().await;
+    for p in Platform::ALL {
+        let r = &reports[&p];
+        assert_eq!(r.outcome, Outcome::Ok, "{r:?}");
+        assert!(
+            r.requests > 0,
+            "{p} made no request after the clock stepped back: {r:?}"
+        );
+    }
+    assert!(
+        rig.int("SELECT count(*) FROM post_snapshots") > snapshots,
+        "no post was refreshed"
+    );
+    let now = rig.sim.state.clock.now().as_second();
+    assert_eq!(
+        rig.int(&format!(
+            "SELECT count(*) FROM posts WHERE last_refreshed_at > {now} + 300"
+        )),
+        0,
+        "refresh marks from the future are moved back"
+    );
+    assert_eq!(
+        rig.int(&format!(
+            "SELECT count(*) FROM accounts WHERE checked_at > {now} + 300"
+        )),
+        0
+    );
+    // ...and stay in the present: the next hour refreshes again, on time.
+    rig.advance_hours(1);
+    let snapshots = rig.int("SELECT count(*) FROM post_snapshots");
+    for r in rig.cycle().await {
+        assert!(r.1.requests > 0, "{r:?}");
+    }
+    assert!(rig.int("SELECT count(*) FROM post_snapshots") > snapshots);
+
+    // `status` shows the times from the future, as a warning a script can read.
+    let dir = rig._dir.path();
+    let out = jempol(dir, &["status", "--format", "json"], &[])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let behind = status["clock_behind_database_seconds"].as_i64().unwrap();
+    assert!((9 * 86_400..=11 * 86_400).contains(&behind), "{status}");
+    let warning = status["warnings"].to_string();
+    assert!(
+        warning.contains("days ahead of this machine's clock"),
+        "{warning}"
+    );
+    let out = jempol(dir, &["status"], &[]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("warning: the database holds times up to"),
+        "{text}"
     );
 }
 

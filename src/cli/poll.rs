@@ -259,10 +259,24 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
             })
             .unwrap_or_else(|| "-".into())
     };
-    let warnings = config.warnings(today_utc());
+    let mut warnings = config.warnings(today_utc());
+    let now = clock.now().as_second();
+    let clock_ahead = store
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clock_ahead(now)?;
+    if let Some(latest) = clock_ahead {
+        let days = (latest - now) as f64 / 86_400.0;
+        warnings.push(format!(
+            "the database holds times up to {} ({days:.1} days ahead of this machine's clock): \
+             the clock was set ahead and then stepped back. Polling carries on from the clock \
+             as it is now; figures credited to days after today were taken with the wrong clock",
+            when(Some(latest))
+        ));
+    }
     match format {
         StatusFormat::Json => {
-            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": rows, "warnings": warnings});
+            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": rows, "warnings": warnings, "clock_behind_database_seconds": clock_ahead.map(|t| t - now)});
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         StatusFormat::Text => {

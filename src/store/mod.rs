@@ -20,7 +20,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 pub use checkpoint::Checkpointer;
 
 pub use businesses::{BusinessRow, ImportSummary};
-pub use daemon::{PlatformStatus, SyncState, Tiers};
+pub use daemon::{CLOCK_SLACK, PlatformStatus, SyncState, Tiers};
 pub use migrate::Migration;
 pub use posts::IngestSummary;
 pub use report::{
