@@ -201,14 +201,21 @@ fn default_timezone() -> String {
 struct RawStorage {
     #[serde(default = "default_database")]
     database: PathBuf,
+    #[serde(default = "default_wal_limit_mb")]
+    wal_limit_mb: u64,
 }
 
 impl Default for RawStorage {
     fn default() -> Self {
         RawStorage {
             database: default_database(),
+            wal_limit_mb: default_wal_limit_mb(),
         }
     }
+}
+
+fn default_wal_limit_mb() -> u64 {
+    256
 }
 
 fn default_database() -> PathBuf {
@@ -432,6 +439,8 @@ pub struct Config {
     pub campaign: Campaign,
     /// The database file, resolved against the config file's folder.
     pub database: PathBuf,
+    /// The size the daemon keeps the write-ahead log under, in bytes.
+    pub wal_limit: u64,
     /// Enabled platforms only, in [`Platform::ALL`] order.
     pub platforms: Vec<PlatformConfig>,
     pub schedule: Schedule,
@@ -523,6 +532,16 @@ impl Config {
         }
         let base = path.parent().unwrap_or(Path::new(""));
         let database = normalize(&base.join(&raw.storage.database));
+        if !(1..=65_536).contains(&raw.storage.wal_limit_mb) {
+            return Err(invalid(
+                "storage.wal_limit_mb",
+                format!(
+                    "must be from 1 to 65536 (MB), not {}",
+                    raw.storage.wal_limit_mb
+                ),
+            ));
+        }
+        let wal_limit = raw.storage.wal_limit_mb * 1024 * 1024;
 
         let mut platforms = Vec::new();
         let p = &raw.platforms;
@@ -741,6 +760,7 @@ impl Config {
                 timezone,
             },
             database,
+            wal_limit,
             platforms,
             schedule,
             reports,

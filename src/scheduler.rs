@@ -313,7 +313,7 @@ impl Core {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .close_abandoned_runs(clock.now().as_second())?;
-        let checkpointer = Checkpointer::start(store.clone())?;
+        let checkpointer = Checkpointer::start(store.clone(), config.wal_limit, shutdown.clone())?;
         Ok(Core {
             _checkpointer: checkpointer,
             store,

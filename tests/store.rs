@@ -342,3 +342,96 @@ fn a_listing_marks_deleted_only_what_it_covers() {
     };
     assert_eq!(deleted, vec!["gone".to_string()]);
 }
+
+/// The size of the database's write-ahead log.
+fn wal_bytes(db: &std::path::Path) -> u64 {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).map_or(0, |m| m.len())
+}
+
+#[test]
+fn a_reader_that_keeps_its_transaction_open_cannot_grow_the_wal_past_the_limit() {
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let ws = Workspace::new();
+    let db = ws.database();
+    let store = Arc::new(Mutex::new(Store::open(&db).unwrap()));
+    let limit: u64 = 1024 * 1024;
+    let (shutdown, running) = tokio::sync::watch::channel(false);
+    let checkpointer = jempol::store::Checkpointer::start(store.clone(), limit, running).unwrap();
+
+    // A dashboard that opened a read transaction and keeps it for 3 seconds.
+    let reader = rusqlite::Connection::open(&db).unwrap();
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM posts;")
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(3));
+        reader.execute_batch("COMMIT").unwrap();
+    });
+
+    // Meanwhile the daemon writes 14 MB worth of new posts, 300 (350 kB) a transaction.
+    let write = |batch: usize| {
+        let posts: Vec<Post> = (0..300)
+            .map(|i| {
+                let mut p = post(&format!("v{batch:03}x{i:04}"), Some(i), Some(10 * i));
+                p.caption = Some(format!(
+                    "#UMKMKotaPadangMajuBersama {}",
+                    "rendang ".repeat(40)
+                ));
+                p
+            })
+            .collect();
+        let started = Instant::now();
+        store
+            .lock()
+            .unwrap()
+            .record_posts(&posts, 1_700_000_000 + batch as i64)
+            .unwrap();
+        started.elapsed()
+    };
+    let mut peak = 0;
+    let mut longest_write = Duration::ZERO;
+    for batch in 0..40 {
+        longest_write = longest_write.max(write(batch));
+        peak = peak.max(wal_bytes(&db));
+    }
+    release.join().unwrap();
+
+    // A reader that never ends its transaction holds writes only until jempol stops.
+    let stuck = rusqlite::Connection::open(&db).unwrap();
+    stuck
+        .execute_batch("BEGIN; SELECT count(*) FROM posts;")
+        .unwrap();
+    let stopping = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(1));
+        shutdown.send(true).unwrap();
+    });
+    let mut after_stop = Duration::ZERO;
+    for batch in 40..60 {
+        after_stop = after_stop.max(write(batch));
+    }
+    stopping.join().unwrap();
+    assert!(
+        after_stop < Duration::from_secs(3),
+        "writes stayed held after the stop: {after_stop:?}"
+    );
+    drop(checkpointer);
+    drop(stuck);
+
+    assert!(
+        longest_write >= Duration::from_millis(1500),
+        "the writer was never held back: longest write {longest_write:?}"
+    );
+    // The limit, plus what the writer appends before the checkpointer (every 200 ms)
+    // sees it past the limit: 25 ms a transaction here.
+    assert!(
+        peak <= limit + 4 * 1024 * 1024,
+        "the WAL reached {peak} bytes under a {limit}-byte limit"
+    );
+    let store = store.lock().unwrap();
+    assert_eq!(table_count(&store, "posts"), 60 * 300, "every write landed");
+    assert!(store.check().unwrap().is_healthy());
+}
