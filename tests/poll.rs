@@ -1321,3 +1321,100 @@ fn a_read_only_database_is_refused_with_a_clear_error_and_left_as_it_was() {
     let store = Store::open(&db).unwrap();
     assert!(store.check().unwrap().is_healthy());
 }
+
+#[test]
+fn reading_commands_work_on_a_file_they_may_not_write_and_beside_a_long_write() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_rt, _sim, dir) = binary_rig(FaultProfile::None);
+    let d = dir.path();
+    for args in [
+        &["businesses", "import", "umkm.csv"][..],
+        &["poll", "--once"],
+    ] {
+        let out = jempol(d, args, &SECRETS).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let db = d.join("jempol.db");
+    let before = std::fs::read(&db).unwrap();
+    let reads: [&[&str]; 4] = [
+        &["report", "--date", "today", "--format", "json"],
+        &["status", "--format", "json"],
+        &["db", "check", "--format", "json"],
+        &["businesses", "list", "--format", "json"],
+    ];
+    let answers = |out: &std::process::Output, args: &[&str]| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {err}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(!v.is_null(), "{args:?}");
+        v
+    };
+
+    // A file and a folder this user may only read: no -wal or -shm can be made.
+    let _ = std::fs::remove_file(d.join("jempol.db.lock"));
+    std::fs::set_permissions(
+        d.join("jempol.toml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).unwrap();
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut tested_modes = true;
+    for args in reads {
+        let Some(out) = jempol_as_unprivileged(d, args) else {
+            eprintln!("skipped: running as root without setpriv, file modes cannot be tested here");
+            tested_modes = false;
+            break;
+        };
+        let v = answers(&out, args);
+        if args[0] == "businesses" {
+            assert!(!v.as_array().unwrap().is_empty(), "{v}");
+        }
+    }
+    std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).unwrap();
+    if tested_modes {
+        assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
+    }
+
+    // Beside a writer inside a long transaction they answer at once, from what was
+    // committed.
+    let writer = rusqlite::Connection::open(&db).unwrap();
+    writer
+        .execute_batch("BEGIN IMMEDIATE; UPDATE businesses SET name = name || ' (draft)';")
+        .unwrap();
+    for args in reads {
+        let out = jempol(d, args, &SECRETS).output().unwrap();
+        let v = answers(&out, args);
+        assert!(
+            !v.to_string().contains("(draft)"),
+            "{args:?} read an uncommitted write"
+        );
+    }
+    drop(writer);
+
+    // A writer that keeps readers out altogether is waited for, and the wait is told.
+    let writer = rusqlite::Connection::open(&db).unwrap();
+    writer
+        .execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; UPDATE businesses SET name = name;",
+        )
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(4));
+        writer.execute_batch("COMMIT").unwrap();
+        drop(writer);
+    });
+    let out = jempol(d, &["db", "check", "--format", "json"], &SECRETS)
+        .output()
+        .unwrap();
+    release.join().unwrap();
+    let v = answers(&out, &["db", "check"]);
+    assert_eq!(v["integrity_ok"], true);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waiting for the database"), "{err}");
+}

@@ -717,7 +717,17 @@ fn the_report_command_validates_days_and_writes_private_files() {
     ws.jempol(&["report", "--date", "2026-11-20", "--top", "0"])
         .expect_code(2);
 
-    // An empty database still gives a valid report.
+    // No database is an error naming the file, not an empty report...
+    let run = ws
+        .jempol(&["report", "--date", "2026-11-20"])
+        .expect_code(1);
+    assert!(
+        run.stderr().contains("there is no database at"),
+        "{}",
+        run.stderr()
+    );
+    // ...while an empty database gives a valid report.
+    ws.jempol(&["db", "migrate"]).expect_code(0);
     let run = ws
         .jempol(&["report", "--date", "2026-11-20", "--format", "json"])
         .expect_code(0);

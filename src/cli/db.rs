@@ -25,7 +25,7 @@ pub fn migrate(config: &Path) -> anyhow::Result<()> {
 }
 
 pub fn check(config: &Path, format: CheckFormat) -> anyhow::Result<()> {
-    let (_, store) = open_store(config)?;
+    let (_, store) = super::open_reader(config)?;
     let report = store.check()?;
     match format {
         CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
@@ -40,6 +40,9 @@ pub fn check(config: &Path, format: CheckFormat) -> anyhow::Result<()> {
                 "foreign keys:    {} violation(s)",
                 report.foreign_key_violations
             );
+            if report.schema_version < report.latest_version {
+                println!("run `jempol db migrate` to bring it to this jempol's schema");
+            }
         }
     }
     if report.is_healthy() {

@@ -305,6 +305,32 @@ fn open_store(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> 
     Ok((config, store))
 }
 
+/// The config and the database opened for reading only (see [`Store::open_read_only`]):
+/// for commands that only read, so they work on a file they may not write and never
+/// wait for the daemon's write lock.
+fn open_reader(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> {
+    use anyhow::Context;
+    let config = Config::load(config_path)?;
+    let store = Store::open_read_only(&config.database)
+        .with_context(|| format!("reading database {}", config.database.display()))?;
+    let (secs, _) = crate::time::offset_now(&config.campaign.timezone, jiff::Timestamp::now());
+    if store.utc_offset() != secs {
+        tracing::warn!(
+            timezone = %config.campaign.timezone_name,
+            "the database's days are cut at another UTC offset than this config's time zone \
+             gives today; they change when the daemon next runs with this config"
+        );
+    }
+    Ok((config, store))
+}
+
+/// [`open_reader`] for commands that need this binary's schema.
+fn open_current_reader(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> {
+    let (config, store) = open_reader(config_path)?;
+    store.require_latest_schema()?;
+    Ok((config, store))
+}
+
 fn init_logging(format: LogFormat, verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {

@@ -223,9 +223,49 @@ struct StatusRow {
     next_poll: Option<i64>,
 }
 
+/// `jempol status` before the database exists: the config's view of things.
+fn status_before_first_poll(
+    config: &crate::config::Config,
+    format: StatusFormat,
+) -> anyhow::Result<()> {
+    let warnings = config.warnings(today_utc());
+    let enabled: Vec<Platform> = Platform::ALL
+        .into_iter()
+        .filter(|p| config.platform(*p).is_some())
+        .collect();
+    match format {
+        StatusFormat::Json => {
+            let out = serde_json::json!({"database": config.database, "database_bytes": null, "schema_version": null, "enabled": enabled, "platforms": [], "warnings": warnings});
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        StatusFormat::Text => {
+            println!(
+                "database {}: not made yet (`jempol poll --once` makes it)",
+                config.database.display()
+            );
+            for p in Platform::ALL {
+                let state = if enabled.contains(&p) {
+                    "enabled, not polled yet"
+                } else {
+                    "disabled"
+                };
+                println!("\n{p}: {state}");
+            }
+            for w in &warnings {
+                println!("\nwarning: {w}");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `jempol status`.
 pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
-    let (config, store) = open_store(config_path)?;
+    let config = crate::config::Config::load(config_path)?;
+    if !config.database.is_file() {
+        return status_before_first_poll(&config, format);
+    }
+    let (config, store) = super::open_current_reader(config_path)?;
     let schema = store.schema_version()?;
     let size = store.size_bytes();
     let store = Arc::new(Mutex::new(store));

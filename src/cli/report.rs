@@ -51,7 +51,7 @@ fn bad(message: String) -> anyhow::Error {
 }
 
 pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
-    let (config, store) = super::open_store(config_path)?;
+    let config = crate::config::Config::load(config_path)?;
     let tz = &config.campaign.timezone;
     let now = jiff::Timestamp::now();
     let day = |text: &str, flag: &str| {
@@ -74,6 +74,8 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
     if args.top == Some(0) {
         return Err(bad("--top must be at least 1".into()));
     }
+    // The arguments first: a usage mistake is named before the database is looked at.
+    let (config, store) = super::open_current_reader(config_path)?;
     let mut request = daily::request(&config, from, to);
     request.platform = args.platform;
     let report = compute(&store, &request)?;

@@ -51,6 +51,25 @@ pub enum StoreError {
          and its folder"
     )]
     ReadOnly { path: PathBuf },
+    #[error(
+        "there is no database at {path}: `jempol poll --once` or `jempol db migrate` makes one"
+    )]
+    Missing { path: PathBuf },
+    #[error(
+        "{path} has schema version {found}, older than this jempol's {known}: run \
+         `jempol db migrate` as the user that runs the daemon, then read it again"
+    )]
+    OlderSchema {
+        path: PathBuf,
+        found: u32,
+        known: u32,
+    },
+    #[error(
+        "{path} cannot be read: it has a -wal file but no -shm file, and this user may not \
+         make one in its folder; read it as the user that runs the daemon, or while the \
+         daemon runs"
+    )]
+    NoSharedMemory { path: PathBuf },
     #[error("cannot start a thread: {0}")]
     Thread(String),
     #[error(transparent)]
@@ -106,15 +125,7 @@ impl Store {
             e => e,
         })?;
         let migration = migrate::migrate(&mut conn, version)?;
-        let utc_offset = conn
-            .query_row(
-                "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
-            .unwrap_or(None)
-            .unwrap_or(rollup::DEFAULT_OFFSET);
+        let utc_offset = stored_offset(&conn);
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
@@ -126,6 +137,86 @@ impl Store {
             store.ensure_rollup()?;
         }
         Ok(store)
+    }
+
+    /// Opens an existing database for reading only: what `report`, `status`, `db check`
+    /// and `businesses list` use, so that they work on a file they may not write and never
+    /// wait for the daemon's write lock. Migrates nothing and writes no setting; days are
+    /// cut at the offset the writer last stored. A file of an older schema opens (so
+    /// `db check` can say so); [`Store::require_latest_schema`] refuses it for the rest.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let open = |immutable: bool| -> Result<(Connection, u32), rusqlite::Error> {
+            let mut conn = if immutable {
+                let uri = format!("file:{}?immutable=1", uri_path(path));
+                Connection::open_with_flags(
+                    uri,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+                )?
+            } else {
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?
+            };
+            conn.busy_handler(Some(polite_wait))?;
+            conn.set_prepared_statement_cache_capacity(128);
+            let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        let (conn, version) = match open(false) {
+            Ok(opened) => opened,
+            // A WAL file needs its -shm beside it, which SQLite makes on first read; in
+            // a folder this user may not write, that fails. With no -wal file there is
+            // no writer (a writer makes one), so the file is read as it is.
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(
+                    f.code,
+                    rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
+                ) =>
+            {
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                if Path::new(&wal).exists() {
+                    return Err(StoreError::NoSharedMemory {
+                        path: path.to_path_buf(),
+                    });
+                }
+                open(true)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let latest = migrate::latest_version();
+        if version > latest {
+            return Err(StoreError::NewerSchema {
+                found: version,
+                known: latest,
+            });
+        }
+        let utc_offset = stored_offset(&conn);
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            migration: Migration {
+                from: version,
+                to: version,
+            },
+            utc_offset,
+        })
+    }
+
+    /// Refuses a file that `jempol db migrate` has not brought to this binary's schema.
+    pub fn require_latest_schema(&self) -> Result<(), StoreError> {
+        let known = migrate::latest_version();
+        match self.migration.to {
+            v if v < known => Err(StoreError::OlderSchema {
+                path: self.path.clone(),
+                found: v,
+                known,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The file this store writes.
@@ -217,6 +308,52 @@ impl CheckReport {
             && self.foreign_key_violations == 0
             && self.schema_version == self.latest_version
     }
+}
+
+/// The campaign's UTC offset as the writer last stored it.
+fn stored_offset(conn: &Connection) -> i32 {
+    conn.query_row(
+        "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'utc_offset_seconds'",
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+    .unwrap_or(None)
+    .unwrap_or(rollup::DEFAULT_OFFSET)
+}
+
+/// A path as the path of a `file:` URI (`?`, `#` and `%` escaped).
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            '%' => out.push_str("%25"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A reader's busy handler: waits in 50 ms steps, says after 2 s what it waits for, and
+/// gives up after a minute (SQLite then reports the database as locked).
+fn polite_wait(tries: i32) -> bool {
+    const STEP: Duration = Duration::from_millis(50);
+    const TELL_AFTER: i32 = 40;
+    const GIVE_UP_AFTER: i32 = 1_200;
+    if tries == TELL_AFTER {
+        tracing::warn!(
+            "waiting for the database: another connection holds a lock that keeps readers \
+             out (a writer in exclusive locking mode, or a recovery under way); giving up \
+             after a minute"
+        );
+    }
+    if tries >= GIVE_UP_AFTER {
+        return false;
+    }
+    std::thread::sleep(STEP);
+    true
 }
 
 fn configure(conn: &Connection) -> Result<(), StoreError> {
