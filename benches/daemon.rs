@@ -230,9 +230,11 @@ fn ingest() {
 /// Imports the simulator's registry, as an operator would with `businesses import`.
 fn import_registry(sim: &SimState, store: &mut Store) {
     let csv = jempol::sim::registry_csv(&sim.world);
-    let parsed = jempol::registry::parse(csv.as_bytes()).unwrap();
-    let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
-    store.import_businesses(&businesses, 0).unwrap();
+    let rows = jempol::registry::reader(csv.as_bytes()).unwrap();
+    let imported = store
+        .import_registry(rows, 0, Default::default(), |bad| panic!("{bad:?}"))
+        .unwrap();
+    assert!(imported.written.is_some());
 }
 
 /// Which of the world's tagged, live posts from the last 29 days a database tracks.
@@ -664,13 +666,16 @@ fn soak(rt: &tokio::runtime::Runtime) {
         .bytes()
         .unwrap();
     let mut store = Store::open(&config.database).unwrap();
-    let parsed = jempol::registry::parse(&csv).unwrap();
-    let rows: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
-    store.import_businesses(&rows, start.as_second()).unwrap();
+    let rows = jempol::registry::reader(&csv[..]).unwrap();
+    store
+        .import_registry(rows, start.as_second(), Default::default(), |bad| {
+            panic!("{bad:?}")
+        })
+        .unwrap();
     store
         .set_campaign_timezone("Asia/Jakarta", 25_200, "+07:00")
         .unwrap();
-    drop((csv, rows));
+    drop(csv);
     let store = Arc::new(Mutex::new(store));
     let clock = Arc::new(jempol::sim::SimClock::new(start, 0.0));
     let (_tx, rx) = tokio::sync::watch::channel(false);

@@ -110,9 +110,18 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
     store.set_campaign_timezone(&config.campaign.timezone_name, secs, &offset)?;
     store.set_settle_days(config.reports.settle_days)?;
     let csv = crate::sim::registry_csv(&sim.state.world);
-    let parsed = crate::registry::parse(csv.as_bytes())?;
-    let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
-    store.import_businesses(&businesses, opts.start.as_second())?;
+    let rows = crate::registry::reader(csv.as_bytes())?;
+    let imported = store.import_registry(
+        rows,
+        opts.start.as_second(),
+        crate::store::ImportPlan::default(),
+        |bad| tracing::warn!(line = bad.line, reason = %bad.reason, "simulated business refused"),
+    )?;
+    anyhow::ensure!(
+        imported.written.is_some(),
+        "the simulator's registry has {} invalid row(s)",
+        imported.invalid
+    );
     let store = Arc::new(Mutex::new(store));
 
     let (_shutdown, rx) = tokio::sync::watch::channel(false);

@@ -1,10 +1,11 @@
-//! The business registry CSV: parse, normalise handles, validate all or nothing.
+//! The business registry CSV: read row by row, normalise handles, check each row.
 //!
 //! Header: `key,name,category,district,instagram,tiktok,facebook,youtube` (any order,
 //! any case; only `key` and `name` are required). UTF-8 with or without BOM; comma,
 //! semicolon (Excel in the Indonesian locale) or tab separated; quoted fields.
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 
 use crate::platform::Platform;
 
@@ -35,48 +36,11 @@ pub struct InvalidRow {
     pub reason: String,
 }
 
-/// A parsed registry: the valid businesses with their lines, and every invalid row.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    pub businesses: Vec<(u64, Business)>,
-    pub invalid: Vec<InvalidRow>,
-}
-
-impl Parsed {
-    /// Moves to [`Parsed::invalid`] every business that claims a handle the database
-    /// gives to another business that this file does not list (a listed one may give
-    /// its handle away in the same import). `owners` maps handles to business keys.
-    pub fn reject_claimed_elsewhere(
-        mut self,
-        owners: &HashMap<(Platform, String), String>,
-    ) -> Parsed {
-        let listed: std::collections::HashSet<String> =
-            self.businesses.iter().map(|(_, b)| b.key.clone()).collect();
-        let mut kept = Vec::new();
-        for (line, business) in std::mem::take(&mut self.businesses) {
-            let conflicts: Vec<String> = business
-                .handles
-                .iter()
-                .filter_map(|(platform, handle)| {
-                    let owner = owners.get(&(*platform, handle.clone()))?;
-                    (owner != &business.key && !listed.contains(owner)).then(|| {
-                        format!("{platform} handle {handle:?} already belongs to business {owner:?} in the database")
-                    })
-                })
-                .collect();
-            if conflicts.is_empty() {
-                kept.push((line, business));
-            } else {
-                self.invalid.push(InvalidRow {
-                    line,
-                    reason: conflicts.join("; "),
-                });
-            }
-        }
-        self.businesses = kept;
-        self.invalid.sort_by_key(|r| r.line);
-        self
-    }
+/// One data row of a registry file: a business, or why the row cannot be one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    Valid { line: u64, business: Business },
+    Invalid(InvalidRow),
 }
 
 /// Problems with the file as a whole (the header), as opposed to single rows.
@@ -115,134 +79,145 @@ fn sniff_delimiter(data: &[u8]) -> u8 {
         .unwrap_or(b',')
 }
 
-/// Parses and validates a registry file. Row problems are collected in
-/// [`Parsed::invalid`] so the caller can list every bad line at once.
-pub fn parse(data: &[u8]) -> Result<Parsed, RegistryError> {
-    let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
-    if data.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(RegistryError::Empty);
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(sniff_delimiter(data))
-        .flexible(true)
-        .has_headers(false)
-        .from_reader(data);
-
-    let lines = Lines::new(data);
-    let mut records = reader.byte_records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
-            let (line, message) = csv_problem(&lines, &e);
-            return Err(RegistryError::Csv { line, message });
-        }
-        None => return Err(RegistryError::Empty),
-    };
-    let columns = header_columns(&header)?;
-
-    let mut parsed = Parsed::default();
-    let mut first_line_of_key: HashMap<String, u64> = HashMap::new();
-    let mut owner_of_handle: HashMap<(Platform, String), (u64, String)> = HashMap::new();
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let (line, reason) = csv_problem(&lines, &e);
-                parsed.invalid.push(InvalidRow { line, reason });
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| lines.at(p.byte()));
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue; // blank rows, or Excel's trailing `;;;;;;;`
-        }
-        if record.len() > header.len() {
-            parsed.invalid.push(InvalidRow {
-                line,
-                reason: format!(
-                    "{} fields, but the header has {} (a separator inside a name needs quotes)",
-                    record.len(),
-                    header.len()
-                ),
-            });
-            continue;
-        }
-        match parse_row(&record, &columns) {
-            Err(reason) => parsed.invalid.push(InvalidRow { line, reason }),
-            Ok(business) => {
-                let mut reasons = Vec::new();
-                if let Some(first) = first_line_of_key.get(&business.key) {
-                    reasons.push(format!(
-                        "duplicate key {:?} (first on line {first})",
-                        business.key
-                    ));
-                }
-                for (platform, handle) in &business.handles {
-                    if let Some((other_line, other_key)) =
-                        owner_of_handle.get(&(*platform, handle.clone()))
-                    {
-                        reasons.push(format!(
-                            "{platform} handle {handle:?} is already claimed by {other_key:?} on line {other_line}"
-                        ));
-                    }
-                }
-                if !reasons.is_empty() {
-                    parsed.invalid.push(InvalidRow {
-                        line,
-                        reason: reasons.join("; "),
-                    });
-                    continue;
-                }
-                first_line_of_key.insert(business.key.clone(), line);
-                for (platform, handle) in &business.handles {
-                    owner_of_handle
-                        .insert((*platform, handle.clone()), (line, business.key.clone()));
-                }
-                parsed.businesses.push((line, business));
-            }
-        }
-    }
-    Ok(parsed)
+/// The rows of a registry file, read one at a time: memory does not grow with the file.
+/// Checks each row on its own; what rows say of each other (a key or a handle twice, a
+/// handle the database gives another business) is checked where they are staged, in
+/// [`crate::store::Store::import_registry`].
+pub struct Reader<R: Read> {
+    records: csv::ByteRecordsIntoIter<Lf<BufReader<R>>>,
+    columns: HashMap<&'static str, usize>,
+    width: usize,
 }
 
-fn csv_problem(lines: &Lines, e: &csv::Error) -> (u64, String) {
+/// Reads the header of a registry file (UTF-8 with or without BOM; `,` `;` or tab).
+pub fn reader<R: Read>(input: R) -> Result<Reader<R>, RegistryError> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    let head = input.fill_buf().map_err(|e| RegistryError::Csv {
+        line: 1,
+        message: format!("unreadable: {e}"),
+    })?;
+    let bom = head.starts_with(b"\xEF\xBB\xBF");
+    let delimiter = sniff_delimiter(if bom { &head[3..] } else { head });
+    if bom {
+        input.consume(3);
+    }
+    let mut records = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(Lf {
+            inner: input,
+            cr: false,
+        })
+        .into_byte_records();
+    let header = loop {
+        match records.next() {
+            None => return Err(RegistryError::Empty),
+            Some(Err(e)) => {
+                let (line, message) = csv_problem(&e);
+                return Err(RegistryError::Csv { line, message });
+            }
+            Some(Ok(h)) if is_blank(&h) => continue,
+            Some(Ok(h)) => break h,
+        }
+    };
+    Ok(Reader {
+        columns: header_columns(&header)?,
+        width: header.len(),
+        records,
+    })
+}
+
+impl<R: Read> Iterator for Reader<R> {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            let record = match self.records.next()? {
+                Ok(r) => r,
+                Err(e) => {
+                    let (line, reason) = csv_problem(&e);
+                    return Some(Row::Invalid(InvalidRow { line, reason }));
+                }
+            };
+            let line = record.position().map_or(0, csv::Position::line);
+            if is_blank(&record) {
+                continue; // blank rows, or Excel's trailing `;;;;;;;`
+            }
+            if record.len() > self.width {
+                let reason = format!(
+                    "{} fields, but the header has {} (a separator inside a name needs quotes)",
+                    record.len(),
+                    self.width
+                );
+                return Some(Row::Invalid(InvalidRow { line, reason }));
+            }
+            return Some(match parse_row(&record, &self.columns) {
+                Ok(business) => Row::Valid { line, business },
+                Err(reason) => Row::Invalid(InvalidRow { line, reason }),
+            });
+        }
+    }
+}
+
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace))
+}
+
+/// Every row of a registry held in memory (tests, the demo's generated registry).
+pub fn parse(data: &[u8]) -> Result<Vec<Row>, RegistryError> {
+    Ok(reader(data)?.collect())
+}
+
+fn csv_problem(e: &csv::Error) -> (u64, String) {
     (
-        e.position().map_or(0, |p| lines.at(p.byte())),
+        e.position().map_or(0, csv::Position::line),
         format!("unreadable CSV: {e}"),
     )
 }
 
-/// Where the lines of the file start, to name the line of a record by its byte offset
-/// (a binary search, not a count from the top: a 45,000-row registry took seconds).
-struct Lines<'a> {
-    data: &'a [u8],
-    newlines: Vec<usize>,
+/// CRLF read as LF, so that the CSV reader's line count names the line a row starts on
+/// (after a CRLF it counted the `\n` as part of the next row). A lone CR stays.
+struct Lf<R> {
+    inner: R,
+    /// A CR was read and what follows it is not known yet.
+    cr: bool,
 }
 
-impl<'a> Lines<'a> {
-    fn new(data: &'a [u8]) -> Lines<'a> {
-        let newlines = data
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n')
-            .map(|(i, _)| i)
-            .collect();
-        Lines { data, newlines }
-    }
-
-    /// The line a record starting at `byte` is on. The reader may report a record's
-    /// start just before the `\n` of a CRLF that ended the previous one, so a leading
-    /// `\n` is skipped (csv's own line count is off by one there).
-    fn at(&self, byte: u64) -> u64 {
-        let mut at = (byte as usize).min(self.data.len());
-        while self
-            .data
-            .get(at)
-            .is_some_and(|b| *b == b'\n' || *b == b'\r')
-        {
-            at += 1;
+impl<R: BufRead> Read for Lf<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                if self.cr && !out.is_empty() {
+                    self.cr = false;
+                    out[0] = b'\r';
+                    return Ok(1);
+                }
+                return Ok(0);
+            }
+            let (mut used, mut n) = (0, 0);
+            while used < buf.len() && n < out.len() {
+                let b = buf[used];
+                if std::mem::take(&mut self.cr) && b != b'\n' {
+                    out[n] = b'\r';
+                    n += 1;
+                    continue; // `b` is looked at again
+                }
+                used += 1;
+                if b == b'\r' {
+                    self.cr = true;
+                } else {
+                    out[n] = b;
+                    n += 1;
+                }
+            }
+            self.inner.consume(used);
+            // Only a CR was consumed: read on rather than signal the end.
+            if n > 0 || out.is_empty() {
+                return Ok(n);
+            }
         }
-        1 + self.newlines.partition_point(|&n| n < at) as u64
     }
 }
 

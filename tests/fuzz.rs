@@ -168,15 +168,19 @@ proptest! {
         let lines = 1 + data.iter().filter(|b| **b == b'\n').count() as u64;
         match jempol::registry::parse(&data) {
             Ok(parsed) => {
-                for bad in &parsed.invalid {
-                    prop_assert!(bad.line >= 2 && bad.line <= lines, "line {} of {}", bad.line, lines);
-                    prop_assert!(!bad.reason.is_empty());
+                for row in &parsed {
+                    match row {
+                        jempol::registry::Row::Invalid(bad) => {
+                            prop_assert!(bad.line >= 2 && bad.line <= lines, "line {} of {}", bad.line, lines);
+                            prop_assert!(!bad.reason.is_empty());
+                        }
+                        jempol::registry::Row::Valid { line, business: b } => {
+                            prop_assert!(*line >= 2 && *line <= lines);
+                            prop_assert!(!b.key.trim().is_empty() && !b.name.trim().is_empty());
+                        }
+                    }
                 }
-                for (line, b) in &parsed.businesses {
-                    prop_assert!(*line >= 2 && *line <= lines);
-                    prop_assert!(!b.key.trim().is_empty() && !b.name.trim().is_empty());
-                }
-                prop_assert!(parsed.invalid.len() + parsed.businesses.len() <= rows.len());
+                prop_assert!(parsed.len() <= rows.len());
             }
             Err(e) => prop_assert!(!e.to_string().is_empty()),
         }

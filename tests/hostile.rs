@@ -42,31 +42,11 @@ fn poll_with_peak(ws: &Workspace, env: &[(&str, &str)]) -> (std::process::Output
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"));
     cmd.arg("--config")
         .arg(ws.config())
-        .args(["poll", "--once"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
+        .args(["poll", "--once"]);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().unwrap();
-    let status = format!("/proc/{}/status", child.id());
-    let sampler = std::thread::spawn(move || {
-        let mut peak = 0;
-        while let Ok(text) = std::fs::read_to_string(&status) {
-            if let Some(kb) = text
-                .lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-            {
-                peak = peak.max(kb / 1024);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        peak
-    });
-    let output = child.wait_with_output().unwrap();
-    (output, sampler.join().unwrap())
+    common::output_and_peak_mb(cmd)
 }
 
 const CAMPAIGN: &str = "[campaign]\nname = 'x'\nhashtags = ['UMKMKotaPadangMajuBersama']\n[storage]\ndatabase = 'jempol.db'\n";

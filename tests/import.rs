@@ -333,3 +333,50 @@ fn registering_a_discovered_account_attributes_its_earlier_posts() {
         .unwrap();
     assert_eq!(key, None);
 }
+
+/// A registry of `rows` businesses, each with a long name and four handles.
+fn big_registry(rows: usize) -> String {
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "PDG-{i:06},Rendang dan Gulai Uni Lis {i} {},Kuliner,Padang Barat,@uni.lis{i},uni_lis{i},page.{i},@unilis{i}\n",
+            "Sedekah Jempol ".repeat(10)
+        ));
+    }
+    csv
+}
+
+#[test]
+fn a_registry_ten_times_longer_is_imported_in_the_same_memory() {
+    let ws = Workspace::new();
+    let mut peaks = Vec::new();
+    for rows in [4_000, 40_000] {
+        let file = ws.write(&format!("umkm-{rows}.csv"), big_registry(rows));
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_jempol"));
+        cmd.arg("--config")
+            .arg(ws.config())
+            .args(["businesses", "import"])
+            .arg(&file);
+        let (out, peak_mb) = common::output_and_peak_mb(cmd);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        peaks.push((
+            rows,
+            std::fs::metadata(&file).unwrap().len() / 1_000_000,
+            peak_mb,
+        ));
+    }
+    assert_eq!(businesses(&ws).len(), 40_000);
+    let [(_, _, small), (_, size_mb, large)] = peaks[..] else {
+        unreachable!()
+    };
+    // Held whole (before 2026-12-02), the 10 MB file took 57 MB more than the 1 MB one.
+    assert!(size_mb >= 10, "{peaks:?}");
+    assert!(
+        large <= small + 6,
+        "memory grew with the file: {peaks:?} (rows, file MB, peak MB)"
+    );
+}

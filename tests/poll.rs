@@ -64,9 +64,11 @@ impl Rig {
         let secrets = config.secrets(|_| Some(SECRET.to_string())).unwrap();
         let mut store = Store::open(&config.database).unwrap();
         let csv = jempol::sim::registry_csv(&sim.state.world);
-        let parsed = jempol::registry::parse(csv.as_bytes()).unwrap();
-        let businesses: Vec<_> = parsed.businesses.into_iter().map(|(_, b)| b).collect();
-        store.import_businesses(&businesses, 0).unwrap();
+        let rows = jempol::registry::reader(csv.as_bytes()).unwrap();
+        let imported = store
+            .import_registry(rows, 0, Default::default(), |bad| panic!("{bad:?}"))
+            .unwrap();
+        assert!(imported.written.is_some());
         store
             .set_campaign_timezone("Asia/Jakarta", 25_200, "+07:00")
             .unwrap();

@@ -5,45 +5,47 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::{ListFormat, open_store, output};
-use crate::registry::{self, InvalidRow};
+use crate::registry;
+use crate::store::ImportPlan;
 
 /// Rows of an import were invalid and nothing was written.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}: {count} invalid row(s); nothing was imported (fix them, or pass --skip-invalid to import the valid rows)", count = rows.len())]
+#[error(
+    "{file}: {count} invalid row(s); nothing was imported (fix them, or pass --skip-invalid to import the valid rows)"
+)]
 pub struct ImportRejected {
     pub file: String,
-    pub rows: Vec<InvalidRow>,
+    pub count: u64,
 }
 
+/// `jempol businesses import`: the file is read row by row and checked in the
+/// database's temporary storage, so memory stays flat however long it is.
 pub fn import(config: &Path, file: &Path, skip_invalid: bool, dry_run: bool) -> anyhow::Result<()> {
-    let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let parsed = registry::parse(&data).with_context(|| file.display().to_string())?;
+    let input = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+    let rows = registry::reader(input).with_context(|| file.display().to_string())?;
     let (_, mut store) = open_store(config)?;
-
-    let parsed = parsed.reject_claimed_elsewhere(&store.handle_owners()?);
-    let (invalid, valid) = (parsed.invalid, parsed.businesses);
-    let valid: Vec<_> = valid.into_iter().map(|(_, b)| b).collect();
-
-    for row in &invalid {
+    let now = jiff::Timestamp::now().as_second();
+    let plan = ImportPlan {
+        skip_invalid,
+        dry_run,
+    };
+    let outcome = store.import_registry(rows, now, plan, |row| {
         eprintln!("{}:{}: {}", file.display(), row.line, row.reason);
-    }
-    if !invalid.is_empty() && !skip_invalid {
+    })?;
+    let Some(s) = outcome.written else {
+        if dry_run {
+            println!(
+                "{} valid business(es), {} invalid row(s); nothing written (--dry-run)",
+                outcome.valid, outcome.invalid
+            );
+            return Ok(());
+        }
         return Err(ImportRejected {
             file: file.display().to_string(),
-            rows: invalid,
+            count: outcome.invalid,
         }
         .into());
-    }
-    if dry_run {
-        println!(
-            "{} valid business(es), {} invalid row(s); nothing written (--dry-run)",
-            valid.len(),
-            invalid.len()
-        );
-        return Ok(());
-    }
-    let now = jiff::Timestamp::now().as_second();
-    let s = store.import_businesses(&valid, now)?;
+    };
     println!(
         "imported {}: {} created, {} updated, {} unchanged; {} account(s) linked, {} released{}",
         file.display(),
@@ -52,10 +54,10 @@ pub fn import(config: &Path, file: &Path, skip_invalid: bool, dry_run: bool) -> 
         s.unchanged,
         s.accounts_linked,
         s.accounts_released,
-        if invalid.is_empty() {
+        if outcome.invalid == 0 {
             String::new()
         } else {
-            format!("; {} invalid row(s) skipped", invalid.len())
+            format!("; {} invalid row(s) skipped", outcome.invalid)
         }
     );
     Ok(())

@@ -19,7 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use checkpoint::Checkpointer;
 
-pub use businesses::{BusinessRow, ImportSummary};
+pub use businesses::{BusinessRow, ImportOutcome, ImportPlan, ImportSummary};
 pub use daemon::{CLOCK_SLACK, PlatformStatus, SyncState, Tiers};
 pub use migrate::Migration;
 pub use posts::IngestSummary;

@@ -122,3 +122,31 @@ pub async fn start_sim(config: jempol::sim::SimConfig) -> jempol::sim::Simulator
 pub fn sim_config(businesses: usize) -> jempol::sim::SimConfig {
     jempol::sim::SimConfig::new(7, businesses, SIM_START.parse().unwrap())
 }
+
+/// Runs `cmd` to its end; returns its output and its peak resident memory in MB
+/// (`VmHWM`, sampled every 5 ms).
+pub fn output_and_peak_mb(mut cmd: Command) -> (Output, u64) {
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let sampler = std::thread::spawn(move || {
+        let mut peak = 0;
+        while let Ok(text) = std::fs::read_to_string(&status) {
+            if let Some(kb) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+            {
+                peak = peak.max(kb / 1024);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        peak
+    });
+    let output = child.wait_with_output().unwrap();
+    (output, sampler.join().unwrap())
+}
