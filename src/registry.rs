@@ -73,7 +73,8 @@ pub const HEADER: [&str; 8] = [
 /// Guesses the separator from the header line: the most frequent of `,` `;` and tab.
 fn sniff_delimiter(data: &[u8]) -> u8 {
     let header = data.split(|&b| b == b'\n').next().unwrap_or(&[]);
-    [b',', b';', b'\t']
+    // Reversed, so that a tie (none at all, too) goes to the comma.
+    [b'\t', b';', b',']
         .into_iter()
         .max_by_key(|d| header.iter().filter(|b| *b == d).count())
         .unwrap_or(b',')
@@ -84,29 +85,48 @@ fn sniff_delimiter(data: &[u8]) -> u8 {
 /// handle the database gives another business) is checked where they are staged, in
 /// [`crate::store::Store::import_registry`].
 pub struct Reader<R: Read> {
-    records: csv::ByteRecordsIntoIter<Lf<BufReader<R>>>,
+    records: csv::ByteRecordsIntoIter<Lf<Source<R>>>,
     columns: HashMap<&'static str, usize>,
     width: usize,
 }
 
+/// The first line, read ahead to find the separator, then the rest of the input.
+type Source<R> = std::io::Chain<std::io::Cursor<Vec<u8>>, BufReader<R>>;
+
+/// How much of the first line is read to find the separator.
+const HEAD_MAX: u64 = 64 * 1024;
+
 /// Reads the header of a registry file (UTF-8 with or without BOM; `,` `;` or tab).
 pub fn reader<R: Read>(input: R) -> Result<Reader<R>, RegistryError> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
-    let head = input.fill_buf().map_err(|e| RegistryError::Csv {
-        line: 1,
-        message: format!("unreadable: {e}"),
-    })?;
-    let bom = head.starts_with(b"\xEF\xBB\xBF");
-    let delimiter = sniff_delimiter(if bom { &head[3..] } else { head });
-    if bom {
-        input.consume(3);
+    let mut head = Vec::new();
+    // Up to the first line that is not blank: the header.
+    let mut line_start = 0;
+    loop {
+        let read = (&mut input)
+            .take(HEAD_MAX)
+            .read_until(b'\n', &mut head)
+            .map_err(|e| RegistryError::Csv {
+                line: 1,
+                message: format!("unreadable: {e}"),
+            })?;
+        if line_start == 0 && head.starts_with(b"\xEF\xBB\xBF") {
+            head.drain(..3);
+        }
+        let blank = head[line_start..].iter().all(u8::is_ascii_whitespace);
+        if read == 0 || !blank || head.len() as u64 >= HEAD_MAX {
+            break;
+        }
+        line_start = head.len();
     }
+    let delimiter = sniff_delimiter(&head[line_start..]);
+    let source = std::io::Cursor::new(head).chain(input);
     let mut records = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
         .from_reader(Lf {
-            inner: input,
+            inner: source,
             cr: false,
         })
         .into_byte_records();
@@ -528,5 +548,43 @@ mod tests {
         assert_eq!(sniff_delimiter(b"key;name;category\n1;a,b;c"), b';');
         assert_eq!(sniff_delimiter(b"key,name\n"), b',');
         assert_eq!(sniff_delimiter(b"key\tname\tcategory\n"), b'\t');
+    }
+
+    fn lines_of_bad_rows(data: &[u8]) -> Vec<u64> {
+        reader(data)
+            .unwrap()
+            .filter_map(|r| match r {
+                Row::Invalid(bad) => Some(bad.line),
+                Row::Valid { .. } => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_the_line_it_starts_on_whatever_the_line_ends() {
+        for eol in ["\n", "\r\n"] {
+            let file = [
+                "",
+                "key,name",
+                "A,Satu",
+                "B,\"Dua",
+                "baris dua\"",
+                ",tanpa kunci",
+                "C,Tiga",
+            ]
+            .join(eol);
+            assert_eq!(lines_of_bad_rows(file.as_bytes()), [6], "{eol:?}");
+        }
+        // Read in one-byte pieces, a CR at the end of each piece still joins its LF.
+        let slow = std::io::BufReader::with_capacity(1, &b"key,name\r\nA,Satu\r\n,x\r\n"[..]);
+        let lf = Lf {
+            inner: slow,
+            cr: false,
+        };
+        let rows: Vec<Row> = reader(lf).unwrap().collect();
+        assert!(
+            matches!(&rows[1], Row::Invalid(bad) if bad.line == 3),
+            "{rows:?}"
+        );
     }
 }
