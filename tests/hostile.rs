@@ -421,6 +421,15 @@ fn hostile_text_reaches_no_screen_raw_in_markdown_the_terminal_or_a_spreadsheet(
         );
     }
     assert!(row.iter().any(|c| c.starts_with("'=HYPERLINK")));
+    // The Telegram summary is plain text on a phone: no control or bidi character.
+    let summary = jempol::report::daily::summary_text(&r, Lang::Id);
+    assert!(summary.contains("HYPERLINK"), "{summary}");
+    assert!(
+        !summary
+            .chars()
+            .any(|c| c.is_control() && c != '\n' || c == '\u{202E}'),
+        "{summary:?}"
+    );
     // A caption's NUL is dropped as it is parsed (every platform's parser stores captions
     // through `stored_caption`).
     let parsed = jempol::platform::instagram::media_item(

@@ -897,7 +897,7 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
     );
 
     let telegram = d.config.reports.telegram.clone().unwrap();
-    let client = reqwest::Client::new();
+    let client = jempol::report::daily::telegram_client().unwrap();
     let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
         .await
         .unwrap_err();
@@ -909,6 +909,52 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
         .await
         .unwrap_err();
     assert!(!err.contains(BOT_TOKEN) && !err.contains("AAF"), "{err}");
+}
+
+#[tokio::test]
+async fn a_telegram_redirect_is_refused_and_a_hostile_answer_reaches_the_log_cleaned() {
+    use jempol::report::daily::{send_telegram, telegram_client};
+    let (other, seen) = fake_telegram(true).await;
+    let to = format!("{other}/bot{BOT_TOKEN}/sendMessage");
+    let app = axum::Router::new()
+        .route(
+            "/{bot}/sendMessage",
+            axum::routing::post(move || async move {
+                (axum::http::StatusCode::TEMPORARY_REDIRECT, [("location", to)], "")
+            }),
+        )
+        .route(
+            "/hostile/{bot}/sendMessage",
+            axum::routing::post(|| async {
+                axum::Json(serde_json::json!({
+                    "ok": false,
+                    "description": format!("\x1b]0;pwned\x07 echo {BOT_TOKEN} {}", "x".repeat(5000)),
+                }))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let ws = Workspace::new();
+    let mut telegram = daily_config(&ws, &url).reports.telegram.unwrap();
+    let client = telegram_client().unwrap();
+
+    let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
+        .await
+        .unwrap_err();
+    assert!(err.contains("redirect"), "{err}");
+    assert!(!err.contains(BOT_TOKEN), "{err}");
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the message followed the redirect"
+    );
+
+    telegram.base_url = format!("{url}/hostile");
+    let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
+        .await
+        .unwrap_err();
+    assert!(!err.contains(BOT_TOKEN) && !err.contains('\x1b'), "{err:?}");
+    assert!(err.len() < 400, "{} bytes", err.len());
 }
 
 fn child_process(ws: &Workspace, exe: &str) -> jempol::report::daily::ChildProcess {

@@ -489,14 +489,17 @@ impl Http {
 /// what would hurt the daemon (a 2 GB body, a gzip bomb).
 pub const MAX_BODY: usize = 16 << 20;
 
-enum Body {
+pub(crate) enum Body {
     Broken(reqwest::Error),
     TooLarge,
 }
 
 /// Reads a body chunk by chunk (decompressed as it comes), stopping past `cap`: memory
 /// never holds more than the cap, whatever the server sends or claims.
-async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, Body> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, Body> {
     // A declared length past the cap is refused unread (a compressed body only inflates).
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(Body::TooLarge);
@@ -513,7 +516,7 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
 
 /// A redirect as an error that names where it pointed, without its query (which could
 /// carry a credential).
-fn redirected(headers: &HeaderMap, status: reqwest::StatusCode) -> String {
+pub(crate) fn redirected(headers: &HeaderMap, status: reqwest::StatusCode) -> String {
     let to = headers
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())

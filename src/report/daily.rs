@@ -109,7 +109,8 @@ pub fn summary_text(r: &Report, lang: Lang) -> String {
     let l = lang.labels();
     let t = &r.totals;
     let change = t.engagement.zip(r.previous.engagement).map(|(a, b)| a - b);
-    let mut s = format!("{} — {}\n{}\n", l.title, r.campaign, r.date);
+    let campaign = crate::report::neutral::terminal(&r.campaign);
+    let mut s = format!("{} — {campaign}\n{}\n", l.title, r.date);
     s.push_str(&format!(
         "{}: {} ({})\n{}: {}\n{}: {}\n{}: {}\n",
         l.engagement,
@@ -126,12 +127,22 @@ pub fn summary_text(r: &Report, lang: Lang) -> String {
         s.push_str(&format!(
             "{}. {} — {} {}\n",
             b.rank,
-            b.name,
+            crate::report::neutral::terminal(&b.name),
             maybe(b.engagement, lang),
             l.engagement.to_lowercase()
         ));
     }
     s
+}
+
+/// The HTTP client for the Bot API: 20 s timeout, and no redirect followed (the token
+/// is in the path; a redirect is an error, see [`send_telegram`]).
+pub fn telegram_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("jempol/", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 /// Posts `text` with the Bot API's `sendMessage`. Errors never contain the token.
@@ -141,25 +152,32 @@ pub async fn send_telegram(
     token: &str,
     text: &str,
 ) -> Result<(), String> {
+    use crate::platform::http::{Body, read_capped, redact, redirected};
     let url = format!("{}/bot{token}/sendMessage", telegram.base_url);
-    let redact = |e: String| {
-        if token.is_empty() {
-            e
-        } else {
-            e.replace(token, "***")
-        }
-    };
+    let secrets = [token.to_string()];
     let resp = client
         .post(&url)
         .json(&serde_json::json!({ "chat_id": telegram.chat_id, "text": text }))
         .send()
         .await
-        .map_err(|e| redact(e.without_url().to_string()))?;
+        .map_err(|e| redact(&e.without_url().to_string(), &secrets))?;
     let status = resp.status();
-    let body: serde_json::Value = resp
-        .json()
-        .await
-        .map_err(|e| redact(format!("HTTP {status}: {}", e.without_url())))?;
+    if status.is_redirection() {
+        return Err(redact(&redirected(resp.headers(), status), &secrets));
+    }
+    // The Bot API answers in a few hundred bytes.
+    let body = match read_capped(resp, 64 << 10).await {
+        Ok(body) => body,
+        Err(Body::TooLarge) => return Err(format!("HTTP {status}: an answer over 64 KiB")),
+        Err(Body::Broken(e)) => {
+            return Err(redact(
+                &format!("HTTP {status}: {}", e.without_url()),
+                &secrets,
+            ));
+        }
+    };
+    let body: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| format!("HTTP {status}: the answer is not JSON"))?;
     if body.get("ok").and_then(|v| v.as_bool()) == Some(true) {
         Ok(())
     } else {
@@ -167,7 +185,12 @@ pub async fn send_telegram(
             .get("description")
             .and_then(|v| v.as_str())
             .unwrap_or("no description");
-        Err(redact(format!("HTTP {status}: {why}")))
+        // The server's words reach the log: cleaned, cut, and without the token.
+        let why: String = crate::report::neutral::terminal(why)
+            .chars()
+            .take(300)
+            .collect();
+        Err(redact(&format!("HTTP {status}: {why}"), &secrets))
     }
 }
 
@@ -222,11 +245,7 @@ impl DailyJob {
         if !r.enabled || r.formats.is_empty() {
             return None;
         }
-        let client = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(20))
-            .user_agent(concat!("jempol/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .ok()?;
+        let client = telegram_client().ok()?;
         let token = r
             .telegram
             .as_ref()
