@@ -70,6 +70,13 @@ fn a_body_that_never_ends_and_a_gzip_bomb_are_refused_with_memory_bounded() {
                     .unwrap()
             }),
         )
+        // TikTok's token: a valid answer padded to 100 KiB, past the token cap.
+        .route(
+            "/v2/oauth/token/",
+            post(async || {
+                axum::Json(serde_json::json!({"access_token": "clt.x", "expires_in": 7200, "pad": " ".repeat(100 << 10)}))
+            }),
+        )
         // Facebook's first request: the Page, as a gzip bomb.
         .route(
             "/v25.0/{page}",
@@ -86,7 +93,7 @@ fn a_body_that_never_ends_and_a_gzip_bomb_are_refused_with_memory_bounded() {
         );
     let base = serve(&rt, "127.0.0.1", app);
     let ws = Workspace::with_config(&format!(
-        "{CAMPAIGN}[platforms.instagram]\nbase_url = '{base}'\nig_user_id = '1784'\n[platforms.facebook]\nbase_url = '{base}'\n[reports]\nenabled = false\n"
+        "{CAMPAIGN}[platforms.instagram]\nbase_url = '{base}'\nig_user_id = '1784'\n[platforms.facebook]\nbase_url = '{base}'\n[platforms.tiktok]\nbase_url = '{base}'\n[reports]\nenabled = false\n"
     ));
     ws.write(
         "umkm.csv",
@@ -95,6 +102,8 @@ fn a_body_that_never_ends_and_a_gzip_bomb_are_refused_with_memory_bounded() {
     let env = [
         ("JEMPOL_INSTAGRAM_TOKEN", "EAAhostileIG"),
         ("JEMPOL_FACEBOOK_TOKEN", "EAAhostileFB"),
+        ("JEMPOL_TIKTOK_CLIENT_KEY", "awHostileKey"),
+        ("JEMPOL_TIKTOK_CLIENT_SECRET", "TThostileSecret"),
     ];
     ws.jempol_env(&["businesses", "import", "umkm.csv"], &env)
         .expect_code(0);
@@ -104,12 +113,16 @@ fn a_body_that_never_ends_and_a_gzip_bomb_are_refused_with_memory_bounded() {
     assert_eq!(
         out.status.code(),
         Some(1),
-        "both platforms failed: {stderr}"
+        "every platform failed: {stderr}"
     );
     assert_eq!(
-        stderr.matches("the response body is over 16 MiB").count(),
+        stderr.matches("response body is over 16 MiB").count(),
         2,
         "a clear error names the cap, for the endless body and for the bomb: {stderr}"
+    );
+    assert!(
+        stderr.contains("the oauth/token response body is over 64 KiB"),
+        "a token has a cap of its own: {stderr}"
     );
     assert!(peak_mb < 200, "peak RSS {peak_mb} MB");
     assert!(

@@ -218,6 +218,9 @@ pub struct Request {
     pub cost: u32,
     /// Short name for logs (`recent_media`, `videos.list`).
     pub endpoint: &'static str,
+    /// The most of its body that is read, decompressed: [`MAX_BODY`] for pages of data,
+    /// [`TOKEN_MAX_BODY`] for a token.
+    pub max_body: usize,
 }
 
 impl Request {
@@ -230,6 +233,7 @@ impl Request {
             json: None,
             cost: 1,
             endpoint,
+            max_body: MAX_BODY,
         }
     }
 }
@@ -433,15 +437,19 @@ impl Http {
                     if status.is_redirection() {
                         Verdict::Fail(ApiError::Invalid(redirected(&headers, status)))
                     } else {
-                        match read_capped(response, MAX_BODY).await {
+                        match read_capped(response, req.max_body).await {
                             Err(Body::Broken(e)) => Verdict::Retry {
                                 reason: self.redact(&e.without_url().to_string()),
                                 after: None,
                             },
                             Err(Body::TooLarge) => Verdict::Fail(ApiError::Invalid(format!(
-                                "HTTP {}: the response body is over {} MiB; refused",
+                                "HTTP {}: the {} response body is over {}; refused",
                                 status.as_u16(),
-                                MAX_BODY >> 20
+                                req.endpoint,
+                                match req.max_body {
+                                    n if n >= 1 << 20 => format!("{} MiB", n >> 20),
+                                    n => format!("{} KiB", n >> 10),
+                                }
                             ))),
                             Ok(body) => classify(&Raw {
                                 status,
@@ -488,6 +496,10 @@ impl Http {
 /// platform sends (a Graph page of 100 posts with 64 KiB captions is ~7 MB), far below
 /// what would hurt the daemon (a 2 GB body, a gzip bomb).
 pub const MAX_BODY: usize = 16 << 20;
+
+/// The most of a token response jempol reads: a token and its expiry take a few hundred
+/// bytes.
+pub const TOKEN_MAX_BODY: usize = 64 << 10;
 
 pub(crate) enum Body {
     Broken(reqwest::Error),

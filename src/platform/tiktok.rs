@@ -137,6 +137,7 @@ impl Tiktok {
             ..Request::get(endpoint(&self.base, "/v2/oauth/token/")?, "oauth/token")
         };
         req.cost = 0; // not a research request
+        req.max_body = crate::platform::http::TOKEN_MAX_BODY;
         req.form = Some(vec![
             ("client_key".into(), self.client_key.clone()),
             ("client_secret".into(), self.client_secret.clone()),
