@@ -583,8 +583,10 @@ impl Core {
                 );
                 return Ok(false);
             }
-            let harvest = client.read_accounts(chunk, horizon_ts).await?;
-            Ok(feeder.feed(harvest).await)
+            let mut harvest = client.read_accounts(chunk, horizon_ts).await?;
+            let failure = harvest.failure.take();
+            let open = feeder.feed(harvest).await;
+            failure.map_or(Ok(open), |e| Err(e.into()))
         })
         .await
     }

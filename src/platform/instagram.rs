@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use super::http::{ApiError, Http, Request};
+use super::pager::{End, Page, Pager};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
     Post, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
@@ -15,6 +16,9 @@ use crate::hashtag::Hashtag;
 
 /// Business Discovery reads in flight at once (one per account).
 const IN_FLIGHT: usize = 8;
+
+/// A Business Discovery media listing: 50 a page; a year of daily posts is 8 pages.
+const ACCOUNT_PAGES: Pager = Pager::new(40);
 
 const MEDIA_FIELDS: &str = "id,caption,media_type,comments_count,like_count,permalink,timestamp";
 
@@ -105,82 +109,92 @@ impl Instagram {
         media_item(&self.tags, m, owner)
     }
 
-    /// Business Discovery of one account, paging its media back to `horizon`.
+    /// Business Discovery of one account, paging its media back to `horizon`. What the
+    /// pages before a failure brought (posts, the follower figure) is kept; only a
+    /// listing read to its end or past `horizon` is handed over as complete.
     async fn discover_account(
         &self,
         account: &TrackedAccount,
         horizon: jiff::Timestamp,
-    ) -> Result<Harvest, ApiError> {
+    ) -> (Harvest, End) {
         let mut harvest = Harvest::default();
         let mut listed = Vec::new();
-        let mut after: Option<String> = None;
-        for _page in 0..40 {
-            let media = match &after {
-                Some(a) => format!("media.after({a}).limit(50){{{MEDIA_FIELDS}}}"),
-                None => format!("media.limit(50){{{MEDIA_FIELDS}}}"),
-            };
-            let fields = format!(
-                "business_discovery.username({}){{id,username,followers_count,media_count,{media}}}",
-                account.handle
-            );
-            let url = self.url(&self.ig_user_id, &[("fields", &fields)])?;
-            let body = match self.get(url, "business_discovery").await {
-                Ok(b) => b,
-                Err(ApiError::NotFound(why)) => {
-                    tracing::debug!(account = %account.handle, reason = %why, "Instagram account cannot be discovered");
-                    harvest.unreachable.push(account.handle.clone());
-                    return Ok(harvest);
+        let mut unreachable = false;
+        let end = ACCOUNT_PAGES
+            .run(None, async |after: Option<String>| {
+                let media = match &after {
+                    Some(a) => format!("media.after({a}).limit(50){{{MEDIA_FIELDS}}}"),
+                    None => format!("media.limit(50){{{MEDIA_FIELDS}}}"),
+                };
+                let fields = format!(
+                    "business_discovery.username({}){{id,username,followers_count,media_count,{media}}}",
+                    account.handle
+                );
+                let url = self.url(&self.ig_user_id, &[("fields", &fields)])?;
+                let body = match self.get(url, "business_discovery").await {
+                    Err(ApiError::NotFound(why)) if after.is_none() => {
+                        tracing::debug!(account = %account.handle, reason = %why, "Instagram account cannot be discovered");
+                        unreachable = true;
+                        return Ok(Page { ids: Vec::new(), next: None, enough: true });
+                    }
+                    other => other?,
+                };
+                let bd = &body["business_discovery"];
+                let owner = AccountRef {
+                    handle: Some(account.handle.clone()),
+                    platform_user_id: bd["id"].as_str().map(str::to_string),
+                    display_name: None,
+                };
+                if after.is_none() {
+                    harvest.stats.push(AccountStats {
+                        platform: Platform::Instagram,
+                        account: owner.clone(),
+                        followers: count(&bd["followers_count"]),
+                        following: None,
+                        media_count: count(&bd["media_count"]),
+                        total_likes: None,
+                        total_views: None,
+                    });
                 }
-                Err(e) => return Err(e),
-            };
-            let bd = &body["business_discovery"];
-            let owner = AccountRef {
-                handle: Some(account.handle.clone()),
-                platform_user_id: bd["id"].as_str().map(str::to_string),
-                display_name: None,
-            };
-            if after.is_none() {
-                harvest.stats.push(AccountStats {
-                    platform: Platform::Instagram,
-                    account: owner.clone(),
-                    followers: count(&bd["followers_count"]),
-                    following: None,
-                    media_count: count(&bd["media_count"]),
-                    total_likes: None,
-                    total_views: None,
-                });
-            }
-            let items = bd["media"]["data"].as_array().cloned().unwrap_or_default();
-            let mut reached_horizon = items.is_empty();
-            for m in &items {
-                if let Some(id) = m["id"].as_str() {
-                    listed.push(id.to_string());
+                let items = bd["media"]["data"].as_array().cloned().unwrap_or_default();
+                let mut page = Page {
+                    ids: Vec::new(),
+                    // Nested paging: the list ends when `after` is absent or data empty (§1.3).
+                    next: bd["media"]["paging"]["cursors"]["after"]
+                        .as_str()
+                        .filter(|_| !items.is_empty())
+                        .map(str::to_string),
+                    enough: false,
+                };
+                for m in &items {
+                    if let Some(id) = m["id"].as_str() {
+                        page.ids.push(id.to_string());
+                    }
+                    page.enough |= graph::time(&m["timestamp"]).is_some_and(|t| t < horizon);
+                    match self.media(m, Some(&owner)) {
+                        Ok(Some(post)) => harvest.posts.push(post),
+                        Ok(None) => {}
+                        Err(why) => harvest
+                            .skipped
+                            .push(format!("instagram media of {}: {why}", account.handle)),
+                    }
                 }
-                if graph::time(&m["timestamp"]).is_some_and(|t| t < horizon) {
-                    reached_horizon = true;
-                }
-                match self.media(m, Some(&owner)) {
-                    Ok(Some(post)) => harvest.posts.push(post),
-                    Ok(None) => {}
-                    Err(why) => harvest
-                        .skipped
-                        .push(format!("instagram media of {}: {why}", account.handle)),
-                }
-            }
-            // Nested paging: stop when `after` is absent or data empty (§1.3).
-            after = bd["media"]["paging"]["cursors"]["after"]
-                .as_str()
-                .map(str::to_string);
-            if reached_horizon || after.is_none() {
-                harvest.listings.push(Listing {
-                    handle: account.handle.clone(),
-                    ids: listed,
-                    since: horizon,
-                });
-                return Ok(harvest);
-            }
+                listed.extend(page.ids.iter().cloned());
+                Ok(page)
+            })
+            .await;
+        if unreachable {
+            harvest.unreachable.push(account.handle.clone());
+        } else if end.is_complete() {
+            harvest.listings.push(Listing {
+                handle: account.handle.clone(),
+                ids: listed,
+                since: horizon,
+            });
+        } else if !matches!(end, End::Failed(_)) {
+            tracing::warn!(account = %account.handle, end = ?end, "Instagram media listing ended unfinished; kept what it read");
         }
-        Ok(harvest)
+        (harvest, end)
     }
 }
 
@@ -256,10 +270,24 @@ impl PlatformClient for Instagram {
             .map(|a| self.discover_account(a, horizon))
             .buffered(IN_FLIGHT);
         let mut harvest = Harvest::default();
-        while let Some(read) = reads.next().await {
-            harvest.absorb(read?);
+        let mut failed = None;
+        while let Some((read, end)) = reads.next().await {
+            harvest.absorb(read);
+            if let Some(e) = end.into_error() {
+                failed.get_or_insert(e);
+            }
         }
-        Ok(harvest)
+        // A failed account read keeps what its first pages brought; an error that stops
+        // the platform (auth, quota) still stops it, after this harvest is stored.
+        match failed {
+            Some(e) if harvest.posts.is_empty() && harvest.stats.is_empty() => Err(e),
+            Some(e) => {
+                tracing::warn!(error = %e, "an Instagram account read failed part-way; storing what was read");
+                harvest.failure = Some(e);
+                Ok(harvest)
+            }
+            None => Ok(harvest),
+        }
     }
 
     /// Only the owner may read an IG media id (§1.2): posts of known accounts are

@@ -6,6 +6,7 @@ mod graph;
 pub mod graph_version;
 pub mod http;
 pub mod instagram;
+pub mod pager;
 pub mod tiktok;
 pub mod youtube;
 
@@ -175,6 +176,10 @@ pub struct Harvest {
     /// Complete listings of accounts' posts back to some time: a tracked post of that
     /// account, published after `since` and not listed, is deleted.
     pub listings: Vec<Listing>,
+    /// A read that failed part-way: what came before it is in this harvest, to be
+    /// stored, and then the error is the step's (an expired token still stops the
+    /// platform).
+    pub failure: Option<ApiError>,
 }
 
 impl Harvest {
@@ -186,6 +191,9 @@ impl Harvest {
         self.resolved.extend(other.resolved);
         self.skipped.extend(other.skipped);
         self.listings.extend(other.listings);
+        if self.failure.is_none() {
+            self.failure = other.failure;
+        }
     }
 }
 
@@ -225,9 +233,10 @@ pub trait PlatformClient {
         posts: &[TrackedPost],
         part: &mut impl AsyncFnMut(Harvest) -> bool,
     ) -> Result<(), ApiError> {
-        let harvest = self.refresh(posts).await?;
+        let mut harvest = self.refresh(posts).await?;
+        let failure = harvest.failure.take();
         part(harvest).await;
-        Ok(())
+        failure.map_or(Ok(()), Err)
     }
 
     /// How many posts one refresh call should get (the scheduler's batch size).
