@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::Value;
 
 use super::http::{ApiError, Http, Request};
+use super::pager::{Page, Pager};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
     Post, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
@@ -28,7 +29,8 @@ pub struct Facebook {
 }
 
 /// A Page's posts listing may run at most this many pages in one read.
-const MAX_PAGES: usize = 40;
+/// A Page's post listing: 100 a page.
+const PAGE_POSTS: Pager = Pager::new(40);
 
 impl Facebook {
     /// `multi_id`: read Pages and refresh posts with `GET /?ids=…`, 50 a call. Meta no
@@ -108,8 +110,9 @@ impl Facebook {
 
     /// A Page's posts, newest first, back to `horizon`, or until every id in `wanted`
     /// has been listed. The listing is handed over as complete only when it ended, or
-    /// went past `horizon`, or listed every wanted id; a page that brings no id not
-    /// already listed ends it early, as incomplete (a platform repeating its cursor).
+    /// went past `horizon`, or listed every wanted id; one that stalls (a platform
+    /// repeating its cursor), hits the page cap or fails part-way keeps its posts and
+    /// hands over no listing. Returns the error of a page that failed.
     async fn page_posts(
         &self,
         account: &TrackedAccount,
@@ -129,72 +132,86 @@ impl Facebook {
         let mut listed: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         let mut found = 0;
-        let mut next: Option<Vec<(String, String)>> = None;
-        for _ in 0..MAX_PAGES {
-            let first = [("fields", POST_FIELDS), ("limit", "100")];
-            let params: Vec<(&str, &str)> = match &next {
-                Some(pairs) => pairs
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect(),
-                None => first.to_vec(),
-            };
-            let body = match self
-                .http
-                .send(
-                    &Request::get(self.url(&format!("{page}/posts"), &params)?, "page_posts"),
-                    graph::verdict,
-                )
-                .await
-            {
-                Ok(b) => b,
-                Err(ApiError::NotFound(why)) => {
-                    tracing::debug!(page = %account.handle, reason = %why, "Facebook Page cannot be read");
-                    harvest.unreachable.push(account.handle.clone());
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            };
-            let mut reached = false;
-            let mut fresh = 0;
-            for p in body["data"].as_array().into_iter().flatten() {
-                if let Some(id) = p["id"].as_str()
-                    && seen.insert(id.to_string())
+        let mut reached = false;
+        let mut unreachable = false;
+        let end = PAGE_POSTS
+            .run(None, async |next: Option<Vec<(String, String)>>| {
+                let first = [("fields", POST_FIELDS), ("limit", "100")];
+                let params: Vec<(&str, &str)> = match &next {
+                    Some(pairs) => pairs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect(),
+                    None => first.to_vec(),
+                };
+                let url = self.url(&format!("{page}/posts"), &params)?;
+                let body = match self
+                    .http
+                    .send(&Request::get(url, "page_posts"), graph::verdict)
+                    .await
                 {
-                    fresh += 1;
-                    found += usize::from(wanted.contains(id));
-                    listed.push(id.to_string());
+                    Err(ApiError::NotFound(why)) => {
+                        tracing::debug!(page = %account.handle, reason = %why, "Facebook Page cannot be read");
+                        unreachable = true;
+                        return Ok(Page { ids: Vec::new(), next: None, enough: true });
+                    }
+                    other => other?,
+                };
+                let data = body["data"].as_array().cloned().unwrap_or_default();
+                let mut ids = Vec::new();
+                for p in &data {
+                    if let Some(id) = p["id"].as_str() {
+                        ids.push(id.to_string());
+                        if seen.insert(id.to_string()) {
+                            found += usize::from(wanted.contains(id));
+                            listed.push(id.to_string());
+                        }
+                    }
+                    reached |= graph::time(&p["created_time"]).is_some_and(|t| t < horizon);
+                    match self.post(p, Some(&owner)) {
+                        Ok(Some(post)) => harvest.posts.push(post),
+                        Ok(None) => {}
+                        Err(why) => harvest
+                            .skipped
+                            .push(format!("facebook post of {}: {why}", account.handle)),
+                    }
                 }
-                reached |= graph::time(&p["created_time"]).is_some_and(|t| t < horizon);
-                match self.post(p, Some(&owner)) {
-                    Ok(Some(post)) => harvest.posts.push(post),
-                    Ok(None) => {}
-                    Err(why) => harvest
-                        .skipped
-                        .push(format!("facebook post of {}: {why}", account.handle)),
-                }
-            }
-            next = graph::next_query(&body).map(|q| graph::query_pairs(&q));
-            let all_wanted = !wanted.is_empty() && found == wanted.len();
-            if reached || all_wanted || next.is_none() {
-                harvest.listings.push(Listing {
-                    handle: account.handle.clone(),
-                    ids: listed,
-                    // Listed newest first: everything after the oldest wanted post is in.
-                    since: if reached || next.is_none() {
-                        horizon
-                    } else {
-                        horizon + jiff::SignedDuration::from_secs(1)
-                    },
-                });
-                return Ok(());
-            }
-            if fresh == 0 {
-                tracing::warn!(page = %account.handle, "Facebook repeated a page of posts; ending this listing unfinished");
-                return Ok(());
+                let all_wanted = !wanted.is_empty() && found == wanted.len();
+                Ok(Page {
+                    ids,
+                    // The list ends when `next` is absent or `data` is empty (§1.5).
+                    next: graph::next_query(&body)
+                        .filter(|_| !data.is_empty())
+                        .map(|q| graph::query_pairs(&q)),
+                    enough: reached || all_wanted,
+                })
+            })
+            .await;
+        if unreachable {
+            harvest.unreachable.push(account.handle.clone());
+            return Ok(());
+        }
+        if end.is_complete() {
+            let ended = reached || found < wanted.len() || wanted.is_empty();
+            harvest.listings.push(Listing {
+                handle: account.handle.clone(),
+                ids: listed,
+                // Listed newest first: everything after the oldest wanted post is in.
+                since: if ended {
+                    horizon
+                } else {
+                    horizon + jiff::SignedDuration::from_secs(1)
+                },
+            });
+            return Ok(());
+        }
+        match end.into_error() {
+            Some(e) => Err(e),
+            None => {
+                tracing::warn!(page = %account.handle, "Facebook's listing of a Page's posts stalled or ran past its page cap; kept what it read, marked nothing deleted");
+                Ok(())
             }
         }
-        Ok(())
     }
 
     /// One Page's figures (§2.2): one request per Page, no multi-ID request.
@@ -361,8 +378,13 @@ impl PlatformClient for Facebook {
                 handle: account.handle.clone(),
                 platform_user_id: resolved.or_else(|| account.platform_user_id.clone()),
             };
-            self.page_posts(&account, horizon, &HashSet::new(), &mut harvest)
-                .await?;
+            if let Err(e) = self
+                .page_posts(&account, horizon, &HashSet::new(), &mut harvest)
+                .await
+            {
+                harvest.failure = Some(e);
+                break;
+            }
         }
         Ok(harvest)
     }
@@ -398,7 +420,10 @@ impl PlatformClient for Facebook {
                 .flatten()
                 .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
             let ids: HashSet<&str> = wanted.iter().map(|p| p.id.as_str()).collect();
-            self.page_posts(page, horizon, &ids, &mut harvest).await?;
+            if let Err(e) = self.page_posts(page, horizon, &ids, &mut harvest).await {
+                harvest.failure = Some(e);
+                break;
+            }
         }
         Ok(harvest)
     }

@@ -132,7 +132,7 @@ impl Instagram {
                 );
                 let url = self.url(&self.ig_user_id, &[("fields", &fields)])?;
                 let body = match self.get(url, "business_discovery").await {
-                    Err(ApiError::NotFound(why)) if after.is_none() => {
+                    Err(ApiError::NotFound(why)) => {
                         tracing::debug!(account = %account.handle, reason = %why, "Instagram account cannot be discovered");
                         unreachable = true;
                         return Ok(Page { ids: Vec::new(), next: None, enough: true });

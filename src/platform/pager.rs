@@ -87,10 +87,9 @@ impl Pager {
             if page.enough {
                 return End::Complete;
             }
-            let fresh = page
-                .ids
-                .into_iter()
-                .fold(false, |fresh, id| seen.insert(id) || fresh);
+            let before = seen.len();
+            seen.extend(page.ids);
+            let fresh = seen.len() > before;
             let Some(next) = page.next else {
                 return End::Complete;
             };
@@ -186,7 +185,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_cap_and_a_failure_end_a_listing_unfinished() {
-        let endless = (0..100).map(|n| Ok(page(&[&n.to_string()], Some(n)))).collect();
+        let endless = (0..100)
+            .map(|n| Ok(page(&[&n.to_string()], Some(n))))
+            .collect();
         let (end, asked) = over(Pager::new(4), endless).await;
         assert!(matches!(end, End::Capped));
         assert_eq!(asked, 4);

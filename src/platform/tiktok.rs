@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
 use super::http::{ApiError, Http, Raw, Request, Verdict};
+use super::pager::{End, Page, Pager};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
     TrackedAccount, TrackedPost, count, endpoint, fit, stored_caption,
@@ -19,8 +20,10 @@ const USER_FIELDS: &str =
     "display_name,follower_count,following_count,likes_count,video_count,is_verified";
 /// Days a query window may span (end ≤ 30 days after start, §3.2).
 const WINDOW_DAYS: i64 = 30;
-/// Videos a refresh hands over at a time while it reads a window (a few in unit specs).
-const REFRESH_PART: usize = if cfg!(test) { 3 } else { 2_000 };
+/// Videos a refresh hands over at a time while it reads a window.
+const REFRESH_PART: usize = 2_000;
+/// A window of 30 days: 100 videos a page, so up to 100,000 videos.
+const WINDOW_PAGES: Pager = Pager::new(1_000);
 
 pub struct Tiktok {
     http: Http,
@@ -29,6 +32,8 @@ pub struct Tiktok {
     client_secret: String,
     tags: Vec<Hashtag>,
     clock: Arc<dyn Clock>,
+    /// Videos a refresh hands over at a time.
+    part_size: usize,
     /// The cached client token and when it expires.
     token: Mutex<Option<(String, Timestamp)>>,
 }
@@ -119,7 +124,14 @@ impl Tiktok {
             tags,
             clock,
             token: Mutex::new(None),
+            part_size: REFRESH_PART,
         }
+    }
+
+    /// Hands a refresh over every `n` videos instead of every [`REFRESH_PART`] (specs).
+    pub fn with_part_size(mut self, n: usize) -> Tiktok {
+        self.part_size = n.max(1);
+        self
     }
 
     /// The cached token, renewed five minutes before it expires (or when `force`).
@@ -203,7 +215,8 @@ impl Tiktok {
         })
     }
 
-    /// One page of one window: (posts, next cursor and search id while `has_more`).
+    /// One page of one window: its posts go into `page`; says which videos it listed
+    /// and the next cursor and search id while `has_more`.
     async fn window_page(
         &self,
         start: jiff::civil::Date,
@@ -211,7 +224,7 @@ impl Tiktok {
         cursor: u64,
         search_id: &str,
         page: &mut DiscoveryPage,
-    ) -> Result<Option<(u64, String)>, ApiError> {
+    ) -> Result<Page<(u64, String)>, ApiError> {
         let body = self
             .research(
                 "/v2/research/video/query/",
@@ -221,7 +234,13 @@ impl Tiktok {
             )
             .await?;
         let data = &body["data"];
+        let mut ids = Vec::new();
         for v in data["videos"].as_array().into_iter().flatten() {
+            match &v["id"] {
+                Value::Number(n) => ids.push(n.to_string()),
+                Value::String(id) => ids.push(id.clone()),
+                _ => {}
+            }
             match self.video(v) {
                 Ok(Some(p)) => page.posts.push(p),
                 Ok(None) => {}
@@ -229,12 +248,17 @@ impl Tiktok {
             }
         }
         // A short or empty page may still say has_more (§3.2).
-        Ok((data["has_more"] == true).then(|| {
+        let next = (data["has_more"] == true).then(|| {
             (
                 data["cursor"].as_u64().unwrap_or(cursor + 100),
                 data["search_id"].as_str().unwrap_or(search_id).to_string(),
             )
-        }))
+        });
+        Ok(Page {
+            ids,
+            next,
+            enough: false,
+        })
     }
 
     fn utc_date(t: Timestamp) -> jiff::civil::Date {
@@ -274,6 +298,7 @@ impl PlatformClient for Tiktok {
         page.next = match self
             .window_page(start, end, offset, &search_id, &mut page)
             .await?
+            .next
         {
             Some((c, id)) => Some(format!("{}:{c}:{id}", yyyymmdd(start))),
             None if end < today => Some(format!(
@@ -340,7 +365,7 @@ impl PlatformClient for Tiktok {
         Ok(all)
     }
 
-    /// A window's pages go out as they are read, every [`REFRESH_PART`] videos; only the
+    /// A window's pages go out as they are read, every `part_size` videos; only the
     /// ids listed are kept until the window ends, to tell which tracked posts it no
     /// longer holds.
     async fn refresh_in_parts(
@@ -362,37 +387,59 @@ impl PlatformClient for Tiktok {
             let end = (start + SignedDuration::from_hours(24 * WINDOW_DAYS)).min(today);
             let mut page = DiscoveryPage::default();
             let mut listed: std::collections::HashSet<String> = Default::default();
-            let mut state = Some((0, String::new()));
-            let mut seen_cursors = Vec::new();
-            while let Some((cursor, search_id)) = state {
-                if seen_cursors.contains(&cursor) {
-                    break; // a repeating cursor: the window is as read as it gets
-                }
-                seen_cursors.push(cursor);
-                state = self
-                    .window_page(start, end, cursor, &search_id, &mut page)
-                    .await?;
-                if page.posts.len() >= REFRESH_PART {
-                    listed.extend(page.posts.iter().map(|p| p.id.clone()));
-                    let read = Harvest {
-                        posts: std::mem::take(&mut page.posts),
-                        skipped: std::mem::take(&mut page.skipped),
-                        ..Harvest::default()
-                    };
-                    if !part(read).await {
-                        return Ok(());
-                    }
-                }
+            let mut taken = true;
+            let ended = WINDOW_PAGES
+                .run(
+                    Some((0, String::new())),
+                    async |at: Option<(u64, String)>| {
+                        let (cursor, search_id) = at.unwrap_or_default();
+                        let read = self
+                            .window_page(start, end, cursor, &search_id, &mut page)
+                            .await?;
+                        if page.posts.len() >= self.part_size {
+                            listed.extend(page.posts.iter().map(|p| p.id.clone()));
+                            let part_read = Harvest {
+                                posts: std::mem::take(&mut page.posts),
+                                skipped: std::mem::take(&mut page.skipped),
+                                ..Harvest::default()
+                            };
+                            taken = part(part_read).await;
+                            if !taken {
+                                return Ok(Page {
+                                    enough: true,
+                                    ..read
+                                });
+                            }
+                        }
+                        Ok(read)
+                    },
+                )
+                .await;
+            if !taken {
+                return Ok(());
             }
             listed.extend(page.posts.iter().map(|p| p.id.clone()));
-            let deleted: Vec<String> = posts
-                .iter()
-                .filter(|p| {
-                    let day = p.posted_at.map(Self::utc_date);
-                    day.is_some_and(|d| d >= start && d <= end) && !listed.contains(&p.id)
-                })
-                .map(|p| p.id.clone())
-                .collect();
+            // Only a window read to its end says which tracked videos are gone.
+            let deleted: Vec<String> = if ended.is_complete() {
+                posts
+                    .iter()
+                    .filter(|p| {
+                        let day = p.posted_at.map(Self::utc_date);
+                        day.is_some_and(|d| d >= start && d <= end) && !listed.contains(&p.id)
+                    })
+                    .map(|p| p.id.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let failure = match ended {
+                End::Failed(e) => Some(e),
+                End::Complete => None,
+                other => {
+                    tracing::warn!(end = ?other, "a TikTok window ended unfinished; kept what it read, marked nothing deleted");
+                    None
+                }
+            };
             let rest = Harvest {
                 posts: page.posts,
                 skipped: page.skipped,
@@ -403,6 +450,9 @@ impl PlatformClient for Tiktok {
                 rest.posts.is_empty() && rest.skipped.is_empty() && rest.deleted.is_empty();
             if !nothing && !part(rest).await {
                 return Ok(());
+            }
+            if let Some(e) = failure {
+                return Err(e);
             }
             start = end + SignedDuration::from_hours(24);
         }
@@ -531,7 +581,8 @@ mod tests {
             "secret".into(),
             tags(),
             Arc::new(crate::sim::SimClock::new(now, 0.0)),
-        );
+        )
+        .with_part_size(3);
         let tracked = |id: &str| TrackedPost {
             id: id.into(),
             account: None,

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::http::{ApiError, Http, Raw, Request, Verdict};
+use super::pager::{End, Page, Pager};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
     Post, TrackedAccount, TrackedPost, count, endpoint, fit, stored_caption,
@@ -14,6 +15,9 @@ use super::{
 use crate::hashtag::Hashtag;
 
 const BATCH: usize = 50;
+
+/// An uploads playlist: 50 a page, so up to 2,000 videos back to the horizon.
+const UPLOADS: Pager = Pager::new(40);
 
 pub struct Youtube {
     http: Http,
@@ -257,46 +261,63 @@ impl PlatformClient for Youtube {
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("UU{}", id.get(2..).unwrap_or_default()));
                 let mut listed = Vec::new();
-                let mut token: Option<String> = None;
-                loop {
-                    let mut params = vec![
-                        ("part", "contentDetails"),
-                        ("playlistId", uploads.as_str()),
-                        ("maxResults", "50"),
-                    ];
-                    if let Some(t) = &token {
-                        params.push(("pageToken", t));
-                    }
-                    let page = match self
-                        .get("/playlistItems", &params, 1, "playlistItems.list")
-                        .await
-                    {
-                        Ok(p) => p,
-                        Err(ApiError::NotFound(_)) => break,
-                        Err(e) => return Err(e),
-                    };
-                    let mut reached = false;
-                    for it in page["items"].as_array().into_iter().flatten() {
-                        let cd = &it["contentDetails"];
-                        if let Some(v) = cd["videoId"].as_str() {
-                            listed.push(v.to_string());
+                let end = UPLOADS
+                    .run(None, async |token: Option<String>| {
+                        let mut params = vec![
+                            ("part", "contentDetails"),
+                            ("playlistId", uploads.as_str()),
+                            ("maxResults", "50"),
+                        ];
+                        if let Some(t) = &token {
+                            params.push(("pageToken", t));
                         }
-                        reached |= cd["videoPublishedAt"]
-                            .as_str()
-                            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                            .is_some_and(|t| t < horizon);
-                    }
-                    token = page["nextPageToken"].as_str().map(str::to_string);
-                    if reached || token.is_none() || listed.len() > 2_000 {
-                        break;
-                    }
+                        let page = self
+                            .get("/playlistItems", &params, 1, "playlistItems.list")
+                            .await?;
+                        let mut read = Page {
+                            ids: Vec::new(),
+                            next: page["nextPageToken"].as_str().map(str::to_string),
+                            enough: false,
+                        };
+                        for it in page["items"].as_array().into_iter().flatten() {
+                            let cd = &it["contentDetails"];
+                            if let Some(v) = cd["videoId"].as_str() {
+                                read.ids.push(v.to_string());
+                            }
+                            read.enough |= cd["videoPublishedAt"]
+                                .as_str()
+                                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                                .is_some_and(|t| t < horizon);
+                        }
+                        listed.extend(read.ids.iter().cloned());
+                        Ok(read)
+                    })
+                    .await;
+                listed.sort();
+                listed.dedup();
+                if let Err(e) = self.videos(&listed, true, &mut harvest).await {
+                    harvest.failure = Some(e);
+                    return Ok(harvest);
                 }
-                self.videos(&listed, true, &mut harvest).await?;
-                harvest.listings.push(Listing {
-                    handle: handle.clone(),
-                    ids: listed,
-                    since: horizon,
-                });
+                match end {
+                    End::Complete => harvest.listings.push(Listing {
+                        handle: handle.clone(),
+                        ids: listed,
+                        since: horizon,
+                    }),
+                    // An uploads playlist that is not there: the videos listed stand,
+                    // nothing is marked deleted.
+                    End::Failed(ApiError::NotFound(_)) => {}
+                    End::Failed(e) => {
+                        harvest.failure = Some(e);
+                        return Ok(harvest);
+                    }
+                    End::Capped | End::Stalled => tracing::warn!(
+                        channel = %handle,
+                        end = ?end,
+                        "YouTube uploads listing ended unfinished; kept what it read, marked nothing deleted"
+                    ),
+                }
             }
         }
         Ok(harvest)
