@@ -2,7 +2,6 @@
 //! and refreshes of due posts, within quota, resumable after a crash, stoppable by a
 //! signal. The scheduler talks to platforms only through [`PlatformClient`].
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use tracing::Instrument;
 use crate::config::{Config, Schedule, Secrets};
 use crate::hashtag::Hashtag;
 use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy};
+use crate::platform::pager::{End, Page, Pager};
 use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, instagram, tiktok, youtube,
 };
@@ -24,6 +24,8 @@ use crate::time::Clock;
 const DISCOVERY: &str = "discovery";
 /// Discovery looks this far behind its previous completion (late-indexed posts).
 const DISCOVERY_OVERLAP: i64 = 86_400;
+/// One discovery: pages until the listing ends (a page stores itself and its cursor).
+const DISCOVERY_PAGES: Pager = Pager::new(10_000);
 /// Share of a daily budget kept for refreshing when discovery is expensive.
 const REFRESH_RESERVE: f64 = 0.2;
 /// Items (posts and account figures) fetched ahead of the store, beyond the batch being
@@ -488,78 +490,82 @@ impl Core {
                 "resuming interrupted discovery"
             );
         }
-        let mut cursor = saved.cursor;
-        let mut seen_cursors: HashSet<String> = HashSet::new();
-        let mut seen_ids: HashSet<String> = HashSet::new();
-        for _page in 0..10_000 {
-            if client.discovery_cost() > 1
-                && self.short_of_budget(platform, client.discovery_cost())
-            {
+        let mut postponed = false;
+        let ended = DISCOVERY_PAGES
+            .run(saved.cursor, async |cursor: Option<String>| {
+                if client.discovery_cost() > 1
+                    && self.short_of_budget(platform, client.discovery_cost())
+                {
+                    postponed = true;
+                    return Err(StepError::Api(ApiError::Budget(
+                        "kept for refreshing".into(),
+                    )));
+                }
+                let page = client.discover(since_ts, cursor).await?;
+                report.items_seen += page.posts.len() as u64;
+                for why in &page.skipped {
+                    tracing::warn!(reason = %why, "malformed item skipped");
+                }
+                let now = self.now();
+                // A cursor that carries a credential (a server put the key or a token in
+                // its page token) is followed now but never stored: an interrupted
+                // listing then starts again from `since`.
+                let kept = page.next.clone().filter(|n| client.redact(n) == *n);
+                if page.next.is_some() && kept.is_none() {
+                    tracing::warn!("the platform's cursor carries a credential: it is not stored");
+                }
+                let sync = SyncState {
+                    cursor: kept,
+                    state: Some(
+                        serde_json::json!({
+                            "since": since,
+                            "completed_at": if page.next.is_none() { Some(now) } else { completed },
+                        })
+                        .to_string(),
+                    ),
+                    updated_at: now,
+                };
+                let summary = {
+                    let mut store = self.store();
+                    for (tag, id) in &page.learned_tags {
+                        store.save_hashtag(platform, tag, id, now)?;
+                    }
+                    store.ingest_page(platform, &page.posts, now, DISCOVERY, &sync)?
+                };
+                report.new_posts += summary.new_posts;
+                report.snapshots += summary.snapshots;
+                Ok(Page {
+                    ids: page.listed,
+                    next: page.next,
+                    enough: false,
+                })
+            })
+            .await;
+        match ended {
+            End::Complete => Ok(()),
+            End::Failed(_) if postponed => {
                 tracing::info!(
                     "discovery postponed: the rest of today's budget is kept for refreshing"
                 );
-                return Ok(());
+                Ok(())
             }
-            let page = client.discover(since_ts, cursor.clone()).await?;
-            report.items_seen += page.posts.len() as u64;
-            for why in &page.skipped {
-                tracing::warn!(reason = %why, "malformed item skipped");
-            }
-            let now = self.now();
-            let mut next = page.next.clone();
-            // A cursor may repeat while the pages move on (Instagram's `recent_media`
-            // may send the same `after` on every page, §1.5), so only a repeated cursor
-            // that brought nothing new ends this listing, without completing it: the
-            // next discovery lists again from the same `since` and reads then what the
-            // platform skipped (replaying pages stores nothing twice).
-            let fresh = page
-                .posts
-                .iter()
-                .filter(|p| seen_ids.insert(p.id.clone()))
-                .count();
-            let mut stuck = false;
-            if let Some(n) = &next
-                && !seen_cursors.insert(n.clone())
-                && fresh == 0
-            {
-                tracing::warn!(cursor = %client.redact(n), "the platform repeated a page; ending this listing, to be listed again");
-                next = None;
-                stuck = true;
-            }
-            // A cursor that carries a credential (a server put the key or a token in its
-            // page token) is followed now but never stored: an interrupted listing then
-            // starts again from `since`.
-            let kept = next.clone().filter(|n| client.redact(n) == *n);
-            if next.is_some() && kept.is_none() {
-                tracing::warn!("the platform's cursor carries a credential: it is not stored");
-            }
-            let finished_at = if next.is_none() && !stuck {
-                Some(now)
-            } else {
-                completed
-            };
-            let sync = SyncState {
-                cursor: kept,
-                state: Some(
-                    serde_json::json!({"since": since, "completed_at": finished_at}).to_string(),
-                ),
-                updated_at: now,
-            };
-            let summary = {
-                let mut store = self.store();
-                for (tag, id) in &page.learned_tags {
-                    store.save_hashtag(platform, tag, id, now)?;
-                }
-                store.ingest_page(platform, &page.posts, now, DISCOVERY, &sync)?
-            };
-            report.new_posts += summary.new_posts;
-            report.snapshots += summary.snapshots;
-            match next {
-                Some(n) => cursor = Some(n),
-                None => return Ok(()),
+            End::Failed(e) => Err(e),
+            // Ended without completing: the next discovery lists again from the same
+            // `since` and reads then what the platform skipped (replaying pages stores
+            // nothing twice).
+            End::Stalled | End::Capped => {
+                tracing::warn!(end = ?ended, "the platform's listing stopped moving on; ending it, to be listed again");
+                let sync = SyncState {
+                    cursor: None,
+                    state: Some(
+                        serde_json::json!({"since": since, "completed_at": completed}).to_string(),
+                    ),
+                    updated_at: self.now(),
+                };
+                self.store().set_sync_state(platform, DISCOVERY, &sync)?;
+                Ok(())
             }
         }
-        Ok(())
     }
 
     async fn read_accounts(

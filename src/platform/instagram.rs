@@ -244,7 +244,13 @@ impl PlatformClient for Instagram {
         let body = self
             .get(self.url(&format!("{id}/{edge}"), &params)?, edge)
             .await?;
+        if rest.is_empty() {
+            page.listed.push(format!("{index}:")); // a new tag or edge
+        }
         for m in body["data"].as_array().into_iter().flatten() {
+            if let Some(id) = m["id"].as_str() {
+                page.listed.push(format!("{index}:{id}"));
+            }
             match self.media(m, None) {
                 Ok(Some(post)) => page.posts.push(post),
                 Ok(None) => {}

@@ -151,6 +151,11 @@ pub struct DiscoveryPage {
     pub skipped: Vec<String>,
     /// Hashtag ids resolved on the way: (tag, platform id), to keep for good.
     pub learned_tags: Vec<(String, String)>,
+    /// What the page listed (every item, tagged or not), for the pager to tell a listing
+    /// that moves on from one that stalls. A page that opens a new part of the listing
+    /// (another tag or edge, another date window) lists that part too: an empty window
+    /// is progress, an empty page inside one is not.
+    pub listed: Vec<String>,
 }
 
 /// Every post id an account showed, from its newest back to at least `since`.

@@ -20,7 +20,7 @@ pub struct Page<C> {
 
 /// How a listing ended.
 #[derive(Debug)]
-pub enum End {
+pub enum End<E = ApiError> {
     /// The platform said it ended, or the client saw what it needed: complete.
     Complete,
     /// The page cap was reached first.
@@ -29,17 +29,17 @@ pub enum End {
     /// that still promise more, the same items under new cursors).
     Stalled,
     /// A page failed; the pages before it were read and kept.
-    Failed(ApiError),
+    Failed(E),
 }
 
-impl End {
+impl<E> End<E> {
     /// Whether the listing was read to its end, so that what it lacks is gone.
     pub fn is_complete(&self) -> bool {
         matches!(self, End::Complete)
     }
 
     /// The error, if a page failed.
-    pub fn into_error(self) -> Option<ApiError> {
+    pub fn into_error(self) -> Option<E> {
         match self {
             End::Failed(e) => Some(e),
             _ => None,
@@ -71,11 +71,11 @@ impl Pager {
     /// whose next cursor is the one just sent must bring something new, or the listing
     /// has stalled (Graph's `recent_media` may repeat its cursor while the pages move on,
     /// §1.5, so a repeated cursor alone does not end it).
-    pub async fn run<C: Clone + PartialEq>(
+    pub async fn run<C: Clone + PartialEq, E>(
         &self,
         start: Option<C>,
-        mut fetch: impl AsyncFnMut(Option<C>) -> Result<Page<C>, ApiError>,
-    ) -> End {
+        mut fetch: impl AsyncFnMut(Option<C>) -> Result<Page<C>, E>,
+    ) -> End<E> {
         let mut seen: HashSet<String> = HashSet::new();
         let mut cursor = start;
         let mut stalls = 0;

@@ -295,11 +295,16 @@ impl PlatformClient for Tiktok {
         };
         let end = (start + SignedDuration::from_hours(24 * WINDOW_DAYS)).min(today);
         let mut page = DiscoveryPage::default();
-        page.next = match self
+        let read = self
             .window_page(start, end, offset, &search_id, &mut page)
-            .await?
-            .next
-        {
+            .await?;
+        let window = yyyymmdd(start);
+        if offset == 0 {
+            page.listed.push(format!("{window}:")); // a new window
+        }
+        page.listed
+            .extend(read.ids.iter().map(|id| format!("{window}:{id}")));
+        page.next = match read.next {
             Some((c, id)) => Some(format!("{}:{c}:{id}", yyyymmdd(start))),
             None if end < today => Some(format!(
                 "{}:0:",

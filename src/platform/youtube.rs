@@ -182,6 +182,7 @@ impl PlatformClient for Youtube {
             next: body["nextPageToken"].as_str().map(str::to_string),
             skipped: harvest.skipped,
             learned_tags: Vec::new(),
+            listed: ids,
         })
     }
 
