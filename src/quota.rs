@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::platform::Platform;
-use crate::platform::http::Meter;
+use crate::platform::http::{Grant, Meter, Purpose};
 use crate::store::Store;
 use crate::time::Clock;
 
@@ -98,6 +98,10 @@ pub fn limits(config: &crate::config::Config) -> HashMap<Platform, Limit> {
 /// rest of the cycle (platform-apis.md §1.4: slow down well before 100).
 const SLOW_DOWN_AT: u32 = 75;
 const STOP_AT: u32 = 90;
+
+/// The share of each budget that only refreshes of tracked posts may spend: discovery
+/// and account reads stop where it begins, page by page.
+pub const REFRESH_RESERVE: f64 = 0.2;
 
 /// Units written to the ledger ahead of spending them, so that not every request
 /// costs a database commit. The ledger thus never shows less than was spent: a crash
@@ -206,15 +210,15 @@ impl Budgets {
 }
 
 impl Meter for Budgets {
-    fn try_spend(&self, platform: Platform, cost: u32) -> bool {
+    fn try_spend(&self, platform: Platform, cost: u32, purpose: Purpose) -> Grant {
         if cost == 0 {
-            return true;
+            return Grant::Granted;
         }
         if self.reported(platform) >= STOP_AT {
-            return false;
+            return Grant::Refused;
         }
         let Some(limit) = self.limits.get(&platform) else {
-            return true;
+            return Grant::Granted;
         };
         let cost = u64::from(cost);
         let window_start = limit.window.start(self.clock.now());
@@ -226,30 +230,39 @@ impl Meter for Budgets {
                 left: 0,
             };
         }
+        // Units already written to the ledger: judged against the reserve when taken
+        // (a chunk a refresh took may pay a gathering request: at most one chunk).
         if r.left >= cost {
             r.left -= cost;
-            return true;
+            return Grant::Granted;
         }
         let Some(usage) = self.usage(platform) else {
-            return true;
+            return Grant::Granted;
         };
         let room = limit.limit.saturating_sub(usage.used) + r.left;
         if cost > room {
-            return false;
+            return Grant::Refused;
+        }
+        let kept = match purpose {
+            Purpose::Refresh => 0,
+            Purpose::Gather => (limit.limit as f64 * REFRESH_RESERVE) as u64,
+        };
+        if cost + kept > room {
+            return Grant::Reserved;
         }
         // Written before the request goes out: a crash never forgets spent quota.
         let take = (cost - r.left)
             .max(reserve_chunk(limit.limit))
-            .min(room - r.left);
+            .min(room - kept - r.left);
         if self
             .store()
             .quota_add(platform, limit.bucket, window_start, take)
             .is_err()
         {
-            return false;
+            return Grant::Refused;
         }
         r.left = r.left + take - cost;
-        true
+        Grant::Granted
     }
 
     fn usage(&self, platform: Platform, percent: u32) {

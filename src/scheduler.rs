@@ -11,7 +11,7 @@ use tracing::Instrument;
 
 use crate::config::{Config, Schedule, Secrets};
 use crate::hashtag::Hashtag;
-use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy};
+use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy, as_refresh};
 use crate::platform::pager::{End, Page, Pager};
 use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, instagram, tiktok, youtube,
@@ -26,8 +26,6 @@ const DISCOVERY: &str = "discovery";
 const DISCOVERY_OVERLAP: i64 = 86_400;
 /// One discovery: pages until the listing ends (a page stores itself and its cursor).
 const DISCOVERY_PAGES: Pager = Pager::new(10_000);
-/// Share of a daily budget kept for refreshing when discovery is expensive.
-const REFRESH_RESERVE: f64 = 0.2;
 /// Items (posts and account figures) fetched ahead of the store, beyond the batch being
 /// fetched: bounded, since each is held in memory until stored.
 const BACKLOG_ITEMS: usize = 5_000;
@@ -403,8 +401,14 @@ impl Core {
             let result = match step {
                 Step::Discovery => self.discover(client, &mut report).await,
                 Step::Accounts => self.read_accounts(client, &mut report).await,
-                Step::Refresh => self.refresh(client, cycle_start, &mut report).await,
+                Step::Refresh => {
+                    as_refresh(self.refresh(client, cycle_start, &mut report)).await
+                }
             };
+            if let Err(StepError::Api(ApiError::Reserved(why))) = &result {
+                tracing::info!(step = ?step, "{why}; the step goes on next cycle");
+                continue;
+            }
             if let Err(e) = result {
                 let message = e.to_string();
                 tracing::warn!(step = ?step, error = %message, "step failed");
@@ -490,17 +494,8 @@ impl Core {
                 "resuming interrupted discovery"
             );
         }
-        let mut postponed = false;
         let ended = DISCOVERY_PAGES
             .run(saved.cursor, async |cursor: Option<String>| {
-                if client.discovery_cost() > 1
-                    && self.short_of_budget(platform, client.discovery_cost())
-                {
-                    postponed = true;
-                    return Err(StepError::Api(ApiError::Budget(
-                        "kept for refreshing".into(),
-                    )));
-                }
                 let page = client.discover(since_ts, cursor).await?;
                 report.items_seen += page.posts.len() as u64;
                 for why in &page.skipped {
@@ -543,12 +538,6 @@ impl Core {
             .await;
         match ended {
             End::Complete => Ok(()),
-            End::Failed(_) if postponed => {
-                tracing::info!(
-                    "discovery postponed: the rest of today's budget is kept for refreshing"
-                );
-                Ok(())
-            }
             End::Failed(e) => Err(e),
             // Ended without completing: the next discovery lists again from the same
             // `since` and reads then what the platform skipped (replaying pages stores
@@ -582,13 +571,6 @@ impl Core {
         let horizon_ts = Timestamp::from_second(horizon).unwrap_or_else(|_| self.clock.now());
         let batches = due.chunks(client.account_batch().max(1));
         self.fetch_and_store(platform, horizon, report, batches, async |chunk, feeder| {
-            if self.short_of_budget(platform, 1) {
-                tracing::info!(
-                    left = due.len(),
-                    "account reads postponed: the rest of the budget is kept for refreshing"
-                );
-                return Ok(false);
-            }
             let mut harvest = client.read_accounts(chunk, horizon_ts).await?;
             let failure = harvest.failure.take();
             let open = feeder.feed(harvest).await;
@@ -670,16 +652,6 @@ impl Core {
         let (fetched, stored) = tokio::join!(fetching, storing);
         stored?;
         fetched
-    }
-
-    /// Would spending `cost` now eat into the share of the budget kept for refreshing
-    /// due posts (the most stale and most valuable work)?
-    fn short_of_budget(&self, platform: Platform, cost: u32) -> bool {
-        let Some(usage) = self.budgets.usage(platform) else {
-            return false;
-        };
-        let reserve = (usage.limit as f64 * REFRESH_RESERVE) as u64;
-        usage.limit.saturating_sub(usage.used) < u64::from(cost) + reserve
     }
 
     /// Runs `work` on the store from a blocking thread: the platforms' cycles share one

@@ -134,6 +134,10 @@ pub enum ApiError {
     /// jempol's own budget says no: the request was not sent.
     #[error("skipped: the {0} budget is spent")]
     Budget(String),
+    /// Not sent: what is left of the budget is kept for refreshing tracked posts.
+    /// Ends the listing or read under way, not the platform's cycle.
+    #[error("postponed: the rest of the {0} budget is kept for refreshing")]
+    Reserved(String),
     /// Shutdown was requested while waiting.
     #[error("interrupted by shutdown")]
     Interrupted,
@@ -185,10 +189,43 @@ impl RetryPolicy {
     }
 }
 
+/// What a request is for, as the budget sees it: the share kept for refreshing tracked
+/// posts is spent only on refreshes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Discovery and account reads: they stop where the refresh reserve begins.
+    Gather,
+    Refresh,
+}
+
+tokio::task_local! {
+    static PURPOSE: Purpose;
+}
+
+/// Runs `work` with its requests paid as refreshes (see [`Purpose`]); requests outside
+/// it gather. Every page of every listing is checked against the reserve as it is sent.
+pub async fn as_refresh<F: std::future::Future>(work: F) -> F::Output {
+    PURPOSE.scope(Purpose::Refresh, work).await
+}
+
+fn purpose() -> Purpose {
+    PURPOSE.try_with(|p| *p).unwrap_or(Purpose::Gather)
+}
+
+/// A meter's answer to a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    Granted,
+    /// It fits the budget, but only in the share kept for refreshing.
+    Reserved,
+    /// The budget is spent.
+    Refused,
+}
+
 /// Decides whether a request may be sent (quota budgets) and records what it cost.
 pub trait Meter: Send + Sync {
-    /// Reserves `cost` units; `false` when the budget would be exceeded.
-    fn try_spend(&self, platform: Platform, cost: u32) -> bool;
+    /// Reserves `cost` units for a request made for `purpose`.
+    fn try_spend(&self, platform: Platform, cost: u32, purpose: Purpose) -> Grant;
     /// Graph usage headers seen on a response (percent of the allowance, 0–100).
     fn usage(&self, _platform: Platform, _percent: u32) {}
     /// An extra pause before the next request (slowing down near a limit).
@@ -201,8 +238,8 @@ pub trait Meter: Send + Sync {
 pub struct Unmetered;
 
 impl Meter for Unmetered {
-    fn try_spend(&self, _: Platform, _: u32) -> bool {
-        true
+    fn try_spend(&self, _: Platform, _: u32, _: Purpose) -> Grant {
+        Grant::Granted
     }
 }
 
@@ -392,11 +429,20 @@ impl Http {
             if self.stopping() {
                 return Err(ApiError::Interrupted);
             }
-            if !self.meter.try_spend(self.platform, req.cost) {
-                return Err(ApiError::Budget(format!(
-                    "{} {}",
-                    self.platform, req.endpoint
-                )));
+            match self.meter.try_spend(self.platform, req.cost, purpose()) {
+                Grant::Granted => {}
+                Grant::Reserved => {
+                    return Err(ApiError::Reserved(format!(
+                        "{} {}",
+                        self.platform, req.endpoint
+                    )));
+                }
+                Grant::Refused => {
+                    return Err(ApiError::Budget(format!(
+                        "{} {}",
+                        self.platform, req.endpoint
+                    )));
+                }
             }
             let extra = self.meter.pause(self.platform);
             if !extra.is_zero() {
