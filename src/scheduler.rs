@@ -401,9 +401,7 @@ impl Core {
             let result = match step {
                 Step::Discovery => self.discover(client, &mut report).await,
                 Step::Accounts => self.read_accounts(client, &mut report).await,
-                Step::Refresh => {
-                    as_refresh(self.refresh(client, cycle_start, &mut report)).await
-                }
+                Step::Refresh => as_refresh(self.refresh(client, cycle_start, &mut report)).await,
             };
             if let Err(StepError::Api(ApiError::Reserved(why))) = &result {
                 tracing::info!(step = ?step, "{why}; the step goes on next cycle");

@@ -289,8 +289,15 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 
 /// Loads the config and opens its database, recording the campaign time zone for views.
 fn open_store(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> {
-    use anyhow::Context;
     let config = Config::load(config_path)?;
+    let store = open_writer(&config)?;
+    Ok((config, store))
+}
+
+/// The database opened for writing, with the config's time zone and settle days stored
+/// (which may rebuild the rollups): only after the writer's lock is held, for the daemon.
+fn open_writer(config: &Config) -> anyhow::Result<Store> {
+    use anyhow::Context;
     let mut store = Store::open(&config.database)
         .with_context(|| format!("opening database {}", config.database.display()))?;
     let (secs, text) = crate::time::offset_now(&config.campaign.timezone, jiff::Timestamp::now());
@@ -302,7 +309,7 @@ fn open_store(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> 
     }
     store.set_campaign_timezone(&config.campaign.timezone_name, secs, &text)?;
     store.set_settle_days(config.reports.settle_days)?;
-    Ok((config, store))
+    Ok(store)
 }
 
 /// The config and the database opened for reading only (see [`Store::open_read_only`]):

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use tokio::sync::watch;
 
-use super::{Failed, StatusFormat, open_store};
+use super::{Failed, StatusFormat};
 use crate::config::Config;
 use crate::platform::Platform;
 use crate::platform::http::RetryPolicy;
@@ -27,13 +27,28 @@ impl WriterLock {
     /// Takes the lock or says who holds it.
     pub fn acquire(database: &Path) -> anyhow::Result<WriterLock> {
         let path = PathBuf::from(format!("{}.lock", database.display()));
+        if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the database folder {}", dir.display()))?;
+        }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
             .write(true)
             .open(&path)
-            .with_context(|| format!("opening lock file {}", path.display()))?;
+            .map_err(|e| match e.kind() {
+                // A folder this user may not write: say it of the database, as opening
+                // the database would.
+                std::io::ErrorKind::PermissionDenied => {
+                    anyhow::Error::from(crate::store::StoreError::ReadOnly {
+                        path: database.to_path_buf(),
+                    })
+                }
+                _ => {
+                    anyhow::Error::from(e).context(format!("opening lock file {}", path.display()))
+                }
+            })?;
         match file.try_lock() {
             Ok(()) => {
                 file.set_len(0)?;
@@ -64,9 +79,12 @@ fn setup(
     Arc<Mutex<Store>>,
     WriterLock,
 )> {
-    let (config, store) = open_store(config_path)?;
+    let config = crate::config::Config::load(config_path)?;
     let secrets = config.secrets(|v| std::env::var(v).ok())?;
+    // The lock first: a poll refused because the daemon runs must not have touched the
+    // file (its time zone setting rebuilds the rollups under the daemon).
     let lock = WriterLock::acquire(&config.database)?;
+    let store = super::open_writer(&config)?;
     Ok((config, secrets, Arc::new(Mutex::new(store)), lock))
 }
 
