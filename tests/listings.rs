@@ -185,6 +185,7 @@ fn repeated_cursors_cost_about_what_a_minimal_client_spends() {
     // its figures, page 1 and page 2 of its posts (page 2 names page 1's cursor again).
     let minimal = 1 + 2 + 3 * 2 + 3 * (1 + 2);
     let made = log.lock().unwrap().len();
+    eprintln!("{made} requests, a minimal client {minimal}");
     assert!(
         made * 4 <= minimal * 5,
         "{made} requests where {minimal} suffice: {:#?}",
