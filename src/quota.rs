@@ -296,4 +296,32 @@ mod tests {
                 .as_second()
         );
     }
+
+    #[test]
+    fn gathering_stops_where_the_refresh_reserve_begins_and_refreshes_spend_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("q.db")).unwrap();
+        let clock = Arc::new(crate::sim::SimClock::new(
+            "2026-11-20T12:00:00Z".parse().unwrap(),
+            0.0,
+        ));
+        let limits = HashMap::from([(
+            Platform::Youtube,
+            Limit::for_platform(Platform::Youtube, 1_000),
+        )]);
+        let budgets = Budgets::new(Arc::new(Mutex::new(store)), clock, limits);
+        let spend = |cost, purpose| budgets.try_spend(Platform::Youtube, cost, purpose);
+        // Searches of 100 units: eight fit before the reserve of 200.
+        let searches = (0..20)
+            .take_while(|_| spend(100, Purpose::Gather) == Grant::Granted)
+            .count();
+        assert_eq!(searches, 8);
+        assert_eq!(spend(1, Purpose::Gather), Grant::Reserved);
+        // Refreshes spend the reserve, to the last unit, and no further.
+        let reads = (0..1_000)
+            .take_while(|_| spend(1, Purpose::Refresh) == Grant::Granted)
+            .count();
+        assert_eq!(reads, 200);
+        assert_eq!(spend(1, Purpose::Refresh), Grant::Refused);
+    }
 }
