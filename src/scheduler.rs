@@ -422,7 +422,7 @@ impl Core {
                         } else {
                             Outcome::Failed
                         };
-                        if matches!(api, ApiError::Auth(_)) {
+                        if matches!(api, ApiError::Auth(_) | ApiError::TokenRefused(_)) {
                             tracing::error!(%platform, error = %message, "credential rejected: this platform stops until the credential is fixed; the others go on");
                             report.outcome = Outcome::Failed;
                         }

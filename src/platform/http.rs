@@ -119,6 +119,10 @@ pub enum ApiError {
     /// The credential is missing, invalid or expired: stop the platform.
     #[error("credential rejected: {0}")]
     Auth(String),
+    /// A token jempol was issued and can renew was refused (TikTok's client token):
+    /// renew it once, then it is [`ApiError::Auth`].
+    #[error("credential rejected: {0}")]
+    TokenRefused(String),
     /// A quota or rate limit that will not lift soon (daily quota, app limit).
     #[error("quota exhausted: {0}")]
     Quota(String),
@@ -149,6 +153,7 @@ impl ApiError {
         matches!(
             self,
             ApiError::Auth(_)
+                | ApiError::TokenRefused(_)
                 | ApiError::Quota(_)
                 | ApiError::Budget(_)
                 | ApiError::Interrupted
@@ -598,6 +603,7 @@ pub(crate) fn redirected(headers: &HeaderMap, status: reqwest::StatusCode) -> St
 fn redact_error(e: ApiError, secrets: &[String]) -> ApiError {
     match e {
         ApiError::Auth(m) => ApiError::Auth(redact(&m, secrets)),
+        ApiError::TokenRefused(m) => ApiError::TokenRefused(redact(&m, secrets)),
         ApiError::Quota(m) => ApiError::Quota(redact(&m, secrets)),
         ApiError::NotFound(m) => ApiError::NotFound(redact(&m, secrets)),
         ApiError::Invalid(m) => ApiError::Invalid(redact(&m, secrets)),

@@ -59,7 +59,8 @@ fn verdict(raw: &Raw) -> Verdict {
             // Without Retry-After this is the daily quota: wait for 00:00 UTC (§3.4).
             None => Verdict::Fail(ApiError::Quota(message)),
         },
-        "access_token_invalid" | "scope_not_authorized" | "scope_permission_missed" => {
+        "access_token_invalid" => Verdict::Fail(ApiError::TokenRefused(message)),
+        "scope_not_authorized" | "scope_permission_missed" => {
             Verdict::Fail(ApiError::Auth(message))
         }
         "invalid_params" => Verdict::Fail(ApiError::Invalid(message)),
@@ -185,9 +186,10 @@ impl Tiktok {
             req.bearer = Some(self.token(renewed).await?);
             req.json = Some(body.clone());
             match self.http.send(&req, verdict).await {
-                Err(ApiError::Auth(m)) if !renewed && m.contains("access_token_invalid") => {
+                Err(ApiError::TokenRefused(_)) if !renewed => {
                     tracing::info!("TikTok token rejected; renewing it once");
                 }
+                Err(ApiError::TokenRefused(m)) => return Err(ApiError::Auth(m)),
                 other => return other,
             }
         }
