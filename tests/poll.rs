@@ -1382,6 +1382,15 @@ fn reading_commands_work_on_a_file_they_may_not_write_and_beside_a_long_write() 
     if tested_modes {
         assert_eq!(std::fs::read(&db).unwrap(), before, "the file is untouched");
     }
+    // With every permission, too, they leave the file byte for byte as it was.
+    for args in reads {
+        answers(&jempol(d, args, &SECRETS).output().unwrap(), args);
+    }
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        before,
+        "a reading command wrote"
+    );
 
     // Beside a writer inside a long transaction they answer at once, from what was
     // committed.
