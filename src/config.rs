@@ -452,9 +452,55 @@ pub struct Config {
 #[derive(Debug, Clone, Default)]
 pub struct Secrets(BTreeMap<String, Secret>);
 
+/// One platform's credentials, each by what it is (never by its position in a list).
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    Instagram {
+        access_token: Secret,
+    },
+    Facebook {
+        access_token: Secret,
+    },
+    Tiktok {
+        client_key: Secret,
+        client_secret: Secret,
+    },
+    Youtube {
+        api_key: Secret,
+    },
+}
+
 impl Secrets {
     pub fn get(&self, var: &str) -> Option<&Secret> {
         self.0.get(var)
+    }
+
+    /// The credentials of an enabled platform, from the variables its config names
+    /// (`None` for a variable that is not set, which [`Config::secrets`] refuses).
+    pub fn credentials(&self, pc: &PlatformConfig) -> Credentials {
+        let named = |key: &str| {
+            pc.secret_envs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .and_then(|(_, var)| self.get(var))
+                .cloned()
+                .unwrap_or_else(|| Secret::new(""))
+        };
+        match pc.platform {
+            Platform::Instagram => Credentials::Instagram {
+                access_token: named("access_token_env"),
+            },
+            Platform::Facebook => Credentials::Facebook {
+                access_token: named("access_token_env"),
+            },
+            Platform::Tiktok => Credentials::Tiktok {
+                client_key: named("client_key_env"),
+                client_secret: named("client_secret_env"),
+            },
+            Platform::Youtube => Credentials::Youtube {
+                api_key: named("api_key_env"),
+            },
+        }
     }
     /// Every secret value, for redaction.
     pub fn values(&self) -> impl Iterator<Item = &Secret> {

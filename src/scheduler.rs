@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 use tracing::Instrument;
 
-use crate::config::{Config, Schedule, Secrets};
+use crate::config::{Config, Credentials, Schedule, Secrets};
 use crate::hashtag::Hashtag;
 use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy, as_refresh};
 use crate::platform::pager::{End, Page, Pager};
@@ -243,12 +243,6 @@ impl Core {
         let limits = crate::quota::limits(config);
         let budgets = Arc::new(Budgets::new(store.clone(), clock.clone(), limits));
         let all_secrets: Vec<String> = secrets.values().map(|s| s.expose().to_string()).collect();
-        let secret = |pc: &crate::config::PlatformConfig, i: usize| {
-            secrets
-                .get(&pc.secret_envs[i].1)
-                .map(|s| s.expose().to_string())
-                .unwrap_or_default()
-        };
         let tags: Vec<Hashtag> = config.campaign.hashtags.clone();
         let mut clients = Vec::new();
         for pc in platforms {
@@ -266,8 +260,9 @@ impl Core {
                 shutdown.clone(),
             )
             .map_err(|e| DaemonError::Http(e.to_string()))?;
-            clients.push(match pc.platform {
-                Platform::Instagram => {
+            // Each credential by its name, matched with the platform it belongs to.
+            clients.push(match secrets.credentials(pc) {
+                Credentials::Instagram { access_token } => {
                     let (ids, searched) = {
                         let s = store.lock().unwrap_or_else(|e| e.into_inner());
                         let week_ago = clock.now().as_second() - 7 * 86_400;
@@ -280,31 +275,36 @@ impl Core {
                         http,
                         &pc.base_url,
                         pc.ig_user_id.as_deref().unwrap_or_default(),
-                        secret(pc, 0),
+                        access_token.expose().to_string(),
                         tags.clone(),
                         ids,
                         searched,
                     ))
                 }
-                Platform::Facebook => Client::Facebook(facebook::Facebook::new(
+                Credentials::Facebook { access_token } => {
+                    Client::Facebook(facebook::Facebook::new(
+                        http,
+                        &pc.base_url,
+                        access_token.expose().to_string(),
+                        tags.clone(),
+                        pc.multi_id_requests,
+                    ))
+                }
+                Credentials::Tiktok {
+                    client_key,
+                    client_secret,
+                } => Client::Tiktok(tiktok::Tiktok::new(
                     http,
                     &pc.base_url,
-                    secret(pc, 0),
-                    tags.clone(),
-                    pc.multi_id_requests,
-                )),
-                Platform::Tiktok => Client::Tiktok(tiktok::Tiktok::new(
-                    http,
-                    &pc.base_url,
-                    secret(pc, 0),
-                    secret(pc, 1),
+                    client_key.expose().to_string(),
+                    client_secret.expose().to_string(),
                     tags.clone(),
                     clock.clone(),
                 )),
-                Platform::Youtube => Client::Youtube(youtube::Youtube::new(
+                Credentials::Youtube { api_key } => Client::Youtube(youtube::Youtube::new(
                     http,
                     &pc.base_url,
-                    secret(pc, 0),
+                    api_key.expose().to_string(),
                     tags.clone(),
                 )),
             });

@@ -158,6 +158,27 @@ fn config_check_and_status_warn_about_a_graph_version_near_its_end() {
 }
 
 #[test]
+fn each_credential_comes_from_the_variable_its_key_names() {
+    let config = parse(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.tiktok]\nclient_secret_env = \"TT_SECRET\"\nclient_key_env = \"TT_KEY\"\n"
+    ))
+    .unwrap();
+    let secrets = config
+        .secrets(|var| Some(format!("value of {var}")))
+        .unwrap();
+    match secrets.credentials(&config.platforms[0]) {
+        jempol::config::Credentials::Tiktok {
+            client_key,
+            client_secret,
+        } => {
+            assert_eq!(client_key.expose(), "value of TT_KEY");
+            assert_eq!(client_secret.expose(), "value of TT_SECRET");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn unknown_key_is_named_with_its_line() {
     let err = error_of("[campaign]\nname='x'\nhashtags=['a']\ntimezon='Asia/Jakarta'\n");
     assert!(err.contains("jempol.toml:4"), "{err}");
