@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod hashtag;
+pub mod model;
 pub mod platform;
 pub mod quota;
 pub mod registry;

@@ -47,27 +47,8 @@ pub enum DaemonError {
     NothingToPoll(String),
 }
 
-/// How one platform's cycle ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Ok,
-    /// Some steps failed; what succeeded is stored.
-    Partial,
-    Failed,
-    Interrupted,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Ok => "ok",
-            Outcome::Partial => "partial",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
-        }
-    }
-}
+use crate::model::DiscoveryState;
+pub use crate::model::Outcome;
 
 /// One platform's cycle, as `poll --once` reports it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -437,7 +418,7 @@ impl Core {
             let _ = self.store().finish_run(
                 id,
                 self.now(),
-                report.outcome.as_str(),
+                report.outcome,
                 report.requests,
                 report.items_seen,
                 report.error.as_deref(),
@@ -458,15 +439,9 @@ impl Core {
             .store()
             .sync_state(platform, DISCOVERY)?
             .unwrap_or_default();
-        let state: serde_json::Value = saved
-            .state
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
+        let state = DiscoveryState::parse(saved.state.as_deref());
         // A mark from the future (the clock stepped back since) counts as never written.
-        let completed = state["completed_at"]
-            .as_i64()
-            .filter(|c| *c <= now + CLOCK_SLACK);
+        let completed = state.completed_at.filter(|c| *c <= now + CLOCK_SLACK);
         let every = if client.discovery_cost() > 1 {
             self.schedule
                 .expensive_discovery_every
@@ -479,8 +454,8 @@ impl Core {
             return Ok(()); // not due yet
         }
         // `since` stays fixed across the pages of one discovery, resumed or not.
-        let since = state["since"]
-            .as_i64()
+        let since = state
+            .since
             .filter(|s| resuming && *s <= now + CLOCK_SLACK)
             .unwrap_or_else(|| {
                 completed.map_or(now - self.schedule.tiers.max_age, |c| c - DISCOVERY_OVERLAP)
@@ -510,11 +485,15 @@ impl Core {
                 let sync = SyncState {
                     cursor: kept,
                     state: Some(
-                        serde_json::json!({
-                            "since": since,
-                            "completed_at": if page.next.is_none() { Some(now) } else { completed },
-                        })
-                        .to_string(),
+                        DiscoveryState {
+                            since: Some(since),
+                            completed_at: if page.next.is_none() {
+                                Some(now)
+                            } else {
+                                completed
+                            },
+                        }
+                        .to_json(),
                     ),
                     updated_at: now,
                 };
@@ -545,7 +524,11 @@ impl Core {
                 let sync = SyncState {
                     cursor: None,
                     state: Some(
-                        serde_json::json!({"since": since, "completed_at": completed}).to_string(),
+                        DiscoveryState {
+                            since: Some(since),
+                            completed_at: completed,
+                        }
+                        .to_json(),
                     ),
                     updated_at: self.now(),
                 };

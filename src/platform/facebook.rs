@@ -10,7 +10,7 @@ use super::http::{ApiError, Http, Request};
 use super::pager::{Page, Pager};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
+    Post, Resolved, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -260,7 +260,10 @@ impl Facebook {
             })
             .map(|a| a.handle.clone());
         let Some(handle) = handle else { return };
-        harvest.resolved.push((handle.clone(), id.to_string()));
+        harvest.resolved.push(Resolved {
+            handle: handle.clone(),
+            platform_user_id: id.to_string(),
+        });
         harvest.stats.push(AccountStats {
             platform: Platform::Facebook,
             account: AccountRef {
@@ -372,8 +375,8 @@ impl PlatformClient for Facebook {
             let resolved = harvest
                 .resolved
                 .iter()
-                .find(|(h, _)| *h == account.handle)
-                .map(|(_, id)| id.clone());
+                .find(|r| r.handle == account.handle)
+                .map(|r| r.platform_user_id.clone());
             let account = TrackedAccount {
                 handle: account.handle.clone(),
                 platform_user_id: resolved.or_else(|| account.platform_user_id.clone()),

@@ -166,6 +166,13 @@ pub struct Listing {
     pub since: jiff::Timestamp,
 }
 
+/// The platform's own id of an account registered by handle, learned on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub handle: String,
+    pub platform_user_id: String,
+}
+
 /// What a refresh or an account read learned.
 #[derive(Debug, Clone, Default)]
 pub struct Harvest {
@@ -175,8 +182,8 @@ pub struct Harvest {
     pub deleted: Vec<String>,
     /// Accounts the platform cannot read (unknown, personal, banned), by handle.
     pub unreachable: Vec<String>,
-    /// Ids learned for accounts registered by handle: (handle, platform id).
-    pub resolved: Vec<(String, String)>,
+    /// Ids learned for accounts registered by handle.
+    pub resolved: Vec<Resolved>,
     pub skipped: Vec<String>,
     /// Complete listings of accounts' posts back to some time: a tracked post of that
     /// account, published after `since` and not listed, is deleted.

@@ -10,7 +10,7 @@ use super::http::{ApiError, Http, Raw, Request, Verdict};
 use super::pager::{End, Page, Pager};
 use super::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, TrackedAccount, TrackedPost, count, endpoint, fit, stored_caption,
+    Post, Resolved, TrackedAccount, TrackedPost, count, endpoint, fit, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -211,7 +211,10 @@ impl PlatformClient for Youtube {
                         .await?;
                     match body["items"][0]["id"].as_str() {
                         Some(id) => {
-                            harvest.resolved.push((a.handle.clone(), id.to_string()));
+                            harvest.resolved.push(Resolved {
+                                handle: a.handle.clone(),
+                                platform_user_id: id.to_string(),
+                            });
                             ids.push((a.handle.clone(), id.to_string()));
                         }
                         None => harvest.unreachable.push(a.handle.clone()),

@@ -72,14 +72,14 @@ impl Store {
         &self,
         id: i64,
         now: i64,
-        outcome: &str,
+        outcome: crate::model::Outcome,
         requests: u64,
         items: u64,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE poll_runs SET finished_at = ?2, outcome = ?3, requests = ?4, items_seen = ?5, error = ?6 WHERE id = ?1",
-            params![id, now, outcome, requests as i64, items as i64, error],
+            params![id, now, outcome.as_str(), requests as i64, items as i64, error],
         )?;
         Ok(())
     }
@@ -180,8 +180,8 @@ impl Store {
         let offset = self.utc_offset;
         let tx = self.conn.transaction()?;
         let p = platform.as_str();
-        for (handle, id) in &h.resolved {
-            resolve_account(&tx, platform, handle, id)?;
+        for r in &h.resolved {
+            resolve_account(&tx, platform, &r.handle, &r.platform_user_id)?;
         }
         let summary = record_posts_tx(&tx, offset, &h.posts, now)?;
         record_stats_tx(&tx, &h.stats, now)?;
