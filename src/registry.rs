@@ -50,12 +50,18 @@ pub enum RegistryError {
     Empty,
     #[error("line 1: the header has no `{0}` column (expected `{header}`)", header = HEADER.join(","))]
     MissingColumn(&'static str),
-    #[error("line 1: unknown column `{0}` (expected columns: {header})", header = HEADER.join(", "))]
+    #[error("line 1: unknown column `{0}` (expected columns: {header}; or kode, nama, kategori, kecamatan)", header = HEADER.join(", "))]
     UnknownColumn(String),
     #[error("line 1: column `{0}` appears twice")]
     DuplicateColumn(String),
     #[error("line {line}: {message}")]
     Csv { line: u64, message: String },
+    #[error(
+        "the file is {0}, not UTF-8: save it as \"CSV UTF-8 (Comma delimited)\" and import it again"
+    )]
+    Encoding(&'static str),
+    #[error("cannot read the file: {0}")]
+    Unreadable(String),
 }
 
 /// The registry columns, in the documented order.
@@ -88,6 +94,7 @@ pub struct Reader<R: Read> {
     records: csv::ByteRecordsIntoIter<Lf<Source<R>>>,
     columns: HashMap<&'static str, usize>,
     width: usize,
+    delimiter: u8,
 }
 
 /// The first line, read ahead to find the separator, then the rest of the input.
@@ -106,12 +113,14 @@ pub fn reader<R: Read>(input: R) -> Result<Reader<R>, RegistryError> {
         let read = (&mut input)
             .take(HEAD_MAX)
             .read_until(b'\n', &mut head)
-            .map_err(|e| RegistryError::Csv {
-                line: 1,
-                message: format!("unreadable: {e}"),
-            })?;
-        if line_start == 0 && head.starts_with(b"\xEF\xBB\xBF") {
-            head.drain(..3);
+            .map_err(|e| RegistryError::Unreadable(e.to_string()))?;
+        if line_start == 0 {
+            if head.starts_with(b"\xEF\xBB\xBF") {
+                head.drain(..3);
+            }
+            if let Some(encoding) = not_utf8(&head) {
+                return Err(RegistryError::Encoding(encoding));
+            }
         }
         let blank = head[line_start..].iter().all(u8::is_ascii_whitespace);
         if read == 0 || !blank || head.len() as u64 >= HEAD_MAX {
@@ -144,6 +153,7 @@ pub fn reader<R: Read>(input: R) -> Result<Reader<R>, RegistryError> {
     Ok(Reader {
         columns: header_columns(&header)?,
         width: header.len(),
+        delimiter,
         records,
     })
 }
@@ -170,6 +180,16 @@ impl<R: Read> Iterator for Reader<R> {
                     record.len(),
                     self.width
                 );
+                return Some(Row::Invalid(InvalidRow { line, reason }));
+            }
+            // A quote opened and never closed swallows the rows after it into one cell.
+            if record
+                .iter()
+                .any(|f| f.contains(&b'\n') && f.contains(&self.delimiter))
+            {
+                let reason = "a quote (\") opened in this row is never closed, so the rows \
+                              after it were read as one cell"
+                    .to_string();
                 return Some(Row::Invalid(InvalidRow { line, reason }));
             }
             return Some(match parse_row(&record, &self.columns) {
@@ -241,6 +261,34 @@ impl<R: BufRead> Read for Lf<R> {
     }
 }
 
+/// The column a header names: its English name, or its name in Bahasa Indonesia as
+/// a coordinator's spreadsheet may have it.
+fn column(name: &str) -> Option<&'static str> {
+    let english = match name {
+        "kode" | "kunci" => "key",
+        "nama" | "nama usaha" | "nama_usaha" => "name",
+        "kategori" | "jenis usaha" | "jenis_usaha" => "category",
+        "kecamatan" => "district",
+        other => other,
+    };
+    HEADER.iter().copied().find(|h| *h == english)
+}
+
+/// The encoding of a file's first line when it is plainly not UTF-8: a UTF-16 byte-order
+/// mark, NUL bytes between the letters (UTF-16 without one), or bytes that no UTF-8
+/// text holds (a legacy code page such as Windows-1252).
+fn not_utf8(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") || head.contains(&0) {
+        return Some("UTF-16");
+    }
+    // A header of column names: a multi-byte character cut at the read-ahead's end is
+    // not what fails here.
+    match std::str::from_utf8(head) {
+        Err(e) if e.error_len().is_some() => Some("in a legacy encoding (Windows-1252 or similar)"),
+        _ => None,
+    }
+}
+
 /// Index of each known column in the header.
 fn header_columns(header: &csv::ByteRecord) -> Result<HashMap<&'static str, usize>, RegistryError> {
     let mut columns = HashMap::new();
@@ -249,7 +297,7 @@ fn header_columns(header: &csv::ByteRecord) -> Result<HashMap<&'static str, usiz
         if name.is_empty() && i >= HEADER.len() {
             continue; // trailing separators
         }
-        let Some(&known) = HEADER.iter().find(|h| **h == name) else {
+        let Some(known) = column(&name) else {
             return Err(RegistryError::UnknownColumn(name));
         };
         if columns.insert(known, i).is_some() {

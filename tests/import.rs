@@ -231,12 +231,22 @@ fn dry_run_validates_without_writing() {
 #[test]
 fn header_without_a_name_column_is_refused_on_line_1() {
     let ws = Workspace::new();
-    ws.write("umkm.csv", "key,nama\nPDG-1,Rendang\n");
+    ws.write("umkm.csv", "key,kategori\nPDG-1,Kuliner\n");
     let run = ws
         .jempol(&["businesses", "import", "umkm.csv"])
         .expect_code(2);
     assert!(
-        run.stderr().contains("line 1: unknown column `nama`"),
+        run.stderr()
+            .contains("line 1: the header has no `name` column"),
+        "{}",
+        run.stderr()
+    );
+    ws.write("umkm.csv", "key,nama_toko\nPDG-1,Rendang\n");
+    let run = ws
+        .jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(2);
+    assert!(
+        run.stderr().contains("line 1: unknown column `nama_toko`"),
         "{}",
         run.stderr()
     );
@@ -379,4 +389,80 @@ fn a_registry_ten_times_longer_is_imported_in_the_same_memory() {
         large <= small + 6,
         "memory grew with the file: {peaks:?} (rows, file MB, peak MB)"
     );
+}
+
+#[test]
+fn a_missing_file_a_utf16_file_and_a_broken_quote_are_input_errors_named_as_such() {
+    let ws = Workspace::new();
+    let run = ws
+        .jempol(&["businesses", "import", "tidak-ada.csv"])
+        .expect_code(2);
+    assert!(
+        run.stderr().contains("tidak-ada.csv: cannot read the file"),
+        "{}",
+        run.stderr()
+    );
+
+    // Excel's "Unicode Text" and "CSV" of older versions.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "key,name\r\nPDG-1,Satu\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    ws.write("utf16.csv", utf16);
+    let run = ws
+        .jempol(&["businesses", "import", "utf16.csv"])
+        .expect_code(2);
+    assert!(
+        run.stderr().contains("the file is UTF-16, not UTF-8"),
+        "{}",
+        run.stderr()
+    );
+    ws.write(
+        "cp1252.csv",
+        b"key,name,kecamatan\nPDG-1,Caf\xe9,Padang\n".to_vec(),
+    );
+    let run = ws
+        .jempol(&["businesses", "import", "cp1252.csv"])
+        .expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("cp1252.csv:2: column `name` is not valid UTF-8"),
+        "{}",
+        run.stderr()
+    );
+
+    ws.write(
+        "kutip.csv",
+        format!("{HEADER}\nPDG-1,\"Rendang Uni,,,,,,\nPDG-2,Dua,,,,,,\nPDG-3,Tiga,,,,,,\n"),
+    );
+    let run = ws
+        .jempol(&["businesses", "import", "kutip.csv"])
+        .expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("kutip.csv:2: a quote (\") opened in this row is never closed"),
+        "{}",
+        run.stderr()
+    );
+    assert!(!run.stderr().contains("empty"), "{}", run.stderr());
+}
+
+#[test]
+fn a_header_in_bahasa_indonesia_imports() {
+    let ws = Workspace::new();
+    ws.write(
+        "umkm.csv",
+        "Kode;Nama;Kategori;Kecamatan;Instagram\nPDG-1;Rendang Uni;Kuliner;Padang Barat;@uni.lis\n",
+    );
+    ws.jempol(&["businesses", "import", "umkm.csv"])
+        .expect_code(0);
+    let list = businesses(&ws);
+    assert_eq!(list[0]["name"], "Rendang Uni");
+    assert_eq!(list[0]["category"], "Kuliner");
+    assert_eq!(list[0]["district"], "Padang Barat");
+    assert_eq!(list[0]["instagram"], "uni.lis");
 }

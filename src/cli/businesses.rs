@@ -21,7 +21,10 @@ pub struct ImportRejected {
 /// `jempol businesses import`: the file is read row by row and checked in the
 /// database's temporary storage, so memory stays flat however long it is.
 pub fn import(config: &Path, file: &Path, skip_invalid: bool, dry_run: bool) -> anyhow::Result<()> {
-    let input = std::fs::File::open(file).with_context(|| format!("reading {}", file.display()))?;
+    // A file that cannot be opened is an input error (exit 2), like a bad row.
+    let input = std::fs::File::open(file)
+        .map_err(|e| registry::RegistryError::Unreadable(e.to_string()))
+        .with_context(|| file.display().to_string())?;
     let rows = registry::reader(input).with_context(|| file.display().to_string())?;
     let (_, mut store) = open_store(config)?;
     let now = jiff::Timestamp::now().as_second();
