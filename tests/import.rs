@@ -421,10 +421,7 @@ fn a_missing_file_a_utf16_file_and_a_broken_quote_are_input_errors_named_as_such
         "{}",
         run.stderr()
     );
-    ws.write(
-        "cp1252.csv",
-        b"key,name,kecamatan\nPDG-1,Caf\xe9,Padang\n".to_vec(),
-    );
+    ws.write("cp1252.csv", b"key,name,kecamatan\nPDG-1,Caf\xe9,Padang\n");
     let run = ws
         .jempol(&["businesses", "import", "cp1252.csv"])
         .expect_code(2);
