@@ -534,3 +534,26 @@ fn a_cursor_that_carries_a_credential_is_followed_but_never_stored() {
         poll.stderr()
     );
 }
+
+#[test]
+fn a_platform_that_cannot_be_reached_says_why_in_plain_text() {
+    // Nothing listens on port 9 (discard) of the loopback.
+    let ws = Workspace::with_config(&format!(
+        "{CAMPAIGN}[platforms.youtube]\nbase_url = 'http://127.0.0.1:9'\n[reports]\nenabled = false\n"
+    ));
+    let run = ws.jempol_env(
+        &["poll", "--once"],
+        &[("JEMPOL_YOUTUBE_API_KEY", "AIzaUnreached")],
+    );
+    assert_eq!(run.code(), 1);
+    let err = run.stderr();
+    assert!(
+        err.contains("could not connect") && err.contains("Connection refused"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\x1b'),
+        "no colour codes when stderr is not a terminal: {err:?}"
+    );
+    assert!(!err.contains("AIzaUnreached"), "{err}");
+}

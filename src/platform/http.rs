@@ -476,7 +476,7 @@ impl Http {
             };
             let verdict = match sent {
                 Err(e) => Verdict::Retry {
-                    reason: self.redact(&e.without_url().to_string()),
+                    reason: self.redact(&network_error(e)),
                     after: None,
                 },
                 Ok(response) => {
@@ -575,6 +575,32 @@ pub(crate) async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A request that got no answer, with its cause: reqwest's own text is only "error
+/// sending request"; the cause (refused, DNS, TLS, timeout) is further down its chain.
+fn network_error(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "no answer"
+    };
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !causes.contains(&text) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    if causes.is_empty() {
+        format!("{kind}: {}", e.without_url())
+    } else {
+        format!("{kind}: {}", causes.join(": "))
+    }
 }
 
 /// A redirect as an error that names where it pointed, without its query (which could
