@@ -344,3 +344,23 @@ fn jempol_config_variable_is_used_when_no_flag_is_given() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Sedekah Jempol"));
 }
+
+#[test]
+fn config_check_names_a_telegram_token_variable_that_is_not_set() {
+    let ws = Workspace::with_config(&format!(
+        "{MINIMAL_CONFIG}\n[reports.telegram]\nchat_id = \"-100200300\"\n"
+    ));
+    let run = ws.jempol(&["config", "check"]).expect_code(0);
+    assert!(
+        run.stderr().contains("reports.telegram.bot_token_env: environment variable JEMPOL_TELEGRAM_BOT_TOKEN is not set"),
+        "{}",
+        run.stderr()
+    );
+    let run = ws
+        .jempol_env(
+            &["config", "check"],
+            &[("JEMPOL_TELEGRAM_BOT_TOKEN", "123:abc")],
+        )
+        .expect_code(0);
+    assert!(!run.stderr().contains("bot_token_env"), "{}", run.stderr());
+}

@@ -12,6 +12,15 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
     for warning in config.warnings(super::poll::today_utc()) {
         eprintln!("warning: {warning}");
     }
+    if let Some(t) = &config.reports.telegram
+        && config.report_secrets(env).get(&t.bot_token_env).is_none()
+    {
+        eprintln!(
+            "warning: reports.telegram.bot_token_env: environment variable {} is not set (or \
+             empty): the daily summary will not be sent to Telegram",
+            t.bot_token_env
+        );
+    }
     eprintln!(
         "config OK: {} ({} platform{} enabled)",
         config.file.display(),
