@@ -634,8 +634,13 @@ fn every_format_parses_or_renders() {
     );
     assert_eq!(json["trend"].as_array().unwrap().len(), 14 * 4);
 
+    // In Bahasa Indonesia, what Excel in the Indonesian locale opens as columns: a BOM,
+    // `;` between cells, a decimal comma.
     let csv = render(r, Format::Csv, Lang::Id, None);
-    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let csv = csv.strip_prefix('\u{FEFF}').expect("a BOM for Excel");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(csv.as_bytes());
     assert_eq!(&reader.headers().unwrap()[2], "Usaha", "Indonesian headers");
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), r.businesses.len() + r.not_posted_yet.len());
@@ -646,6 +651,26 @@ fn every_format_parses_or_renders() {
         &rows[0][17], provisional,
         "the leaderboard says whether it may move"
     );
+    let rate = rows
+        .iter()
+        .map(|row| &row[12])
+        .find(|c| !c.is_empty())
+        .unwrap();
+    assert!(
+        rate.contains(',') && !rate.contains('.'),
+        "a decimal comma: {rate}"
+    );
+    // In English, RFC 4180: commas, a decimal point, no BOM; the same figures.
+    let en = render(r, Format::Csv, Lang::En, None);
+    assert!(!en.starts_with('\u{FEFF}'));
+    let mut reader = csv::Reader::from_reader(en.as_bytes());
+    let en_rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(en_rows.len(), rows.len());
+    for (id, en) in rows.iter().zip(&en_rows) {
+        assert_eq!(id[1], en[1], "same business");
+        assert_eq!(id[12].replace(',', "."), en[12], "same rate");
+        assert_eq!(id[11], en[11], "same engagement");
+    }
 
     let md = render(r, Format::Md, Lang::En, Some(5));
     assert!(md.starts_with("# Engagement report"));

@@ -1,5 +1,9 @@
 //! The CSV format: one row per business for spreadsheets: the leaderboard, then the
 //! registered businesses that have not posted yet. Unknown counts are empty cells.
+//!
+//! Two dialects, by the report's language: in English RFC 4180 (comma, decimal point,
+//! no BOM); in Bahasa Indonesia what Excel in the Indonesian locale opens as columns
+//! with a double-click: UTF-8 with a BOM, `;` between cells, a decimal comma.
 
 use super::compute::Report;
 use super::labels::Lang;
@@ -7,7 +11,10 @@ use super::labels::Lang;
 /// Renders the report as CSV (headers in the report's language).
 pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> {
     let l = lang.labels();
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let excel = lang == Lang::Id;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(if excel { b';' } else { b',' })
+        .from_writer(Vec::new());
     // The leaderboard's columns, with the key after the rank and three flags at the end
     // (the last: the figures are provisional, README "Definitions").
     let mut header: Vec<&str> = l.leaderboard_columns().to_vec();
@@ -36,7 +43,10 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
             opt(b.gains.views),
             opt(b.engagement),
             b.engagement_rate
-                .map(|f| format!("{f:.6}"))
+                .map(|f| {
+                    let text = format!("{f:.6}");
+                    if excel { text.replace('.', ",") } else { text }
+                })
                 .unwrap_or_default(),
             opt(b.followers),
             opt(b.followers_growth),
@@ -61,5 +71,10 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
         w.write_record(&row)?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    let text = String::from_utf8_lossy(&bytes);
+    Ok(if excel {
+        format!("\u{FEFF}{text}")
+    } else {
+        text.into_owned()
+    })
 }
