@@ -678,6 +678,10 @@ fn every_format_parses_or_renders() {
 
     let table = render(r, Format::Table, Lang::Id, Some(5));
     for label in [
+        // Platforms by the names people write.
+        "Instagram",
+        "TikTok",
+        "YouTube",
         "Total kampanye",
         "Peringkat usaha",
         "Unggahan teratas",
@@ -685,6 +689,14 @@ fn every_format_parses_or_renders() {
     ] {
         assert!(table.contains(label), "Indonesian table has {label}");
     }
+    // Days and times as people write them, not as ISO dates.
+    let day = jempol::report::labels::long_date(&r.date, Lang::Id);
+    assert!(day.contains(", ") && !day.contains('-'), "{day}");
+    assert!(table.contains(&format!("Periode: {day}")), "{table}");
+    assert!(
+        table.contains(" pukul ") && table.contains(" WIB"),
+        "{table}"
+    );
 
     let html = render(r, Format::Html, Lang::En, None);
     assert!(html.starts_with("<!DOCTYPE html>"));

@@ -44,6 +44,16 @@ impl Platform {
         }
     }
 
+    /// The name people write: what reports show (`as_str` is for files and logs).
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Instagram => "Instagram",
+            Platform::Facebook => "Facebook",
+            Platform::Tiktok => "TikTok",
+            Platform::Youtube => "YouTube",
+        }
+    }
+
     /// Whether the platform's API reports shares of a post (Facebook, TikTok). The
     /// business_daily view in schema.sql encodes the same.
     pub fn reports_shares(self) -> bool {

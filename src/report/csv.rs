@@ -24,7 +24,7 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     let yes_no = |b: bool| if b { l.yes } else { l.no };
     let platforms = |ps: &[crate::platform::Platform]| {
-        ps.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" ")
+        ps.iter().map(|p| p.name()).collect::<Vec<_>>().join(" ")
     };
     // Text cells a spreadsheet could take for a formula are prefixed (report::neutral).
     let text = |s: &str| super::neutral::csv_text(s);

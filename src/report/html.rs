@@ -122,9 +122,10 @@ fn trend_svg(r: &Report, lang: Lang) -> String {
             y -= bh;
             let _ = write!(
                 s,
-                r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{}"><title>{d} {p}: {}</title></rect>"#,
+                r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bh:.1}" fill="{}"><title>{d} {}: {}</title></rect>"#,
                 slot * 0.7,
                 color(p),
+                p.name(),
                 number(v, lang)
             );
         }
@@ -141,8 +142,9 @@ fn trend_svg(r: &Report, lang: Lang) -> String {
     for p in &platforms {
         let _ = write!(
             s,
-            r#"<span><i style="background:{}"></i>{p}</span>"#,
-            color(*p)
+            r#"<span><i style="background:{}"></i>{}</span>"#,
+            color(*p),
+            p.name()
         );
     }
     s.push_str("</div>");

@@ -311,9 +311,122 @@ pub fn percent(f: Option<f64>, lang: Lang) -> String {
     }
 }
 
+const WEEKDAYS: [[&str; 7]; 2] = [
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ],
+    [
+        "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+    ],
+];
+const MONTHS: [[&str; 12]; 2] = [
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    [
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ],
+];
+
+/// A day as people write it: "Sunday, 22 November 2026", "Minggu, 22 November 2026".
+/// Text that is not a `YYYY-MM-DD` day is shown as it is.
+pub fn long_date(day: &str, lang: Lang) -> String {
+    let Ok(d) = day.parse::<jiff::civil::Date>() else {
+        return day.to_string();
+    };
+    let l = usize::from(lang == Lang::Id);
+    let weekday = WEEKDAYS[l][usize::from(d.weekday().to_monday_zero_offset() as u8)];
+    let month = MONTHS[l][usize::from(d.month() as u8 - 1)];
+    format!("{weekday}, {} {month} {}", d.day(), d.year())
+}
+
+/// An instant in the campaign's zone as people write it: "Monday, 23 November 2026 at
+/// 06:00 WIB", "Senin, 23 November 2026 pukul 06.00 WIB" (Indonesia's zones by their
+/// names, others as UTC+hh:mm). Text that is not an RFC 3339 time is shown as it is.
+pub fn long_time(iso: &str, lang: Lang) -> String {
+    let Ok(t) = iso.parse::<jiff::Timestamp>() else {
+        return iso.to_string();
+    };
+    // The offset as written in the text is the campaign's.
+    let offset = iso
+        .get(iso.len().saturating_sub(6)..)
+        .filter(|o| o.starts_with(['+', '-']))
+        .unwrap_or("+00:00");
+    let seconds = offset[1..3].parse::<i32>().unwrap_or(0) * 3600
+        + offset[4..].parse::<i32>().unwrap_or(0) * 60;
+    let seconds = if offset.starts_with('-') {
+        -seconds
+    } else {
+        seconds
+    };
+    let zone = jiff::tz::Offset::from_seconds(seconds).unwrap_or(jiff::tz::Offset::UTC);
+    let local = t.to_zoned(jiff::tz::TimeZone::fixed(zone));
+    let name = match seconds {
+        25_200 => "WIB".to_string(),
+        28_800 => "WITA".to_string(),
+        32_400 => "WIT".to_string(),
+        _ => format!("UTC{offset}"),
+    };
+    let day = long_date(&local.date().to_string(), lang);
+    match lang {
+        Lang::En => format!("{day} at {:02}:{:02} {name}", local.hour(), local.minute()),
+        Lang::Id => format!(
+            "{day} pukul {:02}.{:02} {name}",
+            local.hour(),
+            local.minute()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_and_times_read_as_people_write_them() {
+        assert_eq!(
+            long_date("2026-11-22", Lang::Id),
+            "Minggu, 22 November 2026"
+        );
+        assert_eq!(long_date("2026-08-17", Lang::En), "Monday, 17 August 2026");
+        assert_eq!(
+            long_time("2026-11-23T06:00:00+07:00", Lang::Id),
+            "Senin, 23 November 2026 pukul 06.00 WIB"
+        );
+        assert_eq!(
+            long_time("2026-11-23T06:05:00+09:00", Lang::En),
+            "Monday, 23 November 2026 at 06:05 WIT"
+        );
+        assert_eq!(long_date("kemarin", Lang::Id), "kemarin");
+    }
 
     #[test]
     fn numbers_use_the_language_separators() {

@@ -2,7 +2,7 @@
 //! formats lay out their own way.
 
 use super::compute::{Report, Totals};
-use super::labels::{Lang, delta, maybe, number, percent};
+use super::labels::{Lang, delta, long_date, long_time, maybe, number, percent};
 
 /// One titled table (or, without headers, lines of text).
 pub struct Section {
@@ -26,19 +26,16 @@ fn section(title: &str, headers: &[&str], numeric: &[bool]) -> Section {
 }
 
 fn platforms(list: &[crate::platform::Platform]) -> String {
-    list.iter()
-        .map(|p| p.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    list.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
 }
 
 /// The header lines: campaign, period, time zone.
 pub fn heading(r: &Report, lang: Lang) -> (String, Vec<String>) {
     let l = lang.labels();
     let period = if r.is_one_day() {
-        r.date.clone()
+        long_date(&r.date, lang)
     } else {
-        format!("{} – {}", r.from, r.to)
+        format!("{} – {}", long_date(&r.from, lang), long_date(&r.to, lang))
     };
     let mut lines = vec![
         format!("{}: {period}", l.period),
@@ -46,10 +43,10 @@ pub fn heading(r: &Report, lang: Lang) -> (String, Vec<String>) {
         format!("#{}", r.hashtags.join(" #")),
     ];
     if let Some(p) = r.platform {
-        lines.push(format!("{}: {p}", l.platform_filter));
+        lines.push(format!("{}: {}", l.platform_filter, p.name()));
     }
     if let Some(t) = &r.data_until {
-        lines.push(format!("{}: {t}", l.data_until));
+        lines.push(format!("{}: {}", l.data_until, long_time(t, lang)));
     }
     if r.provisional {
         let settled = r.settled_until.as_deref().unwrap_or("-");
@@ -137,7 +134,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     for p in &r.platforms {
         let t = &p.totals;
         by_platform.rows.push(vec![
-            p.platform.to_string(),
+            p.platform.name().to_string(),
             n(t.posts_published),
             m(t.gains.likes),
             m(t.gains.comments),
@@ -215,7 +212,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
         }
         posts.rows.push(vec![
             p.rank.to_string(),
-            p.platform.to_string(),
+            p.platform.name().to_string(),
             who,
             m(p.gains.likes),
             m(p.gains.comments),
@@ -270,7 +267,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             _ => o.account.clone(),
         };
         outside.rows.push(vec![
-            o.platform.to_string(),
+            o.platform.name().to_string(),
             who,
             n(o.posts_published),
             m(o.engagement),
