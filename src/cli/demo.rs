@@ -113,8 +113,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         "Or query it:         sqlite3 {} 'SELECT * FROM campaign_daily'",
         outcome.database.display()
     );
+    // The demo's week is simulated: "yesterday" would be a day it never saw.
+    let week = match &outcome.last {
+        Some(last) => format!("--date {}", last.date),
+        None => "--date yesterday".to_string(),
+    };
     println!(
-        "Another report:      jempol --config {} report --date yesterday --lang id",
+        "Another report:      jempol --config {} report {week} --lang id",
         outcome.config.display()
     );
     Ok(())

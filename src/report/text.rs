@@ -49,14 +49,17 @@ pub fn heading(r: &Report, lang: Lang) -> (String, Vec<String>) {
         lines.push(format!("{}: {}", l.data_until, long_time(t, lang)));
     }
     if r.provisional {
-        let settled = r.settled_until.as_deref().unwrap_or("-");
-        lines.push(l.provisional.replace("{}", settled));
+        let settled = r
+            .settled_until
+            .as_deref()
+            .map_or_else(|| "-".to_string(), |d| long_date(d, lang));
+        lines.push(l.provisional.replace("{}", &settled));
     }
     for v in &r.revisions {
         lines.push(format!(
             "{}: {} — {} {}, {} {} ({})",
             l.revised,
-            v.date,
+            long_date(&v.date, lang),
             l.reported,
             maybe(v.reported, lang),
             l.now,
