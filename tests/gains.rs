@@ -493,7 +493,9 @@ fn a_daily_report_names_the_earlier_days_whose_figures_moved_since_they_were_sen
         None,
     );
     assert!(
-        text.contains("Moved since reported: 2026-11-15 — reported 21, now 421 (+400)"),
+        text.contains(
+            "Moved since reported: Sunday, 15 November 2026 — reported 21, now 421 (+400)"
+        ),
         "{text}"
     );
     // Each day keeps what was first sent.
