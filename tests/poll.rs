@@ -925,6 +925,17 @@ async fn a_clock_stepped_back_after_a_poll_ten_days_ahead_does_not_stop_polling(
         String::from_utf8_lossy(&out.stderr)
     );
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Times as RFC 3339 in the campaign's zone, as everywhere else.
+    for p in status["platforms"].as_array().unwrap() {
+        for key in ["last_success", "last_run_started", "next_poll"] {
+            let t = p[key].as_str().unwrap_or_else(|| panic!("{key}: {p}"));
+            assert!(
+                t.ends_with("+07:00") && t.parse::<jiff::Timestamp>().is_ok(),
+                "{key}: {t}"
+            );
+        }
+        assert!(p["quota"]["window_start"].as_str().is_some(), "{p}");
+    }
     let behind = status["clock_behind_database_seconds"].as_i64().unwrap();
     assert!((9 * 86_400..=11 * 86_400).contains(&behind), "{status}");
     let warning = status["warnings"].to_string();

@@ -231,11 +231,9 @@ pub(super) fn today_utc() -> jiff::civil::Date {
         .date()
 }
 
-#[derive(serde::Serialize)]
 struct StatusRow {
     platform: Platform,
     enabled: bool,
-    #[serde(flatten)]
     status: crate::store::PlatformStatus,
     quota: Option<crate::quota::Usage>,
     next_poll: Option<i64>,
@@ -334,7 +332,35 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     }
     match format {
         StatusFormat::Json => {
-            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": rows, "warnings": warnings, "clock_behind_database_seconds": clock_ahead.map(|t| t - now)});
+            // Times as RFC 3339 in the campaign's zone, like every other output.
+            let iso = |t: Option<i64>| {
+                t.and_then(|t| jiff::Timestamp::from_second(t).ok())
+                    .map(|t| {
+                        t.to_zoned(config.campaign.timezone.clone())
+                            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                            .to_string()
+                    })
+            };
+            let platforms: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    let s = &r.status;
+                    serde_json::json!({
+                        "platform": r.platform,
+                        "enabled": r.enabled,
+                        "last_success": iso(s.last_success),
+                        "last_error": s.last_error.as_ref().map(|(at, message)| serde_json::json!({"at": iso(Some(*at)), "message": message})),
+                        "last_run_started": iso(s.last_run_started),
+                        "last_outcome": s.last_outcome,
+                        "posts_tracked": s.posts_tracked,
+                        "accounts_registered": s.accounts_registered,
+                        "accounts_unreachable": s.accounts_unreachable,
+                        "quota": r.quota.map(|q| serde_json::json!({"used": q.used, "limit": q.limit, "window_start": iso(Some(q.window_start))})),
+                        "next_poll": iso(r.next_poll),
+                    })
+                })
+                .collect();
+            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": platforms, "warnings": warnings, "clock_behind_database_seconds": clock_ahead.map(|t| t - now)});
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         StatusFormat::Text => {
