@@ -92,7 +92,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(last) = &outcome.last {
         println!("{}", render(last, Format::Table, opts.lang, Some(10)));
     }
-    println!("Done in {:.1} s.", started.elapsed().as_secs_f64());
+    println!(
+        "Done in {:.1} s: {} simulated day{} of the campaign.",
+        started.elapsed().as_secs_f64(),
+        opts.days,
+        if opts.days == 1 { "" } else { "s" }
+    );
     println!(
         "  {} posts tracked with {} API requests to the simulator.",
         outcome.posts, outcome.requests
