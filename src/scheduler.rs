@@ -11,6 +11,8 @@ use tracing::Instrument;
 
 use crate::config::{Config, Credentials, Schedule, Secrets};
 use crate::hashtag::Hashtag;
+use crate::model::DiscoveryState;
+pub use crate::model::Outcome;
 use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy, as_refresh};
 use crate::platform::pager::{End, Page, Pager};
 use crate::platform::{
@@ -46,9 +48,6 @@ pub enum DaemonError {
     #[error("no platform is enabled{0}")]
     NothingToPoll(String),
 }
-
-use crate::model::DiscoveryState;
-pub use crate::model::Outcome;
 
 /// One platform's cycle, as `poll --once` reports it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -320,10 +319,11 @@ impl Core {
                 return;
             }
         };
-        let ahead = jiff::SignedDuration::from_secs(latest - now);
+        let ahead = SignedDuration::from_secs(latest - now);
+        let ahead = ahead.round(jiff::Unit::Minute).unwrap_or(ahead);
         match store.pull_back_future_marks(now, &self.schedule.tiers) {
             Ok((posts, accounts)) => tracing::warn!(
-                ahead = %jiff::SignedDuration::from_secs(latest - now).round(jiff::Unit::Minute).map_or(ahead, |d| d),
+                ahead = %ahead,
                 posts,
                 accounts,
                 "the database holds times ahead of this clock (it was stepped back): \
@@ -461,6 +461,14 @@ impl Core {
                 completed.map_or(now - self.schedule.tiers.max_age, |c| c - DISCOVERY_OVERLAP)
             });
         let since_ts = Timestamp::from_second(since).unwrap_or_else(|_| self.clock.now());
+        // What is kept beside the cursor: `since`, and when the listing last completed.
+        let state_json = |completed_at: Option<i64>| {
+            DiscoveryState {
+                since: Some(since),
+                completed_at,
+            }
+            .to_json()
+        };
         if resuming {
             tracing::info!(
                 cursor = %client.redact(saved.cursor.as_deref().unwrap_or("")),
@@ -484,17 +492,7 @@ impl Core {
                 }
                 let sync = SyncState {
                     cursor: kept,
-                    state: Some(
-                        DiscoveryState {
-                            since: Some(since),
-                            completed_at: if page.next.is_none() {
-                                Some(now)
-                            } else {
-                                completed
-                            },
-                        }
-                        .to_json(),
-                    ),
+                    state: Some(state_json(page.next.is_none().then_some(now).or(completed))),
                     updated_at: now,
                 };
                 let summary = {
@@ -523,13 +521,7 @@ impl Core {
                 tracing::warn!(end = ?ended, "the platform's listing stopped moving on; ending it, to be listed again");
                 let sync = SyncState {
                     cursor: None,
-                    state: Some(
-                        DiscoveryState {
-                            since: Some(since),
-                            completed_at: completed,
-                        }
-                        .to_json(),
-                    ),
+                    state: Some(state_json(completed)),
                     updated_at: self.now(),
                 };
                 self.store().set_sync_state(platform, DISCOVERY, &sync)?;

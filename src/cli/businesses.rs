@@ -67,7 +67,7 @@ pub fn import(config: &Path, file: &Path, skip_invalid: bool, dry_run: bool) -> 
 }
 
 pub fn list(config: &Path, format: ListFormat) -> anyhow::Result<()> {
-    let (_, store) = super::open_current_reader(config)?;
+    let store = super::open_current_reader(&crate::config::Config::load(config)?)?;
     let rows = store.list_businesses()?;
     let mut stdout = std::io::stdout().lock();
     match format {

@@ -25,7 +25,7 @@ pub fn migrate(config: &Path) -> anyhow::Result<()> {
 }
 
 pub fn check(config: &Path, format: CheckFormat) -> anyhow::Result<()> {
-    let (_, store) = super::open_reader(config)?;
+    let store = super::open_reader(&crate::config::Config::load(config)?)?;
     let report = store.check()?;
     match format {
         CheckFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),

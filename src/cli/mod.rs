@@ -315,9 +315,8 @@ fn open_writer(config: &Config) -> anyhow::Result<Store> {
 /// The config and the database opened for reading only (see [`Store::open_read_only`]):
 /// for commands that only read, so they work on a file they may not write and never
 /// wait for the daemon's write lock.
-fn open_reader(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> {
+fn open_reader(config: &Config) -> anyhow::Result<Store> {
     use anyhow::Context;
-    let config = Config::load(config_path)?;
     let store = Store::open_read_only(&config.database)
         .with_context(|| format!("reading database {}", config.database.display()))?;
     let (secs, _) = crate::time::offset_now(&config.campaign.timezone, jiff::Timestamp::now());
@@ -328,14 +327,14 @@ fn open_reader(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)>
              gives today; they change when the daemon next runs with this config"
         );
     }
-    Ok((config, store))
+    Ok(store)
 }
 
 /// [`open_reader`] for commands that need this binary's schema.
-fn open_current_reader(config_path: &std::path::Path) -> anyhow::Result<(Config, Store)> {
-    let (config, store) = open_reader(config_path)?;
+fn open_current_reader(config: &Config) -> anyhow::Result<Store> {
+    let store = open_reader(config)?;
     store.require_latest_schema()?;
-    Ok((config, store))
+    Ok(store)
 }
 
 fn init_logging(format: LogFormat, verbose: u8, quiet: bool) {

@@ -281,7 +281,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     if !config.database.is_file() {
         return status_before_first_poll(&config, format);
     }
-    let (config, store) = super::open_current_reader(config_path)?;
+    let store = super::open_current_reader(&config)?;
     let schema = store.schema_version()?;
     let size = store.size_bytes();
     let store = Arc::new(Mutex::new(store));
@@ -306,15 +306,17 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
             status,
         });
     }
-    let when = |t: Option<i64>| {
+    // Times in the campaign's zone: `when` for people, `iso` (RFC 3339) for scripts.
+    let zoned = |t: Option<i64>, format: &str| {
         t.and_then(|t| jiff::Timestamp::from_second(t).ok())
             .map(|t| {
                 t.to_zoned(config.campaign.timezone.clone())
-                    .strftime("%Y-%m-%d %H:%M %Z")
+                    .strftime(format)
                     .to_string()
             })
-            .unwrap_or_else(|| "-".into())
     };
+    let when = |t: Option<i64>| zoned(t, "%Y-%m-%d %H:%M %Z").unwrap_or_else(|| "-".into());
+    let iso = |t: Option<i64>| zoned(t, "%Y-%m-%dT%H:%M:%S%:z");
     let mut warnings = config.warnings(today_utc());
     let now = clock.now().as_second();
     let clock_ahead = store
@@ -332,15 +334,6 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     }
     match format {
         StatusFormat::Json => {
-            // Times as RFC 3339 in the campaign's zone, like every other output.
-            let iso = |t: Option<i64>| {
-                t.and_then(|t| jiff::Timestamp::from_second(t).ok())
-                    .map(|t| {
-                        t.to_zoned(config.campaign.timezone.clone())
-                            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-                            .to_string()
-                    })
-            };
             let platforms: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|r| {

@@ -75,7 +75,7 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
         return Err(bad("--top must be at least 1".into()));
     }
     // The arguments first: a usage mistake is named before the database is looked at.
-    let (config, store) = super::open_current_reader(config_path)?;
+    let store = super::open_current_reader(&config)?;
     let mut request = daily::request(&config, from, to);
     request.platform = args.platform;
     let report = compute(&store, &request)?;

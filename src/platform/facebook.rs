@@ -157,9 +157,8 @@ impl Facebook {
                     }
                     other => other?,
                 };
-                let data = body["data"].as_array().cloned().unwrap_or_default();
                 let mut ids = Vec::new();
-                for p in &data {
+                for p in body["data"].as_array().into_iter().flatten() {
                     if let Some(id) = p["id"].as_str() {
                         ids.push(id.to_string());
                         if seen.insert(id.to_string()) {
@@ -179,10 +178,8 @@ impl Facebook {
                 let all_wanted = !wanted.is_empty() && found == wanted.len();
                 Ok(Page {
                     ids,
-                    // The list ends when `next` is absent or `data` is empty (§1.5).
-                    next: graph::next_query(&body)
-                        .filter(|_| !data.is_empty())
-                        .map(|q| graph::query_pairs(&q)),
+                    // None when `next` is absent or `data` is empty: the end (§1.5).
+                    next: graph::next_query(&body).map(|q| graph::query_pairs(&q)),
                     enough: reached || all_wanted,
                 })
             })

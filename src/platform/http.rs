@@ -434,20 +434,11 @@ impl Http {
             if self.stopping() {
                 return Err(ApiError::Interrupted);
             }
+            let what = || format!("{} {}", self.platform, req.endpoint);
             match self.meter.try_spend(self.platform, req.cost, purpose()) {
                 Grant::Granted => {}
-                Grant::Reserved => {
-                    return Err(ApiError::Reserved(format!(
-                        "{} {}",
-                        self.platform, req.endpoint
-                    )));
-                }
-                Grant::Refused => {
-                    return Err(ApiError::Budget(format!(
-                        "{} {}",
-                        self.platform, req.endpoint
-                    )));
-                }
+                Grant::Reserved => return Err(ApiError::Reserved(what())),
+                Grant::Refused => return Err(ApiError::Budget(what())),
             }
             let extra = self.meter.pause(self.platform);
             if !extra.is_zero() {
@@ -579,7 +570,7 @@ pub(crate) async fn read_capped(
 
 /// A request that got no answer, with its cause: reqwest's own text is only "error
 /// sending request"; the cause (refused, DNS, TLS, timeout) is further down its chain.
-fn network_error(e: reqwest::Error) -> String {
+pub(crate) fn network_error(e: reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

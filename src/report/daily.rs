@@ -152,7 +152,9 @@ pub async fn send_telegram(
     token: &str,
     text: &str,
 ) -> Result<(), String> {
-    use crate::platform::http::{Body, read_capped, redact, redirected};
+    use crate::platform::http::{Body, network_error, read_capped, redact, redirected};
+    // The Bot API answers in a few hundred bytes.
+    const ANSWER_MAX: usize = 64 << 10;
     let url = format!("{}/bot{token}/sendMessage", telegram.base_url);
     let secrets = [token.to_string()];
     let resp = client
@@ -160,15 +162,19 @@ pub async fn send_telegram(
         .json(&serde_json::json!({ "chat_id": telegram.chat_id, "text": text }))
         .send()
         .await
-        .map_err(|e| redact(&e.without_url().to_string(), &secrets))?;
+        .map_err(|e| redact(&network_error(e), &secrets))?;
     let status = resp.status();
     if status.is_redirection() {
         return Err(redact(&redirected(resp.headers(), status), &secrets));
     }
-    // The Bot API answers in a few hundred bytes.
-    let body = match read_capped(resp, 64 << 10).await {
+    let body = match read_capped(resp, ANSWER_MAX).await {
         Ok(body) => body,
-        Err(Body::TooLarge) => return Err(format!("HTTP {status}: an answer over 64 KiB")),
+        Err(Body::TooLarge) => {
+            return Err(format!(
+                "HTTP {status}: an answer over {} KiB",
+                ANSWER_MAX >> 10
+            ));
+        }
         Err(Body::Broken(e)) => {
             return Err(redact(
                 &format!("HTTP {status}: {}", e.without_url()),

@@ -10,7 +10,8 @@
 //! `BEGIN`) pins the WAL: nothing it may still read can be copied back, so the file only
 //! grows. Past the configured limit the checkpointer holds the writer (it takes the
 //! store's lock) until the WAL can be emptied, that is until every such reader has ended,
-//! so the file stays within the limit plus one transaction.
+//! so the file stays within the limit plus what the writer appends before the
+//! checkpointer next looks (every [`EVERY`]).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
@@ -70,9 +71,7 @@ impl Checkpointer {
             writer
                 .conn
                 .pragma_update(None, "wal_autocheckpoint", FALLBACK_PAGES)?;
-            let mut wal = writer.path().as_os_str().to_owned();
-            wal.push("-wal");
-            (conn, PathBuf::from(wal))
+            (conn, super::wal_path(writer.path()))
         };
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();

@@ -58,12 +58,7 @@ pub fn migrate(conn: &mut Connection, target: Option<u32>) -> Result<Migration, 
     let latest = latest_version();
     let target = target.unwrap_or(latest).min(latest);
     let current = user_version(conn)?;
-    if current > latest {
-        return Err(StoreError::NewerSchema {
-            found: current,
-            known: latest,
-        });
-    }
+    refuse_newer(current)?;
     if current >= target {
         return Ok(Migration {
             from: current,
@@ -98,6 +93,15 @@ pub fn migrate(conn: &mut Connection, target: Option<u32>) -> Result<Migration, 
         from: from.max(current),
         to: target,
     })
+}
+
+/// A file of a schema newer than this binary's is never opened, not even to read.
+pub(super) fn refuse_newer(found: u32) -> Result<(), StoreError> {
+    let known = latest_version();
+    if found > known {
+        return Err(StoreError::NewerSchema { found, known });
+    }
+    Ok(())
 }
 
 pub(super) fn user_version(conn: &Connection) -> Result<u32, StoreError> {

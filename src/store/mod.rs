@@ -176,9 +176,7 @@ impl Store {
                     rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly
                 ) =>
             {
-                let mut wal = path.as_os_str().to_owned();
-                wal.push("-wal");
-                if Path::new(&wal).exists() {
+                if wal_path(path).exists() {
                     return Err(StoreError::NoSharedMemory {
                         path: path.to_path_buf(),
                     });
@@ -187,13 +185,7 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         };
-        let latest = migrate::latest_version();
-        if version > latest {
-            return Err(StoreError::NewerSchema {
-                found: version,
-                known: latest,
-            });
-        }
+        migrate::refuse_newer(version)?;
         let utc_offset = stored_offset(&conn);
         Ok(Store {
             conn,
@@ -308,6 +300,13 @@ impl CheckReport {
             && self.foreign_key_violations == 0
             && self.schema_version == self.latest_version
     }
+}
+
+/// The write-ahead log SQLite keeps beside a database file.
+pub(crate) fn wal_path(db: &Path) -> PathBuf {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }
 
 /// The campaign's UTC offset as the writer last stored it.
