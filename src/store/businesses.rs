@@ -164,7 +164,8 @@ impl Store {
 
 /// Stages each row, or why it cannot be imported.
 fn stage(tx: &Transaction, rows: impl Iterator<Item = Row>) -> Result<(), StoreError> {
-    let mut invalid = tx.prepare("INSERT INTO import_invalid (line, reason) VALUES (?1, ?2)")?;
+    let mut invalid =
+        tx.prepare_cached("INSERT INTO import_invalid (line, reason) VALUES (?1, ?2)")?;
     let mut key_line = tx.prepare("SELECT line FROM import_rows WHERE key = ?1")?;
     let mut handle_owner = tx.prepare(
         "SELECT h.line, r.key FROM import_handles h JOIN import_rows r ON r.line = h.line
@@ -247,7 +248,8 @@ fn reject_claimed_elsewhere(tx: &Transaction) -> Result<(), StoreError> {
         }
     }
     // Few in any real file (each names a handle taken elsewhere), so held here.
-    let mut invalid = tx.prepare("INSERT INTO import_invalid (line, reason) VALUES (?1, ?2)")?;
+    let mut invalid =
+        tx.prepare_cached("INSERT INTO import_invalid (line, reason) VALUES (?1, ?2)")?;
     let mut drop_row = tx.prepare("DELETE FROM import_rows WHERE line = ?1")?;
     let mut drop_handles = tx.prepare("DELETE FROM import_handles WHERE line = ?1")?;
     for (line, reason) in conflicts {
@@ -305,9 +307,7 @@ fn apply_staged(tx: &Transaction, now: i64) -> Result<ImportSummary, StoreError>
                 tx.last_insert_rowid()
             }
             Some((id, old_name, old_category, old_district)) => {
-                if (old_name, old_category, old_district)
-                    == (name.clone(), category.clone(), district.clone())
-                {
+                if (&old_name, &old_category, &old_district) == (&name, &category, &district) {
                     summary.unchanged += 1;
                 } else {
                     update.execute(params![id, name, category, district, now])?;
