@@ -16,7 +16,7 @@ pub use crate::model::Outcome;
 use crate::platform::http::{ApiError, Http, HttpSettings, RetryPolicy, as_refresh};
 use crate::platform::pager::{End, Page, Pager};
 use crate::platform::{
-    Client, Harvest, Platform, PlatformClient, facebook, instagram, tiktok, youtube,
+    Client, Harvest, Platform, PlatformClient, facebook, feed, instagram, tiktok, youtube,
 };
 use crate::quota::Budgets;
 use crate::store::{CLOCK_SLACK, Checkpointer, Store, StoreError, SyncState};
@@ -33,10 +33,6 @@ const DISCOVERY_PAGES: Pager = Pager::new(10_000);
 const BACKLOG_ITEMS: usize = 5_000;
 /// Waiting batches are merged into one transaction up to about this many items.
 const MERGED_ITEMS: usize = 2_000;
-
-fn harvest_items(h: &Harvest) -> usize {
-    h.posts.len() + h.stats.len()
-}
 
 /// What went wrong setting up the daemon.
 #[derive(Debug, thiserror::Error)]
@@ -116,23 +112,16 @@ impl Daemon {
         }
     }
 
-    /// One cycle of every platform, side by side: each on a thread of its own that
-    /// drives it on this runtime (the cycles' futures are not `Send`, so they are not
-    /// spawned as tasks; a thread each gives the same parallelism).
+    /// One cycle of every platform, side by side: each a task of its own on the runtime.
     pub async fn cycle(&self) -> Vec<PlatformReport> {
         self.core.notice_clock_step_back();
-        let runtime = tokio::runtime::Handle::current();
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..self.core.clients.len() {
             let core = self.core.clone();
-            let runtime = runtime.clone();
             let span = tracing::info_span!("cycle", platform = %core.clients[i].platform());
-            tasks.spawn_blocking(move || {
+            tasks.spawn(async move {
                 let client = &core.clients[i];
-                (
-                    i,
-                    runtime.block_on(core.platform_cycle(client).instrument(span)),
-                )
+                (i, core.platform_cycle(client).instrument(span).await)
             });
         }
         let mut reports = Vec::new();
@@ -475,8 +464,9 @@ impl Core {
                 "resuming interrupted discovery"
             );
         }
-        let ended = DISCOVERY_PAGES
-            .run(saved.cursor, async |cursor: Option<String>| {
+        let mut paging = DISCOVERY_PAGES.start(saved.cursor);
+        while let Some(cursor) = paging.next_cursor() {
+            let read = async {
                 let page = client.discover(since_ts, cursor).await?;
                 report.items_seen += page.posts.len() as u64;
                 for why in &page.skipped {
@@ -504,13 +494,16 @@ impl Core {
                 };
                 report.new_posts += summary.new_posts;
                 report.snapshots += summary.snapshots;
-                Ok(Page {
+                Ok::<_, StepError>(Page {
                     ids: page.listed,
                     next: page.next,
                     enough: false,
                 })
-            })
+            }
             .await;
+            paging.read(read);
+        }
+        let ended = paging.end();
         match ended {
             End::Complete => Ok(()),
             End::Failed(e) => Err(e),
@@ -542,14 +535,24 @@ impl Core {
             .due_accounts(platform, now, &self.schedule.tiers, 1_000_000)?;
         let horizon = now - self.schedule.tiers.max_age;
         let horizon_ts = Timestamp::from_second(horizon).unwrap_or_else(|_| self.clock.now());
-        let batches = due.chunks(client.account_batch().max(1));
-        self.fetch_and_store(platform, horizon, report, batches, async |chunk, feeder| {
-            let mut harvest = client.read_accounts(chunk, horizon_ts).await?;
-            let failure = harvest.failure.take();
-            let open = feeder.feed(harvest).await;
-            failure.map_or(Ok(open), |e| Err(e.into()))
-        })
-        .await
+        let (feeder, backlog) = feed::bounded(BACKLOG_ITEMS);
+        let fetching = async move {
+            for chunk in due.chunks(client.account_batch().max(1)) {
+                let mut harvest = client.read_accounts(chunk, horizon_ts).await?;
+                let failure = harvest.failure.take();
+                let open = feeder.feed(harvest).await;
+                if let Some(e) = failure {
+                    return Err(e.into());
+                }
+                if !open {
+                    break;
+                }
+            }
+            Ok(())
+        };
+        let storing = self.store_backlog(platform, horizon, report, backlog);
+        let (fetched, stored) = tokio::join!(fetching, storing);
+        stored.and(fetched)
     }
 
     async fn refresh(
@@ -566,65 +569,39 @@ impl Core {
             .with_store(move |store| store.due_post_ids(platform, now, &tiers, cycle_start))
             .await?;
         let horizon = now - self.schedule.tiers.max_age;
-        let batches = due.chunks(client.refresh_batch().max(1));
-        self.fetch_and_store(platform, horizon, report, batches, async |chunk, feeder| {
-            let ids = chunk.to_vec();
-            let posts = self
-                .with_store(move |store| store.tracked_posts(&ids))
-                .await?;
-            let mut open = true;
-            client
-                .refresh_in_parts(&posts, &mut async |part| {
-                    open = feeder.feed(part).await;
-                    open
-                })
-                .await?;
-            Ok(open)
-        })
-        .await
+        let (feeder, backlog) = feed::bounded(BACKLOG_ITEMS);
+        let fetching = async move {
+            for chunk in due.chunks(client.refresh_batch().max(1)) {
+                let ids = chunk.to_vec();
+                let posts = self
+                    .with_store(move |store| store.tracked_posts(&ids))
+                    .await?;
+                if !client.refresh_in_parts(&posts, &feeder).await? {
+                    break;
+                }
+            }
+            Ok(())
+        };
+        let storing = self.store_backlog(platform, horizon, report, backlog);
+        let (fetched, stored) = tokio::join!(fetching, storing);
+        stored.and(fetched)
     }
 
-    /// Fetches batch after batch (until `fetch` says `false`) while earlier harvests are
-    /// stored: whatever waits when the store is free goes in one transaction (fewer
-    /// commits when the platform answers quickly), within a bounded backlog. `fetch`
-    /// hands its harvests to the [`Feeder`], one or several per batch.
-    async fn fetch_and_store<T>(
+    /// Stores what a step's fetching hands to the backlog while it fetches more (the
+    /// two run joined): whatever waits when the store is free goes in one transaction
+    /// (fewer commits when the platform answers quickly). The backlog ends with the
+    /// fetching's [`feed::Feeder`].
+    async fn store_backlog(
         &self,
         platform: Platform,
         horizon: i64,
         report: &mut PlatformReport,
-        batches: std::slice::Chunks<'_, T>,
-        mut fetch: impl AsyncFnMut(&[T], &Feeder) -> Result<bool, StepError>,
+        mut backlog: feed::Backlog,
     ) -> Result<(), StepError> {
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let feeder = Feeder {
-            room: Arc::new(tokio::sync::Semaphore::new(BACKLOG_ITEMS)),
-            tx,
-        };
-        let fetching = async move {
-            for batch in batches {
-                if !fetch(batch, &feeder).await? {
-                    break;
-                }
-            }
-            Ok::<(), StepError>(())
-        };
-        let storing = async {
-            while let Some((mut harvest, held)) = rx.recv().await {
-                let mut room_held = vec![held];
-                while harvest_items(&harvest) < MERGED_ITEMS
-                    && let Ok((more, held)) = rx.try_recv()
-                {
-                    harvest.absorb(more);
-                    room_held.push(held);
-                }
-                self.ingest(platform, harvest, horizon, report).await?;
-            }
-            Ok::<(), StepError>(())
-        };
-        let (fetched, stored) = tokio::join!(fetching, storing);
-        stored?;
-        fetched
+        while let Some((harvest, _room)) = backlog.next(MERGED_ITEMS).await {
+            self.ingest(platform, harvest, horizon, report).await?;
+        }
+        Ok(())
     }
 
     /// Runs `work` on the store from a blocking thread: the platforms' cycles share one
@@ -669,25 +646,6 @@ impl Core {
         report.new_posts += summary.new_posts;
         report.snapshots += summary.snapshots;
         Ok(())
-    }
-}
-
-/// The fetching side's end of the pipeline to the store: a backlog bounded by items,
-/// not harvests (a few large ones or many small).
-struct Feeder {
-    room: Arc<tokio::sync::Semaphore>,
-    tx: tokio::sync::mpsc::UnboundedSender<(Harvest, tokio::sync::OwnedSemaphorePermit)>,
-}
-
-impl Feeder {
-    /// Waits for room in the backlog, then queues `harvest` for storing; `false` once
-    /// storing has stopped (its error is the one reported).
-    async fn feed(&self, harvest: Harvest) -> bool {
-        let items = harvest_items(&harvest).clamp(1, BACKLOG_ITEMS) as u32;
-        let Ok(held) = self.room.clone().acquire_many_owned(items).await else {
-            return false;
-        };
-        self.tx.send((harvest, held)).is_ok()
     }
 }
 

@@ -134,8 +134,9 @@ impl Facebook {
         let mut found = 0;
         let mut reached = false;
         let mut unreachable = false;
-        let end = PAGE_POSTS
-            .run(None, async |next: Option<Vec<(String, String)>>| {
+        let mut paging = PAGE_POSTS.start::<Vec<(String, String)>, ApiError>(None);
+        while let Some(next) = paging.next_cursor() {
+            let read = async {
                 let first = [("fields", POST_FIELDS), ("limit", "100")];
                 let params: Vec<(&str, &str)> = match &next {
                     Some(pairs) => pairs
@@ -176,14 +177,17 @@ impl Facebook {
                     }
                 }
                 let all_wanted = !wanted.is_empty() && found == wanted.len();
-                Ok(Page {
+                Ok::<_, ApiError>(Page {
                     ids,
                     // None when `next` is absent or `data` is empty: the end (§1.5).
                     next: graph::next_query(&body).map(|q| graph::query_pairs(&q)),
                     enough: reached || all_wanted,
                 })
-            })
+            }
             .await;
+            paging.read(read);
+        }
+        let end = paging.end();
         if unreachable {
             harvest.unreachable.push(account.handle.clone());
             return Ok(());

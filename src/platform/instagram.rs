@@ -120,8 +120,9 @@ impl Instagram {
         let mut harvest = Harvest::default();
         let mut listed = Vec::new();
         let mut unreachable = false;
-        let end = ACCOUNT_PAGES
-            .run(None, async |after: Option<String>| {
+        let mut paging = ACCOUNT_PAGES.start::<String, ApiError>(None);
+        while let Some(after) = paging.next_cursor() {
+            let page = async {
                 let media = match &after {
                     Some(a) => format!("media.after({a}).limit(50){{{MEDIA_FIELDS}}}"),
                     None => format!("media.limit(50){{{MEDIA_FIELDS}}}"),
@@ -180,9 +181,12 @@ impl Instagram {
                     }
                 }
                 listed.extend(page.ids.iter().cloned());
-                Ok(page)
-            })
+                Ok::<_, ApiError>(page)
+            }
             .await;
+            paging.read(page);
+        }
+        let end = paging.end();
         if unreachable {
             harvest.unreachable.push(account.handle.clone());
         } else if end.is_complete() {
@@ -272,9 +276,13 @@ impl PlatformClient for Instagram {
     ) -> Result<Harvest, ApiError> {
         use futures::stream::{self, StreamExt};
         // A few reads in flight: governor still paces them and the budget meters each.
-        let mut reads = stream::iter(accounts)
+        // The (lazy) reads are made before the stream: a mapping closure that borrows
+        // its argument would keep the daemon's future from being `Send`.
+        let reads: Vec<_> = accounts
+            .iter()
             .map(|a| self.discover_account(a, horizon))
-            .buffered(IN_FLIGHT);
+            .collect();
+        let mut reads = stream::iter(reads).buffered(IN_FLIGHT);
         let mut harvest = Harvest::default();
         let mut failed = None;
         while let Some((read, end)) = reads.next().await {

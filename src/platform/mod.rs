@@ -2,6 +2,7 @@
 //! one [`PlatformClient`] trait the scheduler talks to.
 
 pub mod facebook;
+pub mod feed;
 mod graph;
 pub mod graph_version;
 pub mod http;
@@ -245,20 +246,20 @@ pub trait PlatformClient {
     /// no longer serves come back in [`Harvest::deleted`].
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError>;
 
-    /// [`PlatformClient::refresh`], handing the harvest to `part` piece by piece as it is
-    /// read; `part` says `false` when nothing more can be taken (storing failed). A
+    /// [`PlatformClient::refresh`], handing the harvest to `feeder` piece by piece as it
+    /// is read; `Ok(false)` when nothing more could be handed over (storing failed). A
     /// platform whose one refresh reads a long listing (TikTok's 30-day windows: 100,000
     /// videos, ~60 MB as posts) hands over pages as they come: they are stored while the
     /// rest is read, and memory holds a few pages, not the listing.
     async fn refresh_in_parts(
         &self,
         posts: &[TrackedPost],
-        part: &mut impl AsyncFnMut(Harvest) -> bool,
-    ) -> Result<(), ApiError> {
+        feeder: &feed::Feeder,
+    ) -> Result<bool, ApiError> {
         let mut harvest = self.refresh(posts).await?;
         let failure = harvest.failure.take();
-        part(harvest).await;
-        failure.map_or(Ok(()), Err)
+        let open = feeder.feed(harvest).await;
+        failure.map_or(Ok(open), Err)
     }
 
     /// How many posts one refresh call should get (the scheduler's batch size).
@@ -322,9 +323,9 @@ impl PlatformClient for Client {
     async fn refresh_in_parts(
         &self,
         posts: &[TrackedPost],
-        part: &mut impl AsyncFnMut(Harvest) -> bool,
-    ) -> Result<(), ApiError> {
-        each!(self, c => c.refresh_in_parts(posts, part).await)
+        feeder: &feed::Feeder,
+    ) -> Result<bool, ApiError> {
+        each!(self, c => c.refresh_in_parts(posts, feeder).await)
     }
     fn refresh_batch(&self) -> usize {
         each!(self, c => c.refresh_batch())

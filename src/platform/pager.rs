@@ -66,44 +66,81 @@ impl Pager {
         }
     }
 
-    /// Reads pages from `start` until the listing ends; `fetch` reads one page (and keeps
-    /// what it holds). A page counts as new if it lists an id not listed before; a page
-    /// whose next cursor is the one just sent must bring something new, or the listing
-    /// has stalled (Graph's `recent_media` may repeat its cursor while the pages move on,
-    /// §1.5, so a repeated cursor alone does not end it).
-    pub async fn run<C: Clone + PartialEq, E>(
-        &self,
-        start: Option<C>,
-        mut fetch: impl AsyncFnMut(Option<C>) -> Result<Page<C>, E>,
-    ) -> End<E> {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut cursor = start;
-        let mut stalls = 0;
-        for _ in 0..self.max_pages {
-            let page = match fetch(cursor.clone()).await {
-                Ok(page) => page,
-                Err(e) => return End::Failed(e),
-            };
-            if page.enough {
-                return End::Complete;
-            }
-            let before = seen.len();
-            seen.extend(page.ids);
-            let fresh = seen.len() > before;
-            let Some(next) = page.next else {
-                return End::Complete;
-            };
-            if fresh {
-                stalls = 0;
-            } else {
-                stalls += 1;
-                if stalls >= self.max_stalls || cursor.as_ref() == Some(&next) {
-                    return End::Stalled;
-                }
-            }
-            cursor = Some(next);
+    /// Starts a listing at `start` (`None`: its first page). The caller reads pages in
+    /// a loop: `while let Some(cursor) = paging.next_cursor() { paging.read(fetch(cursor).await) }`.
+    pub fn start<C, E>(&self, start: Option<C>) -> Paging<C, E> {
+        Paging {
+            limits: *self,
+            seen: HashSet::new(),
+            cursor: start,
+            asked: 0,
+            stalls: 0,
+            end: None,
         }
-        End::Capped
+    }
+}
+
+/// One listing under way: what it has listed so far, and whether it has ended. A loop
+/// the caller writes, not a closure the pager calls, so that the caller's future stays
+/// `Send` (an async closure that borrows does not).
+#[derive(Debug)]
+pub struct Paging<C, E = ApiError> {
+    limits: Pager,
+    seen: HashSet<String>,
+    /// The cursor sent last (or to send first).
+    cursor: Option<C>,
+    asked: usize,
+    stalls: usize,
+    end: Option<End<E>>,
+}
+
+impl<C: Clone + PartialEq, E> Paging<C, E> {
+    /// The cursor of the next page to read, until the listing has ended.
+    pub fn next_cursor(&mut self) -> Option<Option<C>> {
+        if self.end.is_some() {
+            return None;
+        }
+        if self.asked >= self.limits.max_pages {
+            self.end = Some(End::Capped);
+            return None;
+        }
+        self.asked += 1;
+        Some(self.cursor.clone())
+    }
+
+    /// What the page just asked for held, or why it failed. A page counts as new if it
+    /// lists an id not listed before; a page whose next cursor is the one just sent must
+    /// bring something new, or the listing has stalled (Graph's `recent_media` may repeat
+    /// its cursor while the pages move on, §1.5, so a repeated cursor alone does not end
+    /// it).
+    pub fn read(&mut self, page: Result<Page<C>, E>) {
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => return self.end = Some(End::Failed(e)),
+        };
+        if page.enough {
+            return self.end = Some(End::Complete);
+        }
+        let before = self.seen.len();
+        self.seen.extend(page.ids);
+        let fresh = self.seen.len() > before;
+        let Some(next) = page.next else {
+            return self.end = Some(End::Complete);
+        };
+        if fresh {
+            self.stalls = 0;
+        } else {
+            self.stalls += 1;
+            if self.stalls >= self.limits.max_stalls || self.cursor.as_ref() == Some(&next) {
+                return self.end = Some(End::Stalled);
+            }
+        }
+        self.cursor = Some(next);
+    }
+
+    /// How the listing ended; one left before its end counts as capped.
+    pub fn end(self) -> End<E> {
+        self.end.unwrap_or(End::Capped)
     }
 }
 
@@ -124,15 +161,13 @@ mod tests {
     async fn over(pager: Pager, pages: Vec<Result<Page<u32>, ApiError>>) -> (End, usize) {
         let mut pages = pages.into_iter();
         let mut asked = 0;
-        let end = pager
-            .run(None, async |_| {
-                asked += 1;
-                pages
-                    .next()
-                    .unwrap_or_else(|| Err(ApiError::Invalid("no more pages".into())))
-            })
-            .await;
-        (end, asked)
+        let mut paging = pager.start(None);
+        while paging.next_cursor().is_some() {
+            asked += 1;
+            let page = async { pages.next() }.await;
+            paging.read(page.unwrap_or_else(|| Err(ApiError::Invalid("no more pages".into()))));
+        }
+        (paging.end(), asked)
     }
 
     #[tokio::test]

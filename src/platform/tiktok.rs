@@ -363,13 +363,9 @@ impl PlatformClient for Tiktok {
     /// Re-reads the windows that hold the posts; a post missing from a complete window
     /// read is no longer served (deleted or private).
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
-        let mut all = Harvest::default();
-        self.refresh_in_parts(posts, &mut async |part| {
-            all.absorb(part);
-            true
-        })
-        .await?;
-        Ok(all)
+        let (feeder, mut backlog) = super::feed::unbounded();
+        self.refresh_in_parts(posts, &feeder).await?;
+        Ok(backlog.drain())
     }
 
     /// A window's pages go out as they are read, every `part_size` videos; only the
@@ -378,8 +374,8 @@ impl PlatformClient for Tiktok {
     async fn refresh_in_parts(
         &self,
         posts: &[TrackedPost],
-        part: &mut impl AsyncFnMut(Harvest) -> bool,
-    ) -> Result<(), ApiError> {
+        feeder: &super::feed::Feeder,
+    ) -> Result<bool, ApiError> {
         let today = Self::utc_date(self.clock.now());
         let Some(oldest) = posts
             .iter()
@@ -387,7 +383,7 @@ impl PlatformClient for Tiktok {
             .map(Self::utc_date)
             .min()
         else {
-            return Ok(());
+            return Ok(true);
         };
         let mut start = oldest;
         while start <= today {
@@ -395,35 +391,36 @@ impl PlatformClient for Tiktok {
             let mut page = DiscoveryPage::default();
             let mut listed: std::collections::HashSet<String> = Default::default();
             let mut taken = true;
-            let ended = WINDOW_PAGES
-                .run(
-                    Some((0, String::new())),
-                    async |at: Option<(u64, String)>| {
-                        let (cursor, search_id) = at.unwrap_or_default();
-                        let read = self
-                            .window_page(start, end, cursor, &search_id, &mut page)
-                            .await?;
-                        if page.posts.len() >= self.part_size {
-                            listed.extend(page.posts.iter().map(|p| p.id.clone()));
-                            let part_read = Harvest {
-                                posts: std::mem::take(&mut page.posts),
-                                skipped: std::mem::take(&mut page.skipped),
-                                ..Harvest::default()
-                            };
-                            taken = part(part_read).await;
-                            if !taken {
-                                return Ok(Page {
-                                    enough: true,
-                                    ..read
-                                });
-                            }
+            let mut paging = WINDOW_PAGES.start(Some((0, String::new())));
+            while let Some(at) = paging.next_cursor() {
+                let read = async {
+                    let (cursor, search_id) = at.unwrap_or_default();
+                    let read = self
+                        .window_page(start, end, cursor, &search_id, &mut page)
+                        .await?;
+                    if page.posts.len() >= self.part_size {
+                        listed.extend(page.posts.iter().map(|p| p.id.clone()));
+                        let part_read = Harvest {
+                            posts: std::mem::take(&mut page.posts),
+                            skipped: std::mem::take(&mut page.skipped),
+                            ..Harvest::default()
+                        };
+                        taken = feeder.feed(part_read).await;
+                        if !taken {
+                            return Ok(Page {
+                                enough: true,
+                                ..read
+                            });
                         }
-                        Ok(read)
-                    },
-                )
+                    }
+                    Ok::<_, ApiError>(read)
+                }
                 .await;
+                paging.read(read);
+            }
+            let ended = paging.end();
             if !taken {
-                return Ok(());
+                return Ok(false);
             }
             listed.extend(page.posts.iter().map(|p| p.id.clone()));
             // Only a window read to its end says which tracked videos are gone.
@@ -455,15 +452,15 @@ impl PlatformClient for Tiktok {
             };
             let nothing =
                 rest.posts.is_empty() && rest.skipped.is_empty() && rest.deleted.is_empty();
-            if !nothing && !part(rest).await {
-                return Ok(());
+            if !nothing && !feeder.feed(rest).await {
+                return Ok(false);
             }
             if let Some(e) = failure {
                 return Err(e);
             }
             start = end + SignedDuration::from_hours(24);
         }
-        Ok(())
+        Ok(true)
     }
 
     fn refresh_batch(&self) -> usize {
@@ -598,14 +595,13 @@ mod tests {
         // Post 9 is tracked but no longer listed: deleted, and said only once the
         // window is read to its end.
         let posts = [tracked("2"), tracked("7"), tracked("9")];
+        let (feeder, mut backlog) = crate::platform::feed::unbounded();
+        assert!(client.refresh_in_parts(&posts, &feeder).await.unwrap());
+        drop(feeder);
         let mut parts: Vec<Harvest> = Vec::new();
-        client
-            .refresh_in_parts(&posts, &mut async |part| {
-                parts.push(part);
-                true
-            })
-            .await
-            .unwrap();
+        while let Some((part, _)) = backlog.next(0).await {
+            parts.push(part);
+        }
         let sizes: Vec<(usize, usize)> = parts
             .iter()
             .map(|p| (p.posts.len(), p.deleted.len()))
@@ -619,16 +615,15 @@ mod tests {
             .collect();
         assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7", "8"]);
 
-        // Storing stopped after the first part: nothing more is read or handed over.
-        let mut taken = 0;
-        client
-            .refresh_in_parts(&posts, &mut async |_| {
-                taken += 1;
-                false
-            })
-            .await
-            .unwrap();
-        assert_eq!(taken, 1);
+        // Storing stopped after the first part: the refresh says so and ends.
+        let (feeder, mut backlog) = crate::platform::feed::unbounded();
+        let storing = async move { backlog.next(0).await.map(|(part, _)| part.posts.len()) };
+        let (open, first) = tokio::join!(client.refresh_in_parts(&posts, &feeder), storing);
+        assert_eq!(first, Some(4));
+        assert!(
+            !open.unwrap(),
+            "the refresh did not notice that storing stopped"
+        );
         // `refresh` is the same, in one piece.
         let whole = client.refresh(&posts).await.unwrap();
         assert_eq!(

@@ -265,8 +265,9 @@ impl PlatformClient for Youtube {
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("UU{}", id.get(2..).unwrap_or_default()));
                 let mut listed = Vec::new();
-                let end = UPLOADS
-                    .run(None, async |token: Option<String>| {
+                let mut paging = UPLOADS.start::<String, ApiError>(None);
+                while let Some(token) = paging.next_cursor() {
+                    let read = async {
                         let mut params = vec![
                             ("part", "contentDetails"),
                             ("playlistId", uploads.as_str()),
@@ -294,9 +295,12 @@ impl PlatformClient for Youtube {
                                 .is_some_and(|t| t < horizon);
                         }
                         listed.extend(read.ids.iter().cloned());
-                        Ok(read)
-                    })
+                        Ok::<_, ApiError>(read)
+                    }
                     .await;
+                    paging.read(read);
+                }
+                let end = paging.end();
                 listed.sort();
                 listed.dedup();
                 if let Err(e) = self.videos(&listed, true, &mut harvest).await {
