@@ -5,7 +5,7 @@
 //! asserted.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jempol::config::Config;
@@ -13,7 +13,7 @@ use jempol::platform::http::RetryPolicy;
 use jempol::platform::{AccountRef, Counts, Platform, Post};
 use jempol::scheduler::Daemon;
 use jempol::sim::{Quotas, SimConfig, SimState, Simulator};
-use jempol::store::{Store, SyncState};
+use jempol::store::{Store, SyncState, Writer};
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -402,21 +402,12 @@ async fn refresh_world(businesses: usize, days: i64, which: Tracked, what: &str)
     let config = bench_config(&sim, dir.path(), "");
     let (store, tracked) = tracked_store(&sim.state, &config.database, which);
     let secrets = config.secrets(|_| Some("bench".into())).unwrap();
-    let store = Arc::new(Mutex::new(store));
-    let (_tx, rx) = tokio::sync::watch::channel(false);
     let only = std::env::var("BENCH_ONLY")
         .ok()
         .and_then(|p| p.parse().ok());
-    let daemon = Daemon::new(
-        &config,
-        &secrets,
-        store.clone(),
-        sim.state.clock.clone(),
-        rx,
-        only,
-        RetryPolicy::default(),
-    )
-    .unwrap();
+    let (daemon, store) = start_daemon(&config, &secrets, store, sim.state.clock.clone(), |d| {
+        d.only(only)
+    });
     perf_control("enable");
     let t = Instant::now();
     let reports = daemon.cycle().await;
@@ -441,8 +432,6 @@ async fn refresh_world(businesses: usize, days: i64, which: Tracked, what: &str)
         );
     }
     let stale: i64 = store
-        .lock()
-        .unwrap()
         .connection()
         .query_row(
             "SELECT count(*) FROM posts WHERE last_refreshed_at < ?1 AND deleted_at IS NULL",
@@ -597,10 +586,9 @@ fn budget(rt: &tokio::runtime::Runtime) {
         std::fs::write(dir.path().join("bench.toml"), text).unwrap();
         let config = Config::load(&dir.path().join("bench.toml")).unwrap();
         let secrets = config.secrets(|_| Some("bench".into())).unwrap();
-        let store = Arc::new(Mutex::new(Store::open(&config.database).unwrap()));
-        import_registry(&sim.state, &mut store.lock().unwrap());
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        let daemon = Daemon::new(&config, &secrets, store.clone(), sim.state.clock.clone(), rx, None, RetryPolicy::default()).unwrap();
+        let mut store = Store::open(&config.database).unwrap();
+        import_registry(&sim.state, &mut store);
+        let (daemon, store) = start_daemon(&config, &secrets, store, sim.state.clock.clone(), |d| d);
         let tiers = config.schedule.tiers;
         let mut on_time: HashMap<Platform, Vec<f64>> = HashMap::new();
         let started = std::time::Instant::now();
@@ -609,8 +597,6 @@ fn budget(rt: &tokio::runtime::Runtime) {
             let now = sim.state.now();
             for platform in Platform::ALL {
                 let (late, tracked): (i64, i64) = store
-                    .lock()
-                    .unwrap()
                     .connection()
                     .query_row(
                         "SELECT sum(last_refreshed_at < ?1 - CASE WHEN posted_at > ?1 - ?2 THEN ?3 ELSE ?4 END), count(*)
@@ -637,8 +623,6 @@ fn budget(rt: &tokio::runtime::Runtime) {
                 .filter(|p| p.platform == platform && w.tagged(p) && w.visible(p, now) && p.posted_at > now - tiers.max_age)
                 .count();
             let tracked: i64 = store
-                .lock()
-                .unwrap()
                 .connection()
                 .query_row(
                     "SELECT count(*) FROM posts WHERE platform = ?1 AND deleted_at IS NULL AND posted_at > ?2",
@@ -720,33 +704,17 @@ fn soak(rt: &tokio::runtime::Runtime) {
         .set_campaign_timezone("Asia/Jakarta", 25_200, "+07:00")
         .unwrap();
     drop(csv);
-    let store = Arc::new(Mutex::new(store));
     let clock = Arc::new(jempol::sim::SimClock::new(start, 0.0));
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    let mut daemon = Daemon::new(
-        &config,
-        &secrets,
-        store.clone(),
-        clock.clone(),
-        rx,
-        None,
-        RetryPolicy::default(),
-    )
-    .unwrap();
     // As `jempol run` does: the daily report in a process of its own.
-    daemon.report_in_child_process(jempol::report::daily::ChildProcess {
+    let child = jempol::report::daily::ChildProcess {
         exe: env!("CARGO_BIN_EXE_jempol").into(),
         config: dir.path().join("soak.toml"),
         args: Vec::new(),
-    });
-    let count = |sql: &str| -> i64 {
-        store
-            .lock()
-            .unwrap()
-            .connection()
-            .query_row(sql, [], |r| r.get(0))
-            .unwrap()
     };
+    let (daemon, store) = start_daemon(&config, &secrets, store, clock.clone(), |d| {
+        d.report_in_child_process(child)
+    });
+    let count = |sql: &str| -> i64 { store.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
     // The database file and its WAL apart: the WAL is cut back to 64 MB, and counting
     // it in would inflate the bytes per post of a young campaign.
     let file_mb = |suffix: &str| {
@@ -876,12 +844,10 @@ fn hostile(rt: &tokio::runtime::Runtime) {
         let secrets = config.secrets(|_| Some("bench".into())).unwrap();
         let mut store = Store::open(&config.database).unwrap();
         import_registry(&sim.state, &mut store);
-        let store = Arc::new(Mutex::new(store));
-        let (_tx, rx) = tokio::sync::watch::channel(false);
         // Real backoff would make the simulated week take real hours; the same policy
         // with short delays (Retry-After still honoured, up to 2 s).
         let retry = RetryPolicy { attempts: 8, base: Duration::from_millis(10), max_delay: Duration::from_millis(100), max_retry_after: Duration::from_secs(2) };
-        let daemon = Daemon::new(&config, &secrets, store.clone(), sim.state.clock.clone(), rx, None, retry).unwrap();
+        let (daemon, store) = start_daemon(&config, &secrets, store, sim.state.clock.clone(), |d| d.retry(retry));
         let started = Instant::now();
         let cpu = || {
             let t = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -908,7 +874,7 @@ fn hostile(rt: &tokio::runtime::Runtime) {
         sim.state.set_fault_profile(FaultProfile::None);
         let last = daemon.cycle().await;
         let truth = jempol::sim::truth_json(&sim.state, None);
-        let s = store.lock().unwrap();
+        let s = &store;
         let mut missing = 0;
         let mut stale = 0;
         let mut total = 0;
@@ -968,4 +934,25 @@ fn main() {
     if parts.iter().any(|a| a == "soak") {
         soak(&rt);
     }
+}
+
+/// A daemon over `store` (moved onto its writer thread), as `configure` sets it up, and a
+/// connection of the benchmark's own to the same database.
+fn start_daemon(
+    config: &Config,
+    secrets: &jempol::config::Secrets,
+    store: Store,
+    clock: Arc<dyn jempol::time::Clock>,
+    configure: impl FnOnce(jempol::scheduler::DaemonBuilder<'_>) -> jempol::scheduler::DaemonBuilder<'_>,
+) -> (Daemon, Store) {
+    let writer = Writer::start(
+        store,
+        config.wal_limit,
+        tokio::sync::watch::channel(false).1,
+    )
+    .unwrap();
+    let daemon = configure(Daemon::builder(config, secrets, writer).clock(clock))
+        .build()
+        .unwrap();
+    (daemon, Store::open(&config.database).unwrap())
 }

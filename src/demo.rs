@@ -4,16 +4,14 @@
 //! no network beyond 127.0.0.1.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
-use crate::platform::http::RetryPolicy;
 use crate::report::daily;
 use crate::scheduler::Daemon;
 use crate::sim::{SimConfig, SimState, Simulator};
-use crate::store::Store;
+use crate::store::{Store, Writer};
 use crate::time::Clock;
 
 /// What the demo runs.
@@ -87,13 +85,16 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
     let config_path = opts.dir.join("jempol.toml");
     let text = format!(
         "{}\n[reports]\ndirectory = \"reports\"\nlang = \"{}\"\n",
-        crate::sim::jempol_config(&sim.urls, &sim.state.world.config.hashtag, "jempol.db")
-            .replace(
-                "# Written by `jempol sim --write-config`",
-                "# Written by `jempol demo` (its simulator is gone when the demo ends)",
-            )
-            // In-process, pacing would only make the demo wait.
-            .replace("requests_per_second = 200", "requests_per_second = 100000"),
+        crate::sim::config_text(
+            &sim.urls,
+            &crate::sim::ConfigFor {
+                hashtag: &sim.state.world.config.hashtag,
+                database: "jempol.db",
+                written_by: "`jempol demo` (its simulator is gone when the demo ends)",
+                // In-process, pacing would only make the demo wait.
+                requests_per_second: 100_000,
+            }
+        ),
         opts.lang.code()
     );
     daily::write_private(&config_path, &text)?;
@@ -122,25 +123,16 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
         "the simulator's registry has {} invalid row(s)",
         imported.invalid
     );
-    let store = Arc::new(Mutex::new(store));
-
     let (_shutdown, rx) = tokio::sync::watch::channel(false);
-    let daemon = Daemon::new(
-        &config,
-        &secrets,
-        store.clone(),
-        clock.clone(),
-        rx,
-        None,
-        RetryPolicy::default(),
-    )?;
+    let writer = Writer::start(store, config.wal_limit, rx)?;
+    let daemon = Daemon::builder(&config, &secrets, writer.clone())
+        .clock(clock.clone())
+        .build()?;
     // The week, then the morning after, when the last day's report is written.
     let hours = u64::from(opts.days) * 24 + 7;
     let mut requests = 0;
     let mut reports = Vec::new();
-    let posts = |s: &Arc<Mutex<Store>>| -> i64 {
-        s.lock().map(|s| s.posts_count().unwrap_or(0)).unwrap_or(0)
-    };
+    let posts = async |w: &Writer| -> i64 { w.run(|s| s.posts_count()).await.unwrap_or(0) };
     for hour in 0..hours {
         for r in daemon.cycle().await {
             requests += r.requests;
@@ -150,7 +142,7 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
             hour: hour + 1,
             hours,
             now: clock.now(),
-            posts: posts(&store),
+            posts: posts(&writer).await,
             requests,
         });
         clock.advance(SignedDuration::from_hours(1));
@@ -162,11 +154,11 @@ pub async fn run(opts: &Options, progress: &(dyn Fn(&Progress) + Sync)) -> anyho
         .to_zoned(config.campaign.timezone.clone())
         .date()
         .checked_add(jiff::Span::new().days(i64::from(opts.days) - 1))?;
-    let last = {
-        let s = store.lock().unwrap_or_else(|e| e.into_inner());
-        crate::report::compute(&s, &daily::request(&config, last_day, last_day)).ok()
-    };
-    let posts = posts(&store);
+    let request = daily::request(&config, last_day, last_day);
+    let last = writer
+        .run(move |s| Ok(crate::report::compute(s, &request).ok()))
+        .await?;
+    let posts = posts(&writer).await;
     Ok(Outcome {
         config: config_path,
         database: config.database.clone(),

@@ -10,8 +10,10 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::platform::Platform;
+use futures::future::BoxFuture;
+
 use crate::platform::http::{Grant, Meter, Purpose};
-use crate::store::Store;
+use crate::store::{Store, Writer};
 use crate::time::Clock;
 
 /// The window a quota is counted in.
@@ -122,11 +124,13 @@ struct Reservation {
 
 /// The budgets of all enabled platforms.
 pub struct Budgets {
-    store: Arc<Mutex<Store>>,
+    writer: Writer,
     clock: Arc<dyn Clock>,
     limits: HashMap<Platform, Limit>,
     usage: Mutex<HashMap<Platform, u32>>,
-    reserved: Mutex<HashMap<Platform, Reservation>>,
+    /// Held while a reservation is written, so that one platform's requests never
+    /// write two at once.
+    reserved: tokio::sync::Mutex<HashMap<Platform, Reservation>>,
 }
 
 /// What a platform has used and may still use in the current window.
@@ -137,44 +141,35 @@ pub struct Usage {
     pub window_start: i64,
 }
 
+/// What `platform` has used (as written in the ledger, reservations included) and may
+/// use at `now` under `limit`, counting the platform that shares its budget.
+pub fn usage(store: &Store, platform: Platform, limit: &Limit, now: Timestamp) -> Usage {
+    let window_start = limit.window.start(now);
+    let mut used = store
+        .quota_used(platform, limit.bucket, window_start)
+        .unwrap_or(0);
+    if let Some(other) = limit.shared_with {
+        used += store
+            .quota_used(other, limit.bucket, window_start)
+            .unwrap_or(0);
+    }
+    Usage {
+        used,
+        limit: limit.limit,
+        window_start,
+    }
+}
+
 impl Budgets {
-    pub fn new(
-        store: Arc<Mutex<Store>>,
-        clock: Arc<dyn Clock>,
-        limits: HashMap<Platform, Limit>,
-    ) -> Budgets {
+    /// Budgets whose ledger `writer` keeps.
+    pub fn new(writer: Writer, clock: Arc<dyn Clock>, limits: HashMap<Platform, Limit>) -> Budgets {
         Budgets {
-            store,
+            writer,
             clock,
             limits,
             usage: Mutex::new(HashMap::new()),
-            reserved: Mutex::new(HashMap::new()),
+            reserved: tokio::sync::Mutex::new(HashMap::new()),
         }
-    }
-
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Used (as written in the ledger, reservations included) and allowed now, counting
-    /// platforms that share the budget.
-    pub fn usage(&self, platform: Platform) -> Option<Usage> {
-        let limit = self.limits.get(&platform)?;
-        let window_start = limit.window.start(self.clock.now());
-        let store = self.store();
-        let mut used = store
-            .quota_used(platform, limit.bucket, window_start)
-            .unwrap_or(0);
-        if let Some(other) = limit.shared_with {
-            used += store
-                .quota_used(other, limit.bucket, window_start)
-                .unwrap_or(0);
-        }
-        Some(Usage {
-            used,
-            limit: limit.limit,
-            window_start,
-        })
     }
 
     /// Forgets the Graph usage figures at the start of a cycle: the next response
@@ -210,7 +205,24 @@ impl Budgets {
 }
 
 impl Meter for Budgets {
-    fn try_spend(&self, platform: Platform, cost: u32, purpose: Purpose) -> Grant {
+    fn try_spend(&self, platform: Platform, cost: u32, purpose: Purpose) -> BoxFuture<'_, Grant> {
+        Box::pin(self.spend(platform, cost, purpose))
+    }
+
+    fn usage(&self, platform: Platform, percent: u32) {
+        self.usage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(platform, percent);
+    }
+
+    fn pause(&self, platform: Platform) -> Duration {
+        self.pause_before(platform)
+    }
+}
+
+impl Budgets {
+    async fn spend(&self, platform: Platform, cost: u32, purpose: Purpose) -> Grant {
         if cost == 0 {
             return Grant::Granted;
         }
@@ -221,8 +233,9 @@ impl Meter for Budgets {
             return Grant::Granted;
         };
         let cost = u64::from(cost);
-        let window_start = limit.window.start(self.clock.now());
-        let mut reserved = self.reserved.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.clock.now();
+        let window_start = limit.window.start(now);
+        let mut reserved = self.reserved.lock().await;
         let r = reserved.entry(platform).or_default();
         if r.window_start != window_start {
             *r = Reservation {
@@ -236,8 +249,13 @@ impl Meter for Budgets {
             r.left -= cost;
             return Grant::Granted;
         }
-        let Some(usage) = self.usage(platform) else {
-            return Grant::Granted;
+        let limit = *limit;
+        let Ok(usage) = self
+            .writer
+            .run(move |store| Ok(usage(store, platform, &limit, now)))
+            .await
+        else {
+            return Grant::Refused;
         };
         let room = limit.limit.saturating_sub(usage.used) + r.left;
         if cost > room {
@@ -254,26 +272,15 @@ impl Meter for Budgets {
         let take = (cost - r.left)
             .max(reserve_chunk(limit.limit))
             .min(room - kept - r.left);
-        if self
-            .store()
-            .quota_add(platform, limit.bucket, window_start, take)
-            .is_err()
-        {
+        let written = self
+            .writer
+            .run(move |store| store.quota_add(platform, limit.bucket, window_start, take))
+            .await;
+        if written.is_err() {
             return Grant::Refused;
         }
         r.left = r.left + take - cost;
         Grant::Granted
-    }
-
-    fn usage(&self, platform: Platform, percent: u32) {
-        self.usage
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(platform, percent);
-    }
-
-    fn pause(&self, platform: Platform) -> Duration {
-        self.pause_before(platform)
     }
 }
 
@@ -297,8 +304,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn gathering_stops_where_the_refresh_reserve_begins_and_refreshes_spend_it() {
+    #[tokio::test]
+    async fn gathering_stops_where_the_refresh_reserve_begins_and_refreshes_spend_it() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("q.db")).unwrap();
         let clock = Arc::new(crate::sim::SimClock::new(
@@ -309,19 +316,23 @@ mod tests {
             Platform::Youtube,
             Limit::for_platform(Platform::Youtube, 1_000),
         )]);
-        let budgets = Budgets::new(Arc::new(Mutex::new(store)), clock, limits);
-        let spend = |cost, purpose| budgets.try_spend(Platform::Youtube, cost, purpose);
+        let (_shutdown, running) = tokio::sync::watch::channel(false);
+        let writer = Writer::start(store, u64::MAX, running).unwrap();
+        let budgets = Budgets::new(writer, clock, limits);
+        let spend = async |cost, purpose| budgets.try_spend(Platform::Youtube, cost, purpose).await;
         // Searches of 100 units: eight fit before the reserve of 200.
-        let searches = (0..20)
-            .take_while(|_| spend(100, Purpose::Gather) == Grant::Granted)
-            .count();
+        let mut searches = 0;
+        while searches < 20 && spend(100, Purpose::Gather).await == Grant::Granted {
+            searches += 1;
+        }
         assert_eq!(searches, 8);
-        assert_eq!(spend(1, Purpose::Gather), Grant::Reserved);
+        assert_eq!(spend(1, Purpose::Gather).await, Grant::Reserved);
         // Refreshes spend the reserve, to the last unit, and no further.
-        let reads = (0..1_000)
-            .take_while(|_| spend(1, Purpose::Refresh) == Grant::Granted)
-            .count();
+        let mut reads = 0;
+        while reads < 1_000 && spend(1, Purpose::Refresh).await == Grant::Granted {
+            reads += 1;
+        }
         assert_eq!(reads, 200);
-        assert_eq!(spend(1, Purpose::Refresh), Grant::Refused);
+        assert_eq!(spend(1, Purpose::Refresh).await, Grant::Refused);
     }
 }

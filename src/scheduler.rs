@@ -2,7 +2,7 @@
 //! and refreshes of due posts, within quota, resumable after a crash, stoppable by a
 //! signal. The scheduler talks to platforms only through [`PlatformClient`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -19,8 +19,9 @@ use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, feed, instagram, tiktok, youtube,
 };
 use crate::quota::Budgets;
-use crate::store::{CLOCK_SLACK, Checkpointer, Store, StoreError, SyncState};
-use crate::time::Clock;
+use crate::report::daily::{ChildProcess, DailyJob};
+use crate::store::{CLOCK_SLACK, Store, StoreError, SyncState, Writer};
+use crate::time::{Clock, SystemClock};
 
 /// Query name under which discovery keeps its cursor in `sync_state`.
 const DISCOVERY: &str = "discovery";
@@ -57,40 +58,100 @@ pub struct PlatformReport {
     pub error: Option<String>,
 }
 
-/// The daemon: clients, budgets and the store they write. Each platform's cycle runs on
-/// a thread of its own, so one platform's responses are read while another's are stored.
+/// The daemon: clients, budgets and the writer they store through. Each platform's
+/// cycle is a task of its own, so one platform's responses are read while another's are
+/// stored.
 pub struct Daemon {
     core: Arc<Core>,
 }
 
-/// What the platforms' threads share.
+/// What the platforms' tasks share.
 struct Core {
-    /// WAL checkpoints beside the writer, not inside its commits.
-    _checkpointer: Checkpointer,
-    store: Arc<Mutex<Store>>,
+    writer: Writer,
     clock: Arc<dyn Clock>,
     clients: Vec<Client>,
     budgets: Arc<Budgets>,
     schedule: Schedule,
     shutdown: watch::Receiver<bool>,
-    daily: Option<crate::report::daily::DailyJob>,
+    /// Keeps a default `shutdown` open (a closed one would read as a request to stop).
+    _never: Option<watch::Sender<bool>>,
+    daily: Option<DailyJob>,
 }
 
-impl Daemon {
-    /// Builds a client for every enabled platform (or only `only`).
-    pub fn new(
-        config: &Config,
-        secrets: &Secrets,
-        store: Arc<Mutex<Store>>,
-        clock: Arc<dyn Clock>,
-        shutdown: watch::Receiver<bool>,
-        only: Option<Platform>,
-        retry: RetryPolicy,
-    ) -> Result<Daemon, DaemonError> {
-        let core = Core::new(config, secrets, store, clock, shutdown, only, retry)?;
+/// Assembles a [`Daemon`]: the one place where a config becomes clients, budgets and the
+/// writer they share. Made by [`Daemon::builder`]; everything but the config, the
+/// secrets and the writer has a default (the system clock, no shutdown signal, every
+/// enabled platform, the default retries, reports written inside the daemon).
+pub struct DaemonBuilder<'a> {
+    config: &'a Config,
+    secrets: &'a Secrets,
+    writer: Writer,
+    clock: Arc<dyn Clock>,
+    shutdown: Option<watch::Receiver<bool>>,
+    only: Option<Platform>,
+    retry: RetryPolicy,
+    report_process: Option<ChildProcess>,
+}
+
+impl<'a> DaemonBuilder<'a> {
+    /// The clock cycles and reports go by (a simulated one in tests and the demo).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Stops the daemon (between requests; the transaction under way ends) once `true`.
+    pub fn shutdown(mut self, shutdown: watch::Receiver<bool>) -> Self {
+        self.shutdown = Some(shutdown);
+        self
+    }
+
+    /// Polls only this platform.
+    pub fn only(mut self, platform: Option<Platform>) -> Self {
+        self.only = platform;
+        self
+    }
+
+    /// How failed requests are retried.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Writes daily reports in a child process (see [`ChildProcess`]), as `jempol run`
+    /// does.
+    pub fn report_in_child_process(mut self, child: ChildProcess) -> Self {
+        self.report_process = Some(child);
+        self
+    }
+
+    /// Builds a client for every enabled platform (or only the one asked for).
+    pub fn build(self) -> Result<Daemon, DaemonError> {
+        let core = Core::new(self)?;
         Ok(Daemon {
             core: Arc::new(core),
         })
+    }
+}
+
+impl Daemon {
+    /// Starts assembling a daemon that polls what `config` enables with `secrets`, and
+    /// stores through `writer`.
+    pub fn builder<'a>(
+        config: &'a Config,
+        secrets: &'a Secrets,
+        writer: Writer,
+    ) -> DaemonBuilder<'a> {
+        DaemonBuilder {
+            config,
+            secrets,
+            writer,
+            clock: Arc::new(SystemClock),
+            shutdown: None,
+            only: None,
+            retry: RetryPolicy::default(),
+            report_process: None,
+        }
     }
 
     /// Requests sent so far per platform (for progress displays).
@@ -98,23 +159,9 @@ impl Daemon {
         self.core.requests()
     }
 
-    /// Writes daily reports in a child process (see
-    /// [`crate::report::daily::ChildProcess`]), as `jempol run` does. Call before the
-    /// first cycle.
-    pub fn report_in_child_process(&mut self, child: crate::report::daily::ChildProcess) {
-        match Arc::get_mut(&mut self.core) {
-            Some(core) => {
-                if let Some(daily) = core.daily.as_mut() {
-                    daily.in_child_process(child);
-                }
-            }
-            None => tracing::warn!("report process not set: the daemon is already running"),
-        }
-    }
-
     /// One cycle of every platform, side by side: each a task of its own on the runtime.
     pub async fn cycle(&self) -> Vec<PlatformReport> {
-        self.core.notice_clock_step_back();
+        self.core.notice_clock_step_back().await;
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..self.core.clients.len() {
             let core = self.core.clone();
@@ -189,15 +236,24 @@ impl Daemon {
 }
 
 impl Core {
-    fn new(
-        config: &Config,
-        secrets: &Secrets,
-        store: Arc<Mutex<Store>>,
-        clock: Arc<dyn Clock>,
-        shutdown: watch::Receiver<bool>,
-        only: Option<Platform>,
-        retry: RetryPolicy,
-    ) -> Result<Core, DaemonError> {
+    fn new(b: DaemonBuilder<'_>) -> Result<Core, DaemonError> {
+        let DaemonBuilder {
+            config,
+            secrets,
+            writer,
+            clock,
+            shutdown,
+            only,
+            retry,
+            report_process,
+        } = b;
+        let (never, shutdown) = match shutdown {
+            Some(shutdown) => (None, shutdown),
+            None => {
+                let (tx, rx) = watch::channel(false);
+                (Some(tx), rx)
+            }
+        };
         let platforms: Vec<_> = config
             .platforms
             .iter()
@@ -210,7 +266,7 @@ impl Core {
             ));
         }
         let limits = crate::quota::limits(config);
-        let budgets = Arc::new(Budgets::new(store.clone(), clock.clone(), limits));
+        let budgets = Arc::new(Budgets::new(writer.clone(), clock.clone(), limits));
         let all_secrets: Vec<String> = secrets.values().map(|s| s.expose().to_string()).collect();
         let tags: Vec<Hashtag> = config.campaign.hashtags.clone();
         let mut clients = Vec::new();
@@ -232,14 +288,13 @@ impl Core {
             // Each credential by its name, matched with the platform it belongs to.
             clients.push(match secrets.credentials(pc) {
                 Credentials::Instagram { access_token } => {
-                    let (ids, searched) = {
-                        let s = store.lock().unwrap_or_else(|e| e.into_inner());
-                        let week_ago = clock.now().as_second() - 7 * 86_400;
-                        (
+                    let week_ago = clock.now().as_second() - 7 * 86_400;
+                    let (ids, searched) = writer.run_blocking(move |s| {
+                        Ok((
                             s.hashtag_ids(Platform::Instagram)?,
                             s.hashtags_searched_since(Platform::Instagram, week_ago)?,
-                        )
-                    };
+                        ))
+                    })?;
                     Client::Instagram(instagram::Instagram::new(
                         http,
                         &pc.base_url,
@@ -278,30 +333,38 @@ impl Core {
                 )),
             });
         }
-        store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .close_abandoned_runs(clock.now().as_second())?;
-        let checkpointer = Checkpointer::start(store.clone(), config.wal_limit, shutdown.clone())?;
+        let now = clock.now().as_second();
+        writer.run_blocking(move |s| s.close_abandoned_runs(now))?;
+        let mut daily = DailyJob::new(config, secrets);
+        if let (Some(daily), Some(child)) = (daily.as_mut(), report_process) {
+            daily.in_child_process(child);
+        }
         Ok(Core {
-            _checkpointer: checkpointer,
-            store,
+            writer,
             clock,
             clients,
             budgets,
             schedule: config.schedule,
             shutdown,
-            daily: crate::report::daily::DailyJob::new(config, secrets),
+            _never: never,
+            daily,
         })
     }
 
     /// A clock stepped back leaves times from the future in the database; polling
     /// carries on from the clock as it is now (see [`Store::pull_back_future_marks`]).
-    fn notice_clock_step_back(&self) {
+    async fn notice_clock_step_back(&self) {
         let now = self.now();
-        let store = self.store();
-        let latest = match store.clock_ahead(now) {
-            Ok(Some(latest)) => latest,
+        let tiers = self.schedule.tiers;
+        let moved = self
+            .writer
+            .run(move |store| match store.clock_ahead(now)? {
+                Some(latest) => Ok(Some((latest, store.pull_back_future_marks(now, &tiers)))),
+                None => Ok(None),
+            })
+            .await;
+        let (latest, pulled) = match moved {
+            Ok(Some(found)) => found,
             Ok(None) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot compare the database's times with the clock");
@@ -310,7 +373,7 @@ impl Core {
         };
         let ahead = SignedDuration::from_secs(latest - now);
         let ahead = ahead.round(jiff::Unit::Minute).unwrap_or(ahead);
-        match store.pull_back_future_marks(now, &self.schedule.tiers) {
+        match pulled {
             Ok((posts, accounts)) => tracing::warn!(
                 ahead = %ahead,
                 posts,
@@ -323,10 +386,6 @@ impl Core {
                 tracing::warn!(error = %e, "the clock stepped back and the refresh marks could not be moved")
             }
         }
-    }
-
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn now(&self) -> i64 {
@@ -345,7 +404,7 @@ impl Core {
     /// returns the files written.
     async fn daily_report(&self) -> Vec<std::path::PathBuf> {
         match &self.daily {
-            Some(job) => job.tick(&self.store, self.clock.now()).await,
+            Some(job) => job.tick(&self.writer, self.clock.now()).await,
             None => Vec::new(),
         }
     }
@@ -364,7 +423,11 @@ impl Core {
             snapshots: 0,
             error: None,
         };
-        let run_id = self.store().start_run(platform, cycle_start).ok();
+        let run_id = self
+            .writer
+            .run(move |s| s.start_run(platform, cycle_start))
+            .await
+            .ok();
 
         let steps: [Step; 3] = [Step::Discovery, Step::Accounts, Step::Refresh];
         for step in steps {
@@ -404,14 +467,17 @@ impl Core {
         }
         report.requests = client.requests() - requests_before;
         if let Some(id) = run_id {
-            let _ = self.store().finish_run(
-                id,
+            let (now, outcome, requests, items) = (
                 self.now(),
                 report.outcome,
                 report.requests,
                 report.items_seen,
-                report.error.as_deref(),
             );
+            let error = report.error.clone();
+            let _ = self
+                .writer
+                .run(move |s| s.finish_run(id, now, outcome, requests, items, error.as_deref()))
+                .await;
         }
         report
     }
@@ -425,8 +491,8 @@ impl Core {
         let platform = client.platform();
         let now = self.now();
         let saved = self
-            .store()
-            .sync_state(platform, DISCOVERY)?
+            .with_store(move |s| s.sync_state(platform, DISCOVERY))
+            .await?
             .unwrap_or_default();
         let state = DiscoveryState::parse(saved.state.as_deref());
         // A mark from the future (the clock stepped back since) counts as never written.
@@ -485,13 +551,15 @@ impl Core {
                     state: Some(state_json(page.next.is_none().then_some(now).or(completed))),
                     updated_at: now,
                 };
-                let summary = {
-                    let mut store = self.store();
-                    for (tag, id) in &page.learned_tags {
-                        store.save_hashtag(platform, tag, id, now)?;
-                    }
-                    store.ingest_page(platform, &page.posts, now, DISCOVERY, &sync)?
-                };
+                let (learned, posts) = (page.learned_tags, page.posts);
+                let summary = self
+                    .with_store(move |store| {
+                        for (tag, id) in &learned {
+                            store.save_hashtag(platform, tag, id, now)?;
+                        }
+                        store.ingest_page(platform, &posts, now, DISCOVERY, &sync)
+                    })
+                    .await?;
                 report.new_posts += summary.new_posts;
                 report.snapshots += summary.snapshots;
                 Ok::<_, StepError>(Page {
@@ -517,8 +585,8 @@ impl Core {
                     state: Some(state_json(completed)),
                     updated_at: self.now(),
                 };
-                self.store().set_sync_state(platform, DISCOVERY, &sync)?;
-                Ok(())
+                self.with_store(move |s| s.set_sync_state(platform, DISCOVERY, &sync))
+                    .await
             }
         }
     }
@@ -530,9 +598,10 @@ impl Core {
     ) -> Result<(), StepError> {
         let platform = client.platform();
         let now = self.now();
+        let tiers = self.schedule.tiers;
         let due = self
-            .store()
-            .due_accounts(platform, now, &self.schedule.tiers, 1_000_000)?;
+            .with_store(move |s| s.due_accounts(platform, now, &tiers, 1_000_000))
+            .await?;
         let horizon = now - self.schedule.tiers.max_age;
         let horizon_ts = Timestamp::from_second(horizon).unwrap_or_else(|_| self.clock.now());
         let (feeder, backlog) = feed::bounded(BACKLOG_ITEMS);
@@ -604,30 +673,15 @@ impl Core {
         Ok(())
     }
 
-    /// Runs `work` on the store from a blocking thread: the platforms' cycles share one
-    /// task and the runtime's few threads, which must not wait on the store's lock
-    /// while another platform's transaction holds it.
+    /// Runs `work` on the writer thread (see [`Writer::run`]).
     async fn with_store<R: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Store) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StepError> {
-        let store = self.store.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            work(&mut store.lock().unwrap_or_else(|e| e.into_inner()))
-        })
-        .await;
-        match done {
-            Ok(result) => Ok(result?),
-            Err(e) => match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(e) => Err(StepError::Cancelled(e.to_string())),
-            },
-        }
+        Ok(self.writer.run(work).await?)
     }
 
-    /// Stores a harvest in one transaction, on a blocking thread: the platforms' cycles
-    /// share one task, so a long transaction on it would stall every platform's requests
-    /// (and the next batch's fetch).
+    /// Stores a harvest in one transaction, on the writer thread.
     async fn ingest(
         &self,
         platform: Platform,
@@ -662,6 +716,4 @@ enum StepError {
     Api(#[from] ApiError),
     #[error("database: {0}")]
     Store(#[from] StoreError),
-    #[error("storing was cancelled: {0}")]
-    Cancelled(String),
 }

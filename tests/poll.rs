@@ -16,7 +16,7 @@ use jempol::platform::Platform;
 use jempol::platform::http::RetryPolicy;
 use jempol::scheduler::{Daemon, Outcome, PlatformReport};
 use jempol::sim::{Fault, FaultProfile, SimConfig, Simulator};
-use jempol::store::Store;
+use jempol::store::{Store, Writer};
 use jempol::time::Clock;
 use serde_json::Value;
 
@@ -28,7 +28,7 @@ const HOURLY: &str = "[schedule]\nwarm_refresh_hours = 1\naccount_refresh_hours 
 /// Simulator and daemon sharing one simulated clock, writing a scratch database.
 struct Rig {
     sim: Simulator,
-    store: Arc<Mutex<Store>>,
+    writer: Writer,
     config: Config,
     secrets: Secrets,
     _dir: tempfile::TempDir,
@@ -75,7 +75,7 @@ impl Rig {
         let (shutdown, _) = tokio::sync::watch::channel(false);
         Rig {
             sim,
-            store: Arc::new(Mutex::new(store)),
+            writer: Writer::start(store, config.wal_limit, shutdown.subscribe()).unwrap(),
             config,
             secrets,
             _dir: dir,
@@ -84,16 +84,34 @@ impl Rig {
     }
 
     fn daemon(&self, only: Option<Platform>) -> Daemon {
-        Daemon::new(
-            &self.config,
-            &self.secrets,
-            self.store.clone(),
-            self.sim.state.clock.clone(),
-            self.shutdown.subscribe(),
-            only,
-            fast_retries(),
-        )
-        .unwrap()
+        self.daemon_with(&self.config, self.sim.state.clock.clone(), only)
+    }
+
+    fn daemon_with(
+        &self,
+        config: &Config,
+        clock: Arc<dyn Clock>,
+        only: Option<Platform>,
+    ) -> Daemon {
+        Daemon::builder(config, &self.secrets, self.writer.clone())
+            .clock(clock)
+            .shutdown(self.shutdown.subscribe())
+            .only(only)
+            .retry(fast_retries())
+            .build()
+            .unwrap()
+    }
+
+    /// Runs `sql` (a statement that returns a row: a pragma) on the daemon's writer.
+    fn on_writer(&self, sql: String) {
+        self.writer
+            .run_blocking(move |s| Ok(s.connection().query_row(&sql, [], |_| Ok(()))?))
+            .unwrap();
+    }
+
+    /// A connection of the test's own to the daemon's database (beside its writer).
+    fn peek(&self) -> Store {
+        Store::open(&self.config.database).unwrap()
     }
 
     async fn cycle(&self) -> BTreeMap<Platform, PlatformReport> {
@@ -117,16 +135,14 @@ impl Rig {
     }
 
     fn int(&self, sql: &str) -> i64 {
-        self.store
-            .lock()
-            .unwrap()
+        self.peek()
             .connection()
             .query_row(sql, [], |r| r.get(0))
             .unwrap()
     }
 
     fn rows(&self, sql: &str) -> Vec<Vec<rusqlite::types::Value>> {
-        let store = self.store.lock().unwrap();
+        let store = self.peek();
         let mut stmt = store.connection().prepare(sql).unwrap();
         let n = stmt.column_count();
         stmt.query_map([], |r| (0..n).map(|i| r.get(i)).collect())
@@ -137,7 +153,7 @@ impl Rig {
 
     /// Stored posts that are not deleted: id → (likes, comments, shares, views).
     fn stored(&self, platform: &str) -> BTreeMap<String, [Option<i64>; 4]> {
-        let store = self.store.lock().unwrap();
+        let store = self.peek();
         let mut stmt = store
             .connection()
             .prepare("SELECT platform_post_id, likes, comments, shares, views FROM posts_latest WHERE platform = ?1 AND deleted_at IS NULL")
@@ -450,9 +466,7 @@ async fn a_dashboard_holding_a_read_transaction_never_stops_the_daemon() {
     rig.advance_hours(1);
     rig.cycle().await;
     let (busy, log, done) = rig
-        .store
-        .lock()
-        .unwrap()
+        .peek()
         .connection()
         .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
             Ok((
@@ -469,9 +483,10 @@ async fn a_dashboard_holding_a_read_transaction_never_stops_the_daemon() {
 async fn a_full_disk_fails_the_cycle_cleanly_and_the_next_one_recovers() {
     let rig = Rig::new(sim_config(60), HOURLY).await;
     rig.advance_hours(24 * 5);
-    // The file may not grow by a single page: what a full disk looks like to SQLite.
+    // The file may not grow by a single page: what a full disk looks like to SQLite
+    // (a setting of the writer's connection).
     let pages = rig.int("PRAGMA page_count");
-    rig.int(&format!("PRAGMA max_page_count = {pages}"));
+    rig.on_writer(format!("PRAGMA max_page_count = {pages}"));
     let reports = rig.cycle().await;
     let failed: Vec<&PlatformReport> = reports
         .values()
@@ -497,7 +512,7 @@ async fn a_full_disk_fails_the_cycle_cleanly_and_the_next_one_recovers() {
         vec![vec![rusqlite::types::Value::Text("ok".into())]]
     );
     // Space again: the next cycle stores everything.
-    rig.int("PRAGMA max_page_count = 1073741823");
+    rig.on_writer("PRAGMA max_page_count = 1073741823".into());
     let reports = rig.cycle().await;
     assert!(
         reports.values().all(|r| r.outcome == Outcome::Ok),
@@ -609,9 +624,7 @@ async fn an_interrupted_pagination_resumes_without_loss_or_duplicates() {
         "the cycle was broken: {broken:?}"
     );
     let cursor = rig
-        .store
-        .lock()
-        .unwrap()
+        .peek()
         .sync_state(Platform::Tiktok, "discovery")
         .unwrap()
         .unwrap()
@@ -755,12 +768,7 @@ async fn an_expired_credential_stops_that_platform_while_the_others_go_on() {
     for p in [Platform::Tiktok, Platform::Youtube] {
         assert_eq!(reports[&p].outcome, Outcome::Ok, "{p} goes on");
     }
-    let status = rig
-        .store
-        .lock()
-        .unwrap()
-        .platform_status(Platform::Instagram)
-        .unwrap();
+    let status = rig.peek().platform_status(Platform::Instagram).unwrap();
     assert!(status.last_error.unwrap().1.contains("190"));
 }
 
@@ -818,16 +826,11 @@ async fn a_small_youtube_budget_is_never_exceeded_and_survives_restarts() {
     rig.advance_hours(24 * 10);
     for _ in 0..4 {
         // A fresh daemon each time: a restart must not forget what was spent.
-        let daemon = Daemon::new(
+        let daemon = rig.daemon_with(
             &config,
-            &rig.secrets,
-            rig.store.clone(),
             rig.sim.state.clock.clone(),
-            rig.shutdown.subscribe(),
             Some(Platform::Youtube),
-            fast_retries(),
-        )
-        .unwrap();
+        );
         daemon.cycle().await;
         rig.advance_hours(1);
     }
@@ -856,16 +859,11 @@ async fn a_clock_stepped_back_after_a_poll_ten_days_ahead_does_not_stop_polling(
     rig.cycle().await;
     rig.advance_hours(1);
     let ten_days = jiff::SignedDuration::from_hours(240);
-    let ahead = Daemon::new(
+    let ahead = rig.daemon_with(
         &rig.config,
-        &rig.secrets,
-        rig.store.clone(),
         Arc::new(Ahead(rig.sim.state.clock.clone(), ten_days)),
-        rig.shutdown.subscribe(),
         None,
-        fast_retries(),
-    )
-    .unwrap();
+    );
     for r in ahead.cycle().await {
         assert!(r.requests > 0, "{r:?}");
     }
@@ -1158,22 +1156,24 @@ async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_curso
     .unwrap();
     let config = Config::load(&path).unwrap();
     let secrets = config.secrets(|_| Some(SECRET.to_string())).unwrap();
-    let store = Arc::new(Mutex::new(Store::open(&config.database).unwrap()));
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let writer = Writer::start(
+        Store::open(&config.database).unwrap(),
+        config.wal_limit,
+        rx.clone(),
+    )
+    .unwrap();
     let clock = Arc::new(jempol::sim::SimClock::new(
         "2026-11-21T06:00:00Z".parse().unwrap(),
         0.0,
     ));
-    let (_tx, rx) = tokio::sync::watch::channel(false);
-    let daemon = Daemon::new(
-        &config,
-        &secrets,
-        store.clone(),
-        clock,
-        rx,
-        Some(Platform::Instagram),
-        fast_retries(),
-    )
-    .unwrap();
+    let daemon = Daemon::builder(&config, &secrets, writer.clone())
+        .clock(clock)
+        .shutdown(rx)
+        .only(Some(Platform::Instagram))
+        .retry(fast_retries())
+        .build()
+        .unwrap();
     let reports = daemon.cycle().await;
     assert!(
         matches!(reports[0].outcome, Outcome::Ok),
@@ -1181,8 +1181,7 @@ async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_curso
         reports[0].outcome
     );
 
-    let stored: i64 = store
-        .lock()
+    let stored: i64 = Store::open(&config.database)
         .unwrap()
         .connection()
         .query_row(
@@ -1218,8 +1217,7 @@ async fn recent_media_is_read_to_its_end_when_every_page_repeats_the_after_curso
         "each page once, following `next`"
     );
     assert!(seen.iter().all(|q| q["access_token"] == SECRET));
-    let cursors: String = store
-        .lock()
+    let cursors: String = Store::open(&config.database)
         .unwrap()
         .connection()
         .query_row(

@@ -843,7 +843,7 @@ type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
 /// (the bot token, when given one).
 struct Daily {
     ws: Workspace,
-    store: std::sync::Arc<std::sync::Mutex<jempol::store::Store>>,
+    writer: jempol::store::Writer,
     config: jempol::config::Config,
     secrets: jempol::config::Secrets,
     seen: Seen,
@@ -859,7 +859,8 @@ fn file_names(files: &[std::path::PathBuf]) -> Vec<String> {
 impl Daily {
     async fn new(telegram_ok: bool, token: Option<&str>) -> Daily {
         let ws = Workspace::new();
-        let store = std::sync::Arc::new(std::sync::Mutex::new(dataset(&ws)));
+        let (_, running) = tokio::sync::watch::channel(false);
+        let writer = jempol::store::Writer::start(dataset(&ws), u64::MAX, running).unwrap();
         let (url, seen) = fake_telegram(telegram_ok).await;
         let config = daily_config(&ws, &url);
         let secrets = config
@@ -867,7 +868,7 @@ impl Daily {
             .unwrap();
         Daily {
             ws,
-            store,
+            writer,
             config,
             secrets,
             seen,
@@ -886,7 +887,7 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
     let at = |local: &str| jiff::Timestamp::from_second(wib(local)).unwrap();
 
     // 05:59 on the 22nd: the 21st is not due yet, the 20th is.
-    let files = job.tick(&d.store, at("2026-11-22T05:59:00")).await;
+    let files = job.tick(&d.writer, at("2026-11-22T05:59:00")).await;
     assert!(
         files
             .iter()
@@ -895,7 +896,7 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
     );
     assert_eq!(files.len(), 3);
     // 06:00: the 21st, in html, json and csv; the summary goes to the chat.
-    let files = job.tick(&d.store, at("2026-11-22T06:00:00")).await;
+    let files = job.tick(&d.writer, at("2026-11-22T06:00:00")).await;
     assert_eq!(
         file_names(&files),
         ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
@@ -903,7 +904,7 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
     assert!(d.ws.path("reports/2026-11-21.html").exists());
     // Once only.
     assert!(
-        job.tick(&d.store, at("2026-11-22T07:00:00"))
+        job.tick(&d.writer, at("2026-11-22T07:00:00"))
             .await
             .is_empty()
     );
@@ -928,7 +929,7 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
     let job = d.job();
     let now = jiff::Timestamp::from_second(wib("2026-11-22T09:00:00")).unwrap();
     assert_eq!(
-        job.tick(&d.store, now).await.len(),
+        job.tick(&d.writer, now).await.len(),
         3,
         "files written despite the 401"
     );
@@ -1011,14 +1012,14 @@ async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_
     job.in_child_process(child_process(&d.ws, env!("CARGO_BIN_EXE_jempol")));
     let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
 
-    let files = job.tick(&d.store, now).await;
+    let files = job.tick(&d.writer, now).await;
     assert_eq!(
         file_names(&files),
         ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
     );
     let day: jiff::civil::Date = "2026-11-21".parse().unwrap();
     let here = {
-        let s = d.store.lock().unwrap();
+        let s = jempol::store::Store::open_read_only(d.writer.path()).unwrap();
         compute(&s, &request(&d.config, day, day)).unwrap()
     };
     assert_eq!(
@@ -1035,7 +1036,7 @@ async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_
     let seen = d.seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 1, "the child announced the report once");
     assert_eq!(seen[0].0, format!("bot{BOT_TOKEN}"));
-    assert!(job.tick(&d.store, now).await.is_empty(), "once only");
+    assert!(job.tick(&d.writer, now).await.is_empty(), "once only");
 }
 
 #[tokio::test]
@@ -1049,13 +1050,13 @@ async fn a_report_process_that_fails_is_retried_and_one_that_cannot_start_is_rep
     let mut broken = child_process(&d.ws, env!("CARGO_BIN_EXE_jempol"));
     broken.config = d.ws.path("moved-away.toml");
     job.in_child_process(broken);
-    assert!(job.tick(&d.store, now).await.is_empty());
+    assert!(job.tick(&d.writer, now).await.is_empty());
     assert!(!d.ws.path("reports/2026-11-21.json").exists());
 
     // No binary to start: the daemon writes the report itself.
     let mut job = d.job();
     job.in_child_process(child_process(&d.ws, "/nonexistent/jempol"));
-    assert_eq!(job.tick(&d.store, now).await.len(), 3);
+    assert_eq!(job.tick(&d.writer, now).await.len(), 3);
     assert!(d.ws.path("reports/2026-11-21.json").exists());
 }
 
@@ -1079,7 +1080,7 @@ async fn a_report_process_still_running_when_the_daemon_stops_is_killed() {
 
     // The daemon stops waiting (a shutdown drops the report's future).
     let waited =
-        tokio::time::timeout(std::time::Duration::from_secs(2), job.tick(&d.store, now)).await;
+        tokio::time::timeout(std::time::Duration::from_secs(2), job.tick(&d.writer, now)).await;
     assert!(waited.is_err(), "the fake report process sleeps");
     let pid = std::fs::read_to_string(d.ws.path("child.pid")).unwrap();
     let alive = || {

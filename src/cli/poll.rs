@@ -3,7 +3,6 @@
 use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use tokio::sync::watch;
@@ -11,11 +10,9 @@ use tokio::sync::watch;
 use super::{Failed, StatusFormat};
 use crate::config::Config;
 use crate::platform::Platform;
-use crate::platform::http::RetryPolicy;
-use crate::quota::Budgets;
 use crate::report::daily::ChildProcess;
 use crate::scheduler::{Daemon, Outcome, PlatformReport};
-use crate::store::Store;
+use crate::store::{Store, Writer};
 use crate::time::{Clock, SystemClock};
 
 /// The single-writer lock beside the database (`jempol.db.lock`), held while polling.
@@ -73,19 +70,14 @@ impl WriterLock {
 
 fn setup(
     config_path: &Path,
-) -> anyhow::Result<(
-    Config,
-    crate::config::Secrets,
-    Arc<Mutex<Store>>,
-    WriterLock,
-)> {
+) -> anyhow::Result<(Config, crate::config::Secrets, Store, WriterLock)> {
     let config = crate::config::Config::load(config_path)?;
     let secrets = config.secrets(|v| std::env::var(v).ok())?;
     // The lock first: a poll refused because the daemon runs must not have touched the
     // file (its time zone setting rebuilds the rollups under the daemon).
     let lock = WriterLock::acquire(&config.database)?;
     let store = super::open_writer(&config)?;
-    Ok((config, secrets, Arc::new(Mutex::new(store)), lock))
+    Ok((config, secrets, store, lock))
 }
 
 /// Sets the shutdown flag on SIGINT or SIGTERM.
@@ -142,15 +134,11 @@ pub fn poll_once(
     let reports = runtime.block_on(async {
         let (tx, rx) = watch::channel(false);
         on_signals(tx);
-        let daemon = Daemon::new(
-            &config,
-            &secrets,
-            store,
-            Arc::new(SystemClock),
-            rx,
-            platform,
-            RetryPolicy::default(),
-        )?;
+        let writer = Writer::start(store, config.wal_limit, rx.clone())?;
+        let daemon = Daemon::builder(&config, &secrets, writer)
+            .shutdown(rx)
+            .only(platform)
+            .build()?;
         if !progress {
             return anyhow::Ok(daemon.cycle().await);
         }
@@ -209,11 +197,13 @@ pub fn run(config_path: &Path, global_args: Vec<String>) -> anyhow::Result<()> {
     runtime.block_on(async {
         let (tx, rx) = watch::channel(false);
         on_signals(tx);
-        let mut daemon = Daemon::new(&config, &secrets, store, Arc::new(SystemClock), rx, None, RetryPolicy::default())?;
+        let writer = Writer::start(store, config.wal_limit, rx.clone())?;
+        let mut daemon = Daemon::builder(&config, &secrets, writer).shutdown(rx);
         match ChildProcess::this_binary(config_path, global_args) {
-            Ok(child) => daemon.report_in_child_process(child),
+            Ok(child) => daemon = daemon.report_in_child_process(child),
             Err(e) => tracing::warn!(error = %e, "daily reports are written inside the daemon: cannot find its own binary"),
         }
+        let daemon = daemon.build()?;
         tracing::info!(database = %config.database.display(), platforms = config.platforms.len(), "jempol daemon started");
         for warning in config.warnings(today_utc()) {
             tracing::warn!("{warning}");
@@ -284,16 +274,11 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     let store = super::open_current_reader(&config)?;
     let schema = store.schema_version()?;
     let size = store.size_bytes();
-    let store = Arc::new(Mutex::new(store));
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock = SystemClock;
     let limits = crate::quota::limits(&config);
-    let budgets = Budgets::new(store.clone(), clock.clone(), limits);
     let mut rows = Vec::new();
     for platform in Platform::ALL {
-        let status = store
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .platform_status(platform)?;
+        let status = store.platform_status(platform)?;
         let enabled = config.platform(platform).is_some();
         rows.push(StatusRow {
             platform,
@@ -302,7 +287,9 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                 .last_run_started
                 .filter(|_| enabled)
                 .map(|t| t + config.schedule.cycle),
-            quota: budgets.usage(platform),
+            quota: limits
+                .get(&platform)
+                .map(|l| crate::quota::usage(&store, platform, l, clock.now())),
             status,
         });
     }
@@ -319,10 +306,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     let iso = |t: Option<i64>| zoned(t, "%Y-%m-%dT%H:%M:%S%:z");
     let mut warnings = config.warnings(today_utc());
     let now = clock.now().as_second();
-    let clock_ahead = store
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clock_ahead(now)?;
+    let clock_ahead = store.clock_ahead(now)?;
     if let Some(latest) = clock_ahead {
         let days = (latest - now) as f64 / 86_400.0;
         warnings.push(format!(

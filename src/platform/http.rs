@@ -230,7 +230,12 @@ pub enum Grant {
 /// Decides whether a request may be sent (quota budgets) and records what it cost.
 pub trait Meter: Send + Sync {
     /// Reserves `cost` units for a request made for `purpose`.
-    fn try_spend(&self, platform: Platform, cost: u32, purpose: Purpose) -> Grant;
+    fn try_spend(
+        &self,
+        platform: Platform,
+        cost: u32,
+        purpose: Purpose,
+    ) -> futures::future::BoxFuture<'_, Grant>;
     /// Graph usage headers seen on a response (percent of the allowance, 0–100).
     fn usage(&self, _platform: Platform, _percent: u32) {}
     /// An extra pause before the next request (slowing down near a limit).
@@ -243,8 +248,8 @@ pub trait Meter: Send + Sync {
 pub struct Unmetered;
 
 impl Meter for Unmetered {
-    fn try_spend(&self, _: Platform, _: u32, _: Purpose) -> Grant {
-        Grant::Granted
+    fn try_spend(&self, _: Platform, _: u32, _: Purpose) -> futures::future::BoxFuture<'_, Grant> {
+        Box::pin(std::future::ready(Grant::Granted))
     }
 }
 
@@ -435,7 +440,11 @@ impl Http {
                 return Err(ApiError::Interrupted);
             }
             let what = || format!("{} {}", self.platform, req.endpoint);
-            match self.meter.try_spend(self.platform, req.cost, purpose()) {
+            match self
+                .meter
+                .try_spend(self.platform, req.cost, purpose())
+                .await
+            {
                 Grant::Granted => {}
                 Grant::Reserved => return Err(ApiError::Reserved(what())),
                 Grant::Refused => return Err(ApiError::Budget(what())),

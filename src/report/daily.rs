@@ -3,7 +3,6 @@
 //! Nothing here can stop polling: failures are logged and retried on the next cycle.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -12,7 +11,7 @@ use super::compute::{Report, Request, compute};
 use super::labels::{Lang, delta, maybe, number};
 use super::{Format, render};
 use crate::config::{Config, Reports, Telegram};
-use crate::store::Store;
+use crate::store::{Store, StoreError, Writer};
 
 /// Why a daily report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -88,20 +87,26 @@ pub fn write_day(
     config: &Config,
     day: Date,
 ) -> Result<(Report, Vec<PathBuf>), DailyError> {
-    let r = &config.reports;
     let report = compute(store, &request(config, day, day))?;
     // What coordinators are told of the day, to name it later if it moves.
     let now = jiff::Timestamp::now().as_second();
     store.record_reported_day(&report.date, report.totals.engagement, now)?;
+    let files = write_files(config, day, &report)?;
+    Ok((report, files))
+}
+
+/// Writes `report` of `day` in every configured format.
+fn write_files(config: &Config, day: Date, report: &Report) -> Result<Vec<PathBuf>, DailyError> {
+    let r = &config.reports;
     let files = paths(&r.directory, day, &r.formats);
     for (format, path) in r.formats.iter().zip(&files) {
         let top = match format {
             Format::Csv | Format::Json => None,
             _ => Some(r.top),
         };
-        write_private(path, &render(&report, *format, r.lang, top))?;
+        write_private(path, &render(report, *format, r.lang, top))?;
     }
-    Ok((report, files))
+    Ok(files)
 }
 
 /// A few lines for a chat: the day's engagement, activity and top three businesses.
@@ -285,7 +290,10 @@ impl DailyJob {
 
     /// Writes the due report if it is not written yet and there is data for it, then
     /// announces it. Returns the files written.
-    pub async fn tick(&self, store: &Arc<Mutex<Store>>, now: jiff::Timestamp) -> Vec<PathBuf> {
+    /// The report reads the database through a read-only connection of its own, beside
+    /// `writer`, which records what it told.
+    pub async fn tick(&self, writer: &Writer, now: jiff::Timestamp) -> Vec<PathBuf> {
+        let database = writer.path();
         let Some(day) = self.due_day(now) else {
             return Vec::new();
         };
@@ -297,13 +305,18 @@ impl DailyJob {
             return Vec::new();
         }
         {
-            let s = store.lock().unwrap_or_else(|e| e.into_inner());
             let end = day
                 .tomorrow()
                 .ok()
                 .and_then(|d| d.to_zoned(self.tz.clone()).ok())
                 .map(|z| z.timestamp().as_second());
-            match (s.first_observation(), end) {
+            let db = database.to_path_buf();
+            let first = tokio::task::spawn_blocking(move || {
+                Store::open_read_only(&db)?.first_observation()
+            })
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Thread(e.to_string())));
+            match (first, end) {
                 (Ok(Some(first)), Some(end)) if first < end => {}
                 (Err(e), _) => {
                     tracing::warn!(error = %e, "daily report skipped: cannot read the database");
@@ -316,11 +329,11 @@ impl DailyJob {
             Some(child) => match self.run_child(child, day).await {
                 Err(ChildError::Start(e)) => {
                     tracing::warn!(exe = %child.exe.display(), error = %e, "cannot start the report process; writing the report in the daemon");
-                    self.here(store, day).await
+                    self.here(writer, day).await
                 }
                 other => other.map_err(|e| e.to_string()),
             },
-            None => self.here(store, day).await,
+            None => self.here(writer, day).await,
         };
         match written {
             Ok(files) => files,
@@ -332,12 +345,33 @@ impl DailyJob {
     }
 
     /// Writes and announces the report in this process.
-    async fn here(&self, store: &Arc<Mutex<Store>>, day: Date) -> Result<Vec<PathBuf>, String> {
-        let written = {
-            let s = store.lock().unwrap_or_else(|e| e.into_inner());
-            self.write(&s, day)
-        };
-        let (report, files) = written.map_err(|e| e.to_string())?;
+    async fn here(&self, writer: &Writer, day: Date) -> Result<Vec<PathBuf>, String> {
+        let (db, config) = (writer.path().to_path_buf(), self.config.clone());
+        let computed = tokio::task::spawn_blocking(move || {
+            let store = Store::open_read_only(&db)?;
+            store.require_latest_schema()?;
+            compute(&store, &request(&config, day, day))
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let report = computed.map_err(|e| e.to_string())?;
+        // What coordinators are told of the day, to name it later if it moves.
+        let (date, engagement) = (report.date.clone(), report.totals.engagement);
+        let now = jiff::Timestamp::now().as_second();
+        writer
+            .run(move |s| s.record_reported_day(&date, engagement, now))
+            .await
+            .map_err(|e| e.to_string())?;
+        let config = self.config.clone();
+        let (report, files) = tokio::task::spawn_blocking(move || {
+            let files = write_files(&config, day, &report);
+            (report, files)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        let files = files.map_err(|e| e.to_string())?;
+        let dir = self.config.reports.directory.display();
+        tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
         self.announce(&report).await;
         Ok(files)
     }
@@ -345,10 +379,7 @@ impl DailyJob {
     /// Writes one day's report in every configured format and logs it (what the child
     /// process runs, and the daemon when it has no child).
     pub fn write(&self, store: &Store, day: Date) -> Result<(Report, Vec<PathBuf>), DailyError> {
-        let (report, files) = write_day(store, &self.config, day)?;
-        let dir = self.config.reports.directory.display();
-        tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
-        Ok((report, files))
+        write_logged(store, &self.config, day)
     }
 
     /// `jempol daily-report --day D` with the daemon's config, logging and Telegram token
@@ -405,6 +436,17 @@ impl DailyJob {
             Err(e) => tracing::warn!(error = %e, "Telegram summary failed (polling goes on)"),
         }
     }
+}
+
+fn write_logged(
+    store: &Store,
+    config: &Config,
+    day: Date,
+) -> Result<(Report, Vec<PathBuf>), DailyError> {
+    let (report, files) = write_day(store, config, day)?;
+    let dir = config.reports.directory.display();
+    tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
+    Ok((report, files))
 }
 
 /// Why the report process did not write the report.

@@ -705,8 +705,33 @@ pub const CAMPAIGN_IG_USER_ID: &str = "17841400000000001";
 
 /// A complete jempol config pointing every platform at this simulator.
 pub fn jempol_config(urls: &BaseUrls, hashtag: &str, database: &str) -> String {
+    config_text(
+        urls,
+        &ConfigFor {
+            hashtag,
+            database,
+            written_by: "`jempol sim --write-config`",
+            requests_per_second: 200,
+        },
+    )
+}
+
+/// What a config pointed at the simulator says beside the simulator's addresses.
+#[derive(Debug, Clone, Copy)]
+pub struct ConfigFor<'a> {
+    pub hashtag: &'a str,
+    pub database: &'a str,
+    /// Named in the file's first line (a command, in backticks).
+    pub written_by: &'a str,
+    /// Each platform's pace: a local simulator can take requests faster than the real
+    /// platforms'.
+    pub requests_per_second: u32,
+}
+
+/// A config whose every platform points at the simulator at `urls`.
+pub fn config_text(urls: &BaseUrls, c: &ConfigFor<'_>) -> String {
     format!(
-        r#"# Written by `jempol sim --write-config`: every platform points at the simulator.
+        r#"# Written by {written_by}: every platform points at the simulator.
 # The simulator accepts any non-empty credential; set the variables below to anything.
 
 [campaign]
@@ -722,24 +747,28 @@ database = "{database}"
 base_url = "{graph}"
 ig_user_id = "{ig}"
 access_token_env = "JEMPOL_INSTAGRAM_TOKEN"
-requests_per_second = 200
+requests_per_second = {rps}
 
 [platforms.facebook]
 base_url = "{graph}"
 access_token_env = "JEMPOL_FACEBOOK_TOKEN"
-requests_per_second = 200
+requests_per_second = {rps}
 
 [platforms.tiktok]
 base_url = "{tiktok}"
 client_key_env = "JEMPOL_TIKTOK_CLIENT_KEY"
 client_secret_env = "JEMPOL_TIKTOK_CLIENT_SECRET"
-requests_per_second = 200
+requests_per_second = {rps}
 
 [platforms.youtube]
 base_url = "{youtube}"
 api_key_env = "JEMPOL_YOUTUBE_API_KEY"
-requests_per_second = 200
+requests_per_second = {rps}
 "#,
+        written_by = c.written_by,
+        hashtag = c.hashtag,
+        database = c.database,
+        rps = c.requests_per_second,
         graph = urls.graph,
         tiktok = urls.tiktok,
         youtube = urls.youtube,

@@ -8,12 +8,10 @@
 //!
 //! A reader that keeps one read transaction open (a dashboard, a shell left inside
 //! `BEGIN`) pins the WAL: nothing it may still read can be copied back, so the file only
-//! grows. Past the configured limit the checkpointer holds the writer (it takes the
-//! store's lock) until the WAL can be emptied, that is until every such reader has ended,
-//! so the file stays within the limit plus what the writer appends before the
-//! checkpointer next looks (every [`EVERY`]).
+//! grows. Past the configured limit the writer thread, after its job, waits until the WAL
+//! can be emptied, that is until every such reader has ended ([`keep_within`]), so the
+//! file stays within the limit plus one job's writes.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -35,67 +33,57 @@ const HOLD_RETRY: Duration = Duration::from_millis(200);
 /// ...and how often the log is told that writes still wait.
 const HOLD_WARN_EVERY: Duration = Duration::from_secs(60);
 
-/// Checkpoints the WAL in the background until dropped; then hands checkpoints back to
+/// Checkpoints the WAL in the background until stopped; then hands checkpoints back to
 /// the writer. Made by [`Checkpointer::start`].
 pub struct Checkpointer {
-    store: Arc<Mutex<Store>>,
     stop: Arc<(Mutex<bool>, Condvar)>,
     thread: Option<JoinHandle<()>>,
 }
 
-/// What the checkpointer thread works with.
-struct Job {
-    conn: Connection,
-    store: Arc<Mutex<Store>>,
-    wal: PathBuf,
-    limit: u64,
-    /// Set when the daemon shuts down: the writer is not held any more, so that the
-    /// cycle under way can end.
-    shutdown: tokio::sync::watch::Receiver<bool>,
-}
-
 impl Checkpointer {
-    /// Takes over checkpoints of `store`'s database from its writer connection, and
-    /// keeps its WAL under `wal_limit` bytes (see the module's text).
-    pub fn start(
-        store: Arc<Mutex<Store>>,
-        wal_limit: u64,
-        shutdown: tokio::sync::watch::Receiver<bool>,
-    ) -> Result<Checkpointer, StoreError> {
-        let (conn, wal) = {
-            let writer = store.lock().unwrap_or_else(|e| e.into_inner());
-            let conn =
-                Connection::open_with_flags(writer.path(), OpenFlags::SQLITE_OPEN_READ_WRITE)?;
-            // Short: a TRUNCATE waits this long for readers, and a shutdown for it.
-            conn.busy_timeout(HOLD_RETRY)?;
-            writer
-                .conn
-                .pragma_update(None, "wal_autocheckpoint", FALLBACK_PAGES)?;
-            (conn, super::wal_path(writer.path()))
-        };
+    /// Takes over checkpoints of `writer`'s database from the writer's connection.
+    pub fn start(writer: &Store) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open_with_flags(writer.path(), OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        writer
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", FALLBACK_PAGES)?;
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = stop.clone();
-        let job = Job {
-            conn,
-            store: store.clone(),
-            wal,
-            limit: wal_limit,
-            shutdown,
-        };
         let thread = std::thread::Builder::new()
             .name("jempol-checkpoint".into())
-            .spawn(move || run(&job, &signal))
+            .spawn(move || run(&conn, &signal))
             .map_err(|e| StoreError::Thread(e.to_string()))?;
         Ok(Checkpointer {
-            store,
             stop,
             thread: Some(thread),
         })
     }
+
+    /// Ends the background checkpoints (after a last one) and gives them back to the
+    /// writer's connection.
+    pub fn stop(mut self, writer: &Store) {
+        self.halt();
+        let _ = writer
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES);
+    }
+
+    fn halt(&mut self) {
+        *self.stop.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.stop.1.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
-fn run(job: &Job, stop: &(Mutex<bool>, Condvar)) {
-    let conn = &job.conn;
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn run(conn: &Connection, stop: &(Mutex<bool>, Condvar)) {
     let (lock, wake) = stop;
     let mut stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
     loop {
@@ -116,9 +104,6 @@ fn run(job: &Job, stop: &(Mutex<bool>, Condvar)) {
         if finishing {
             return;
         }
-        if job.wal_size() > job.limit && !job.shutting_down() {
-            job.hold_writer_until_emptied(stop);
-        }
         stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
         if !*stopped {
             stopped = wake
@@ -129,68 +114,63 @@ fn run(job: &Job, stop: &(Mutex<bool>, Condvar)) {
     }
 }
 
-impl Job {
-    fn wal_size(&self) -> u64 {
-        std::fs::metadata(&self.wal).map_or(0, |m| m.len())
+/// Called by the writer between jobs: past `limit` bytes of WAL, holds the writer until
+/// a TRUNCATE checkpoint succeeds, which needs every reader to have left the WAL. Gives
+/// up only when jempol stops.
+pub(super) fn keep_within(
+    writer: &Store,
+    limit: u64,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) {
+    let wal = super::wal_path(writer.path());
+    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    if wal_size() <= limit {
+        return;
     }
-
-    fn shutting_down(&self) -> bool {
-        *self.shutdown.borrow()
-    }
-
-    /// Holds the writer until a TRUNCATE checkpoint succeeds: that needs every reader
-    /// to have left the WAL. Gives up only when jempol stops.
-    fn hold_writer_until_emptied(&self, stop: &(Mutex<bool>, Condvar)) {
-        let _writer = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        let held = Instant::now();
-        let mut told = held;
-        let mb = |b: u64| b / (1024 * 1024);
-        tracing::warn!(
-            wal_mb = mb(self.wal_size()),
-            limit_mb = mb(self.limit),
-            "the database's WAL is past storage.wal_limit_mb: writes wait until the readers \
-             that hold an old read transaction (a dashboard, a `sqlite3` shell inside BEGIN) \
-             end it"
-        );
-        loop {
-            let done = self
-                .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-                    r.get::<_, i64>(0)
-                })
-                .is_ok_and(|busy| busy == 0);
-            if done {
-                tracing::info!(
-                    waited_s = held.elapsed().as_secs(),
-                    "the WAL is emptied; writes go on"
-                );
-                return;
-            }
-            if self.shutting_down() || *stop.0.lock().unwrap_or_else(|e| e.into_inner()) {
-                return;
-            }
-            if told.elapsed() >= HOLD_WARN_EVERY {
-                told = Instant::now();
-                tracing::warn!(
-                    waited_s = held.elapsed().as_secs(),
-                    "writes still wait for a reader to end its read transaction"
-                );
-            }
-            std::thread::sleep(HOLD_RETRY);
+    // A connection of its own: a TRUNCATE waits its busy timeout for readers, and a
+    // shutdown for it; the writer's waits longer.
+    let conn = match Connection::open_with_flags(writer.path(), OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .and_then(|c| c.busy_timeout(HOLD_RETRY).map(|()| c))
+    {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot open the database to empty its WAL");
+            return;
         }
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        *self.stop.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.stop.1.notify_all();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+    };
+    let held = Instant::now();
+    let mut told = held;
+    let mb = |b: u64| b / (1024 * 1024);
+    tracing::warn!(
+        wal_mb = mb(wal_size()),
+        limit_mb = mb(limit),
+        "the database's WAL is past storage.wal_limit_mb: writes wait until the readers \
+         that hold an old read transaction (a dashboard, a `sqlite3` shell inside BEGIN) \
+         end it"
+    );
+    loop {
+        let done = conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .is_ok_and(|busy| busy == 0);
+        if done {
+            tracing::info!(
+                waited_s = held.elapsed().as_secs(),
+                "the WAL is emptied; writes go on"
+            );
+            return;
         }
-        let writer = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writer
-            .conn
-            .pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES);
+        if *shutdown.borrow() {
+            return;
+        }
+        if told.elapsed() >= HOLD_WARN_EVERY {
+            told = Instant::now();
+            tracing::warn!(
+                waited_s = held.elapsed().as_secs(),
+                "writes still wait for a reader to end its read transaction"
+            );
+        }
+        std::thread::sleep(HOLD_RETRY);
     }
 }

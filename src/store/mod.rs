@@ -11,13 +11,14 @@ pub mod migrate;
 mod posts;
 mod report;
 mod rollup;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
-pub use checkpoint::Checkpointer;
+pub use writer::Writer;
 
 pub use businesses::{BusinessRow, ImportOutcome, ImportPlan, ImportSummary};
 pub use daemon::{CLOCK_SLACK, PlatformStatus, SyncState, Tiers};
