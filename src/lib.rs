@@ -20,8 +20,9 @@ pub mod time;
 
 /// Caps glibc's malloc arenas at four (call first thing in `main`). glibc gives threads
 /// that allocate at once arenas of their own, up to 8 per core; with a thread per
-/// platform their fragmentation took the peak RSS of a `poll --once` over 400,000 posts
-/// to 158 MB. Measured: 2 arenas 139 MB but the refresh benchmark 5.1-5.4 s (threads
+/// platform (as the daemon had then; now the runtime's workers, the writer and the
+/// checkpointer allocate at once) their fragmentation took the peak RSS of a
+/// `poll --once` over 400,000 posts to 158 MB. Measured: 2 arenas 139 MB but the refresh benchmark 5.1-5.4 s (threads
 /// wait on each other's arena); 4 arenas 141 MB and 4.7-4.9 s; 16: 4.2-4.3 s.
 /// `MALLOC_ARENA_MAX` in the environment still wins.
 pub fn limit_malloc_arenas() {

@@ -139,3 +139,61 @@ impl Drop for Owner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer(dir: &tempfile::TempDir) -> Writer {
+        let store = Store::open(&dir.path().join("w.db")).unwrap();
+        Writer::start(store, u64::MAX, watch::channel(false).1).unwrap()
+    }
+
+    #[tokio::test]
+    async fn jobs_run_one_at_a_time_in_the_order_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(&dir);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let runs: Vec<_> = (0..20)
+            .map(|i| {
+                let seen = seen.clone();
+                w.run(move |_| {
+                    seen.lock().unwrap().push(i);
+                    Ok(i)
+                })
+            })
+            .collect();
+        let answers = futures::future::join_all(runs).await;
+        let answers: Vec<i32> = answers.into_iter().map(Result::unwrap).collect();
+        assert_eq!(answers, (0..20).collect::<Vec<_>>());
+        assert_eq!(*seen.lock().unwrap(), (0..20).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_job_that_panics_raises_in_its_caller_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(&dir);
+        let panicking = w.clone();
+        let caller = tokio::spawn(async move {
+            panicking
+                .run(|_| -> Result<(), StoreError> { panic!("a bug in a job") })
+                .await
+        });
+        assert!(caller.await.unwrap_err().is_panic());
+        let posts = w.run(|s| s.posts_count()).await.unwrap();
+        assert_eq!(posts, 0, "the writer still answers");
+    }
+
+    #[test]
+    fn the_database_is_closed_when_the_last_handle_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = writer(&dir);
+        let other = w.clone();
+        other.run_blocking(|s| s.posts_count()).unwrap();
+        drop(w);
+        drop(other);
+        // Closed cleanly: SQLite removes the WAL when its last connection closes.
+        let wal = super::super::wal_path(&dir.path().join("w.db"));
+        assert!(!wal.exists(), "{} is still there", wal.display());
+    }
+}
