@@ -706,7 +706,7 @@ fn soak(rt: &tokio::runtime::Runtime) {
     drop(csv);
     let clock = Arc::new(jempol::sim::SimClock::new(start, 0.0));
     // As `jempol run` does: the daily report in a process of its own.
-    let child = jempol::report::daily::ChildProcess {
+    let child = jempol::daily::ChildProcess {
         exe: env!("CARGO_BIN_EXE_jempol").into(),
         config: dir.path().join("soak.toml"),
         args: Vec::new(),

@@ -113,8 +113,8 @@ struct RawReports {
     enabled: bool,
     directory: PathBuf,
     time: String,
-    formats: Vec<crate::report::Format>,
-    lang: crate::report::Lang,
+    formats: Vec<Format>,
+    lang: Lang,
     top: u32,
     /// Days after a day's end during which its figures are provisional (late finds).
     settle_days: u32,
@@ -124,13 +124,12 @@ struct RawReports {
 
 impl Default for RawReports {
     fn default() -> Self {
-        use crate::report::Format;
         RawReports {
             enabled: true,
             directory: PathBuf::from("reports"),
             time: "06:00".into(),
             formats: vec![Format::Html, Format::Json, Format::Csv],
-            lang: crate::report::Lang::En,
+            lang: Lang::En,
             top: 20,
             settle_days: 2,
             telegram: None,
@@ -401,7 +400,7 @@ pub struct PlatformConfig {
 pub struct Schedule {
     /// A cycle (discovery + due refreshes) starts this often.
     pub cycle: i64,
-    pub tiers: crate::store::Tiers,
+    pub tiers: Tiers,
     /// Discovery that costs more than one unit a page (YouTube search) runs at most this often.
     pub expensive_discovery_every: i64,
 }
@@ -414,8 +413,8 @@ pub struct Reports {
     pub directory: PathBuf,
     /// Time of day (campaign time zone) after which yesterday's report is written.
     pub at: jiff::civil::Time,
-    pub formats: Vec<crate::report::Format>,
-    pub lang: crate::report::Lang,
+    pub formats: Vec<Format>,
+    pub lang: Lang,
     pub top: usize,
     /// A day's figures are provisional until this many days after its end.
     pub settle_days: i32,
@@ -724,7 +723,7 @@ impl Config {
         }
         let schedule = Schedule {
             cycle: i64::from(rs.cycle_minutes) * 60,
-            tiers: crate::store::Tiers {
+            tiers: Tiers {
                 hot_age: i64::from(rs.hot_hours) * 3600,
                 hot_every: i64::from(rs.hot_refresh_minutes) * 60,
                 warm_every: i64::from(rs.warm_refresh_hours) * 3600,
@@ -1086,4 +1085,73 @@ fn line_of(text: &str, dotted: &str) -> Option<usize> {
         }
     }
     found
+}
+
+/// How often posts and accounts are refreshed, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Tiers {
+    /// Posts younger than this are "hot"...
+    pub hot_age: i64,
+    /// ...and refreshed this often.
+    pub hot_every: i64,
+    /// Older posts are refreshed this often...
+    pub warm_every: i64,
+    /// ...until they are this old; then they are left alone.
+    pub max_age: i64,
+    /// Account figures are refreshed this often (more often while an account has a hot post).
+    pub account_every: i64,
+}
+
+/// Output formats of `jempol report`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Table,
+    Md,
+    Csv,
+    Json,
+    Html,
+}
+
+impl Format {
+    /// The file extension of the format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            Format::Md => "md",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Html => "html",
+        }
+    }
+}
+
+/// A report language.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Deserialize,
+    serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    En,
+    Id,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Id => "id",
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::config::Config;
-use crate::report::daily;
+use crate::daily;
 use crate::scheduler::Daemon;
 use crate::sim::{SimConfig, SimState, Simulator};
 use crate::store::{Store, Writer};

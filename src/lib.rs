@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daily;
 pub mod demo;
 pub mod hashtag;
 pub mod model;

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::config::{Config, Credentials, Schedule, Secrets};
+use crate::daily::{ChildProcess, DailyJob};
 use crate::hashtag::Hashtag;
 use crate::model::DiscoveryState;
 pub use crate::model::Outcome;
@@ -19,7 +20,6 @@ use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, feed, instagram, tiktok, youtube,
 };
 use crate::quota::Budgets;
-use crate::report::daily::{ChildProcess, DailyJob};
 use crate::store::{CLOCK_SLACK, Store, StoreError, SyncState, Writer};
 use crate::time::{Clock, SystemClock};
 
@@ -186,7 +186,7 @@ impl Daemon {
         reports.into_iter().map(|(_, r)| r).collect()
     }
 
-    /// Writes the daily report if one is due (see [`crate::report::daily::DailyJob`]);
+    /// Writes the daily report if one is due (see [`crate::daily::DailyJob`]);
     /// returns the files written.
     pub async fn daily_report(&self) -> Vec<std::path::PathBuf> {
         let written = self.core.daily_report().await;
@@ -400,7 +400,7 @@ impl Core {
             .collect()
     }
 
-    /// Writes the daily report if one is due (see [`crate::report::daily::DailyJob`]);
+    /// Writes the daily report if one is due (see [`crate::daily::DailyJob`]);
     /// returns the files written.
     async fn daily_report(&self) -> Vec<std::path::PathBuf> {
         match &self.daily {

@@ -460,7 +460,7 @@ fn a_daily_report_names_the_earlier_days_whose_figures_moved_since_they_were_sen
     let config = jempol::config::Config::load(&ws.config()).unwrap();
     // The daily report of 15 Nov is sent: engagement 21 (late +20 likes, +1 comment).
     let (sent, _) =
-        jempol::report::daily::write_day(&store, &config, "2026-11-15".parse().unwrap()).unwrap();
+        jempol::daily::write_day(&store, &config, "2026-11-15".parse().unwrap()).unwrap();
     assert_eq!(sent.totals.engagement, Some(21));
     // Two days later a post published on the 15th is found with 400 likes: they belong
     // to the 15th, which moves after it was sent.
@@ -477,7 +477,7 @@ fn a_daily_report_names_the_earlier_days_whose_figures_moved_since_they_were_sen
         )
         .unwrap();
     let (next, _) =
-        jempol::report::daily::write_day(&store, &config, "2026-11-17".parse().unwrap()).unwrap();
+        jempol::daily::write_day(&store, &config, "2026-11-17".parse().unwrap()).unwrap();
     assert_eq!(
         next.revisions,
         vec![jempol::report::compute::Revision {

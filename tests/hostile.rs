@@ -435,7 +435,7 @@ fn hostile_text_reaches_no_screen_raw_in_markdown_the_terminal_or_a_spreadsheet(
     }
     assert!(row.iter().any(|c| c.starts_with("'=HYPERLINK")));
     // The Telegram summary is plain text on a phone: no control or bidi character.
-    let summary = jempol::report::daily::summary_text(&r, Lang::Id);
+    let summary = jempol::daily::summary_text(&r, Lang::Id);
     assert!(summary.contains("HYPERLINK"), "{summary}");
     assert!(
         !summary

@@ -875,8 +875,8 @@ impl Daily {
         }
     }
 
-    fn job(&self) -> jempol::report::daily::DailyJob {
-        jempol::report::daily::DailyJob::new(&self.config, &self.secrets).unwrap()
+    fn job(&self) -> jempol::daily::DailyJob {
+        jempol::daily::DailyJob::new(&self.config, &self.secrets).unwrap()
     }
 }
 
@@ -924,7 +924,7 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
 
 #[tokio::test]
 async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
-    use jempol::report::daily::send_telegram;
+    use jempol::daily::send_telegram;
     let d = Daily::new(false, Some(BOT_TOKEN)).await;
     let job = d.job();
     let now = jiff::Timestamp::from_second(wib("2026-11-22T09:00:00")).unwrap();
@@ -935,7 +935,7 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
     );
 
     let telegram = d.config.reports.telegram.clone().unwrap();
-    let client = jempol::report::daily::telegram_client().unwrap();
+    let client = jempol::daily::telegram_client().unwrap();
     let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
         .await
         .unwrap_err();
@@ -951,7 +951,7 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
 
 #[tokio::test]
 async fn a_telegram_redirect_is_refused_and_a_hostile_answer_reaches_the_log_cleaned() {
-    use jempol::report::daily::{send_telegram, telegram_client};
+    use jempol::daily::{send_telegram, telegram_client};
     let (other, seen) = fake_telegram(true).await;
     let to = format!("{other}/bot{BOT_TOKEN}/sendMessage");
     let app = axum::Router::new()
@@ -995,8 +995,8 @@ async fn a_telegram_redirect_is_refused_and_a_hostile_answer_reaches_the_log_cle
     assert!(err.len() < 400, "{} bytes", err.len());
 }
 
-fn child_process(ws: &Workspace, exe: &str) -> jempol::report::daily::ChildProcess {
-    jempol::report::daily::ChildProcess {
+fn child_process(ws: &Workspace, exe: &str) -> jempol::daily::ChildProcess {
+    jempol::daily::ChildProcess {
         exe: exe.into(),
         config: ws.path("daily.toml"),
         args: vec!["--log-format".into(), "json".into()],
@@ -1005,7 +1005,7 @@ fn child_process(ws: &Workspace, exe: &str) -> jempol::report::daily::ChildProce
 
 #[tokio::test]
 async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_result() {
-    use jempol::report::daily::request;
+    use jempol::daily::request;
     // The token reaches the child through its environment, never its command line.
     let d = Daily::new(true, Some(BOT_TOKEN)).await;
     let mut job = d.job();

@@ -9,8 +9,8 @@ use tokio::sync::watch;
 
 use super::{Failed, StatusFormat};
 use crate::config::Config;
+use crate::daily::ChildProcess;
 use crate::platform::Platform;
-use crate::report::daily::ChildProcess;
 use crate::scheduler::{Daemon, Outcome, PlatformReport};
 use crate::store::{Store, Writer};
 use crate::time::{Clock, SystemClock};

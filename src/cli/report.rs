@@ -4,8 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::Failed;
+use crate::daily;
 use crate::platform::Platform;
-use crate::report::{Format, Lang, compute, daily, parse_day, render};
+use crate::report::{Format, Lang, compute, parse_day, render};
 
 /// Arguments of `jempol report`.
 #[derive(Debug, clap::Args)]

@@ -1,37 +1,13 @@
 //! Every word a report shows, in English and in Bahasa Indonesia (the coordinators'
 //! language). The JSON format keeps its English keys in both.
 
-/// A report language.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    clap::ValueEnum,
-    serde::Deserialize,
-    serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    En,
-    Id,
-}
+pub use crate::config::Lang;
 
 impl Lang {
     pub fn labels(self) -> &'static Labels {
         match self {
             Lang::En => &EN,
             Lang::Id => &ID,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Id => "id",
         }
     }
 }

@@ -4,7 +4,6 @@
 
 pub mod compute;
 mod csv;
-pub mod daily;
 pub mod html;
 pub mod labels;
 mod md;
@@ -12,34 +11,8 @@ pub mod neutral;
 mod table;
 mod text;
 
+pub use crate::config::{Format, Lang};
 pub use compute::{Report, Request, compute};
-pub use labels::Lang;
-
-/// Output formats of `jempol report`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize, serde::Serialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Table,
-    Md,
-    Csv,
-    Json,
-    Html,
-}
-
-impl Format {
-    /// The file extension of the format.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Table => "txt",
-            Format::Md => "md",
-            Format::Csv => "csv",
-            Format::Json => "json",
-            Format::Html => "html",
-        }
-    }
-}
 
 /// Leaderboard rows the human formats show by default (CSV and JSON: all).
 pub const DEFAULT_TOP: usize = 20;

@@ -8,22 +8,8 @@ use rusqlite::{OptionalExtension, params};
 
 use super::posts::{record_posts_tx, record_stats_tx};
 use super::{IngestSummary, Store, StoreError};
+pub use crate::config::Tiers;
 use crate::platform::{AccountRef, Harvest, Platform, Post, TrackedAccount, TrackedPost};
-
-/// How often posts and accounts are refreshed, in seconds.
-#[derive(Debug, Clone, Copy)]
-pub struct Tiers {
-    /// Posts younger than this are "hot"...
-    pub hot_age: i64,
-    /// ...and refreshed this often.
-    pub hot_every: i64,
-    /// Older posts are refreshed this often...
-    pub warm_every: i64,
-    /// ...until they are this old; then they are left alone.
-    pub max_age: i64,
-    /// Account figures are refreshed this often (more often while an account has a hot post).
-    pub account_every: i64,
-}
 
 impl Tiers {
     /// What is due is judged with 10 % slack, so that a cycle that started a little

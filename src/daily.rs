@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use super::compute::{Report, Request, compute};
-use super::labels::{Lang, delta, maybe, number};
-use super::{Format, render};
 use crate::config::{Config, Reports, Telegram};
+use crate::report::labels::{Lang, delta, maybe, number};
+use crate::report::{Format, render};
+use crate::report::{Report, Request, compute};
 use crate::store::{Store, StoreError, Writer};
 
 /// Why a daily report could not be written.
