@@ -3,14 +3,23 @@
 //! One writer (the daemon or a command) and any number of readers (dashboards) share the
 //! file: WAL mode lets readers see a consistent snapshot while the writer goes on.
 
+// Grouped by what they store.
 mod businesses;
 mod checkpoint;
-mod daemon;
+mod clock;
 pub mod datasette;
+mod discovery;
+mod due;
+mod gains;
+mod ingest;
 pub mod migrate;
+mod observed;
 mod posts;
-mod report;
+mod quota;
+mod registry_reads;
+mod reported;
 mod rollup;
+mod runs;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -20,13 +29,15 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use writer::Writer;
 
+pub use crate::config::Tiers;
 pub use businesses::{BusinessRow, ImportOutcome, ImportPlan, ImportSummary};
-pub use daemon::{CLOCK_SLACK, PlatformStatus, SyncState, Tiers};
+pub use clock::CLOCK_SLACK;
+pub use discovery::SyncState;
+pub use gains::{AccountFollowers, DayGain, Gains, Outsider, PostDay, PostGain, Published};
 pub use migrate::Migration;
 pub use posts::IngestSummary;
-pub use report::{
-    AccountFollowers, DayGain, Gains, Outsider, PostDay, PostGain, Published, RegistryEntry,
-};
+pub use registry_reads::RegistryEntry;
+pub use runs::PlatformStatus;
 
 /// What can go wrong with the database, in the store's terms.
 #[derive(Debug, thiserror::Error)]
@@ -277,6 +288,13 @@ impl Store {
             schema_version: self.schema_version()?,
             latest_version: migrate::latest_version(),
         })
+    }
+
+    /// The database file's size in bytes (main file and WAL).
+    pub fn size_bytes(&self) -> u64 {
+        let main = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        let wal = std::fs::metadata(format!("{}-wal", self.path.display())).map_or(0, |m| m.len());
+        main + wal
     }
 
     /// Direct access for tests and benchmarks that compare against raw SQL.

@@ -1,6 +1,6 @@
-//! Typed reads for reports: what was gained per business, post and day, read from the
-//! `post_days` rollup; followers at given instants; the registry with first posts.
-//! Days are `YYYY-MM-DD` in the campaign time zone; instants are Unix seconds.
+//! Reads of what was gained per business, post and day, from the `post_days` rollup,
+//! and followers at given instants. Days are `YYYY-MM-DD` in the campaign time zone;
+//! instants are Unix seconds.
 
 use rusqlite::{Row, params};
 
@@ -135,21 +135,6 @@ pub struct AccountFollowers {
     pub at: [Option<i64>; 3],
 }
 
-/// A registered business as a report lists it.
-#[derive(Debug, Clone)]
-pub struct RegistryEntry {
-    pub id: i64,
-    pub key: String,
-    pub name: String,
-    pub category: Option<String>,
-    pub district: Option<String>,
-    pub platforms: Vec<Platform>,
-    /// When its first tagged post was published.
-    pub first_post_at: Option<i64>,
-    /// Whether jempol had seen a tagged post of it by the period's end.
-    pub seen_by_end: bool,
-}
-
 /// An account outside the registry that used the hashtag in the period.
 #[derive(Debug, Clone)]
 pub struct Outsider {
@@ -157,7 +142,7 @@ pub struct Outsider {
     pub gains: Gains,
 }
 
-fn platform_of(r: &Row, i: usize) -> rusqlite::Result<Platform> {
+pub(super) fn platform_of(r: &Row, i: usize) -> rusqlite::Result<Platform> {
     let s: String = r.get(i)?;
     s.parse().map_err(|_| {
         rusqlite::Error::FromSqlConversionFailure(
@@ -168,7 +153,7 @@ fn platform_of(r: &Row, i: usize) -> rusqlite::Result<Platform> {
     })
 }
 
-fn name(platform: Option<Platform>) -> Option<&'static str> {
+pub(super) fn name(platform: Option<Platform>) -> Option<&'static str> {
     platform.map(Platform::as_str)
 }
 
@@ -323,49 +308,6 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every registered business with its platforms, its first tagged post, and whether
-    /// jempol had seen a tagged post of it before `end`.
-    pub fn registry_entries(
-        &self,
-        platform: Option<Platform>,
-        end: i64,
-    ) -> Result<Vec<RegistryEntry>, StoreError> {
-        // Correlated lookups: each an index seek (posts_business) per business.
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT b.id, b.key, b.name, b.category, b.district,
-                    (SELECT group_concat(a.platform, ',') FROM accounts a
-                      WHERE a.business_id = b.id AND (?1 IS NULL OR a.platform = ?1)),
-                    (SELECT min(posted_at) FROM posts p
-                      WHERE p.business_id = b.id AND p.posted_at IS NOT NULL
-                        AND (?1 IS NULL OR p.platform = ?1)),
-                    EXISTS (SELECT 1 FROM posts p
-                             WHERE p.business_id = b.id AND p.first_seen_at < ?2
-                               AND (?1 IS NULL OR p.platform = ?1))
-             FROM businesses b
-             ORDER BY b.key",
-        )?;
-        let rows = stmt.query_map(params![name(platform), end], |r| {
-            let platforms: Option<String> = r.get(5)?;
-            let mut platforms: Vec<Platform> = platforms
-                .unwrap_or_default()
-                .split(',')
-                .filter_map(|p| p.parse().ok())
-                .collect();
-            platforms.sort();
-            Ok(RegistryEntry {
-                id: r.get(0)?,
-                key: r.get(1)?,
-                name: r.get(2)?,
-                category: r.get(3)?,
-                district: r.get(4)?,
-                platforms,
-                first_post_at: r.get(6)?,
-                seen_by_end: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// Gains over `from..=to` of posts outside the registry, per account.
     pub fn outsider_gains(
         &self,
@@ -413,75 +355,5 @@ impl Store {
                 Gains::from_row(r, 1)
             }
         })?)
-    }
-
-    /// Posts stored (deleted ones included).
-    pub fn posts_count(&self) -> Result<i64, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT count(*) FROM posts", [], |r| r.get(0))?)
-    }
-
-    /// When the first post was observed, if any was.
-    pub fn first_observation(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT min(first_seen_at) FROM posts", [], |r| r.get(0))?)
-    }
-
-    /// The latest instant any count was taken (what "today so far" means).
-    /// Each tracked platform's first tracked day (`YYYY-MM-DD`, campaign time zone: the
-    /// `tracked_from` view): gains of earlier days are unknown. A platform missing here
-    /// was never tracked.
-    pub fn tracked_from(&self) -> Result<Vec<(Platform, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT platform, day FROM tracked_from")?;
-        let rows = stmt.query_map([], |r| Ok((platform_of(r, 0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The last settled day, as the views define it (`campaign_tz.settled_until`); `None`
-    /// before there is any data.
-    pub fn settled_until(&self) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT settled_until FROM campaign_tz", [], |r| r.get(0))?)
-    }
-
-    /// The campaign engagement each daily report said, for days `from..=to`.
-    pub fn reported_days(
-        &self,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT day, engagement FROM reported_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
-        )?;
-        let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Keeps what a daily report said of its day (the first report of a day is kept:
-    /// what coordinators received).
-    pub fn record_reported_day(
-        &self,
-        day: &str,
-        engagement: Option<i64>,
-        at: i64,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO reported_days (day, engagement, reported_at) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (day) DO NOTHING",
-            )?
-            .execute(params![day, engagement, at])?;
-        Ok(())
-    }
-
-    pub fn last_observation(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT max(counted_at) FROM posts", [], |r| r.get(0))?)
     }
 }
