@@ -45,3 +45,34 @@ impl DiscoveryState {
         serde_json::to_string(&self).unwrap_or_default()
     }
 }
+
+/// Row ids of the store's tables, each its own type: a business's id passed where a
+/// post's is expected does not compile. Stored and serialised as the bare integer.
+macro_rules! row_id {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    )*};
+}
+
+row_id! {
+    /// A row of `posts`.
+    PostId;
+    /// A row of `businesses` (the registry).
+    BusinessId;
+    /// A row of `accounts`.
+    AccountId;
+    /// A row of `poll_runs`: one platform's cycle.
+    RunId;
+}

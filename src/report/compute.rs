@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::civil::Date;
 use jiff::tz::{Offset, TimeZone};
 
+use crate::model::{AccountId, BusinessId, PostId};
 use crate::platform::Platform;
 use crate::store::{Gains, RegistryEntry, Store, StoreError};
 
@@ -250,7 +251,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             .collect()
     };
     let registry = store.registry_entries(p, end)?;
-    let by_id: HashMap<i64, &RegistryEntry> = registry.iter().map(|b| (b.id, b)).collect();
+    let by_id: HashMap<BusinessId, &RegistryEntry> = registry.iter().map(|b| (b.id, b)).collect();
     let followers = store.followers_at([prev_start, start, end], p, None)?;
 
     // This period and the one before, the same way.
@@ -315,7 +316,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             best.pop(); // the worst of those kept
         }
     }
-    let ranked: Vec<(i64, Gains)> = best
+    let ranked: Vec<(PostId, Gains)> = best
         .into_sorted_vec()
         .into_iter()
         .map(|(_, _, id)| (id, posts[&id].2))
@@ -464,7 +465,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
 }
 
 /// Post id → its business, platform and gains over a period.
-type PostGains = HashMap<i64, (Option<i64>, Platform, Gains)>;
+type PostGains = HashMap<PostId, (Option<BusinessId>, Platform, Gains)>;
 
 /// Each post's gains summed over the period's days, with its business and platform.
 fn per_post(
@@ -490,7 +491,7 @@ fn outsiders(
     end: i64,
     p: Option<Platform>,
 ) -> Result<Vec<OutsiderLine>, StoreError> {
-    let mut by_account: BTreeMap<i64, (i64, Gains)> = BTreeMap::new();
+    let mut by_account: BTreeMap<AccountId, (i64, Gains)> = BTreeMap::new();
     for o in store.outsider_gains(from, to, p)? {
         by_account.entry(o.account_id).or_insert((0, Gains::ZERO)).1 = o.gains;
     }
@@ -499,7 +500,7 @@ fn outsiders(
             by_account.entry(a).or_insert((0, Gains::ZERO)).0 += pb.posts;
         }
     }
-    let ids: Vec<i64> = by_account.keys().copied().collect();
+    let ids: Vec<AccountId> = by_account.keys().copied().collect();
     let mut lines: Vec<OutsiderLine> = store
         .followers_at([end, end, end], p, Some(&ids))?
         .into_iter()
@@ -527,10 +528,10 @@ fn outsiders(
 
 /// One period's figures per business and platform.
 struct Period {
-    gains: HashMap<(i64, Platform), Gains>,
-    published: HashMap<(i64, Platform), i64>,
+    gains: HashMap<(BusinessId, Platform), Gains>,
+    published: HashMap<(BusinessId, Platform), i64>,
     /// Per business: followers at the period's end, and growth over it, per platform.
-    followers: HashMap<(i64, Platform), (Option<i64>, Option<i64>)>,
+    followers: HashMap<(BusinessId, Platform), (Option<i64>, Option<i64>)>,
     /// Platforms tracked on some day of the period: the others' gains are unknown.
     tracked: Vec<Platform>,
 }
@@ -544,7 +545,7 @@ impl Period {
         at: usize,
         tracked: Vec<Platform>,
     ) -> Period {
-        let mut f: HashMap<(i64, Platform), (Option<i64>, Option<i64>)> = HashMap::new();
+        let mut f: HashMap<(BusinessId, Platform), (Option<i64>, Option<i64>)> = HashMap::new();
         for a in followers {
             let Some(b) = a.business_id else { continue };
             let entry = f.entry((b, a.platform)).or_insert((None, None));
@@ -558,7 +559,7 @@ impl Period {
                 *pubs.entry((b, x.platform)).or_insert(0) += x.posts;
             }
         }
-        let mut gains: HashMap<(i64, Platform), Gains> = HashMap::new();
+        let mut gains: HashMap<(BusinessId, Platform), Gains> = HashMap::new();
         for (business, platform, g) in posts.values() {
             if let Some(b) = business {
                 gains
@@ -587,8 +588,8 @@ impl Period {
 
     /// Businesses with a tagged post published or observed in the period (on
     /// `platform`, or any): `gains` has a key for each, published ones included.
-    fn active(&self, platform: Option<Platform>) -> Vec<i64> {
-        let mut ids: Vec<i64> = self
+    fn active(&self, platform: Option<Platform>) -> Vec<BusinessId> {
+        let mut ids: Vec<BusinessId> = self
             .gains
             .keys()
             .filter(|(_, p)| platform.is_none_or(|x| x == *p))

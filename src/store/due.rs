@@ -6,6 +6,7 @@ use rusqlite::params;
 
 use super::{Store, StoreError};
 use crate::config::Tiers;
+use crate::model::PostId;
 use crate::platform::{AccountRef, Platform, TrackedAccount, TrackedPost};
 
 impl Tiers {
@@ -68,7 +69,7 @@ impl Store {
         now: i64,
         tiers: &Tiers,
         cycle_start: i64,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<PostId>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.id, CASE WHEN p.posted_at > ?2 - ?3 THEN ?4 ELSE ?5 END AS every
              FROM posts p
@@ -93,20 +94,20 @@ impl Store {
     }
 
     /// The posts behind row ids, in the order given.
-    pub fn tracked_posts(&self, ids: &[i64]) -> Result<Vec<TrackedPost>, StoreError> {
+    pub fn tracked_posts(&self, ids: &[PostId]) -> Result<Vec<TrackedPost>, StoreError> {
         let json = serde_json::to_string(ids).unwrap_or_default();
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.id, p.platform_post_id, a.handle, a.platform_user_id, p.posted_at
              FROM posts p LEFT JOIN accounts a ON a.id = p.account_id
              WHERE p.id IN (SELECT value FROM json_each(?1))",
         )?;
-        let mut by_id: HashMap<i64, TrackedPost> = stmt
+        let mut by_id: HashMap<PostId, TrackedPost> = stmt
             .query_map([json], |r| {
                 let handle: Option<String> = r.get(2)?;
                 let uid: Option<String> = r.get(3)?;
                 let posted: Option<i64> = r.get(4)?;
                 Ok((
-                    r.get::<_, i64>(0)?,
+                    r.get::<_, PostId>(0)?,
                     TrackedPost {
                         id: r.get(1)?,
                         account: (handle.is_some() || uid.is_some()).then_some(AccountRef {

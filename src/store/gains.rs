@@ -5,6 +5,7 @@
 use rusqlite::{Row, params};
 
 use super::{Store, StoreError};
+use crate::model::{AccountId, BusinessId, PostId};
 use crate::platform::Platform;
 
 /// Counts gained over a period: the sum of the known gains; `None` when every post
@@ -85,8 +86,8 @@ impl Gains {
 /// One post's gains on one day.
 #[derive(Debug, Clone)]
 pub struct PostDay {
-    pub post_id: i64,
-    pub business_id: Option<i64>,
+    pub post_id: PostId,
+    pub business_id: Option<BusinessId>,
     pub platform: Platform,
     pub gains: Gains,
 }
@@ -96,7 +97,7 @@ pub struct PostDay {
 pub struct PostGain {
     pub platform: Platform,
     pub platform_post_id: String,
-    pub business_id: Option<i64>,
+    pub business_id: Option<BusinessId>,
     pub account: Option<String>,
     pub permalink: Option<String>,
     /// The first 200 characters.
@@ -117,8 +118,8 @@ pub struct DayGain {
 /// Posts published in a period by one account (or by no known account).
 #[derive(Debug, Clone)]
 pub struct Published {
-    pub business_id: Option<i64>,
-    pub account_id: Option<i64>,
+    pub business_id: Option<BusinessId>,
+    pub account_id: Option<AccountId>,
     pub platform: Platform,
     pub posts: i64,
 }
@@ -126,8 +127,8 @@ pub struct Published {
 /// A registered account's followers at the three instants a report compares.
 #[derive(Debug, Clone)]
 pub struct AccountFollowers {
-    pub account_id: i64,
-    pub business_id: Option<i64>,
+    pub account_id: AccountId,
+    pub business_id: Option<BusinessId>,
     pub platform: Platform,
     pub handle: String,
     pub display_name: Option<String>,
@@ -138,7 +139,7 @@ pub struct AccountFollowers {
 /// An account outside the registry that used the hashtag in the period.
 #[derive(Debug, Clone)]
 pub struct Outsider {
-    pub account_id: i64,
+    pub account_id: AccountId,
     pub gains: Gains,
 }
 
@@ -223,7 +224,7 @@ impl Store {
     }
 
     /// What a report shows of the posts `ids`, with the given gains.
-    pub fn post_details(&self, ids: &[(i64, Gains)]) -> Result<Vec<PostGain>, StoreError> {
+    pub fn post_details(&self, ids: &[(PostId, Gains)]) -> Result<Vec<PostGain>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT p.platform, p.platform_post_id, p.business_id, a.handle, p.permalink,
                     substr(p.caption, 1, 200), p.posted_at, p.deleted_at IS NOT NULL
@@ -279,7 +280,7 @@ impl Store {
         &self,
         at: [i64; 3],
         platform: Option<Platform>,
-        ids: Option<&[i64]>,
+        ids: Option<&[AccountId]>,
     ) -> Result<Vec<AccountFollowers>, StoreError> {
         let ids = ids.map(|ids| serde_json::to_string(ids).unwrap_or_default());
         let mut stmt = self.conn.prepare_cached(

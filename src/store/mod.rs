@@ -39,6 +39,27 @@ pub use posts::IngestSummary;
 pub use registry_reads::RegistryEntry;
 pub use runs::PlatformStatus;
 
+// The model's row ids go in and out of SQL as the integers they are.
+macro_rules! sql_row_id {
+    ($($name:ident),*) => {$(
+        impl rusqlite::types::ToSql for crate::model::$name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.0.into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for crate::model::$name {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                i64::column_result(v).map(crate::model::$name)
+            }
+        }
+    )*};
+}
+
+sql_row_id!(PostId, BusinessId, AccountId, RunId);
+
 /// What can go wrong with the database, in the store's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

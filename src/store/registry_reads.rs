@@ -4,12 +4,13 @@ use rusqlite::params;
 
 use super::gains::name;
 use super::{Store, StoreError};
+use crate::model::BusinessId;
 use crate::platform::Platform;
 
 /// A registered business as a report lists it.
 #[derive(Debug, Clone)]
 pub struct RegistryEntry {
-    pub id: i64,
+    pub id: BusinessId,
     pub key: String,
     pub name: String,
     pub category: Option<String>,

@@ -4,6 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
+use crate::model::RunId;
 use crate::platform::Platform;
 
 /// Per platform, what `jempol status` shows.
@@ -20,18 +21,18 @@ pub struct PlatformStatus {
 
 impl Store {
     /// Starts a poll run; returns its id.
-    pub fn start_run(&self, platform: Platform, now: i64) -> Result<i64, StoreError> {
+    pub fn start_run(&self, platform: Platform, now: i64) -> Result<RunId, StoreError> {
         self.conn.execute(
             "INSERT INTO poll_runs (platform, started_at, outcome) VALUES (?1, ?2, 'running')",
             params![platform.as_str(), now],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(RunId(self.conn.last_insert_rowid()))
     }
 
     /// Ends a poll run. `error` must already be free of secrets.
     pub fn finish_run(
         &self,
-        id: i64,
+        id: RunId,
         now: i64,
         outcome: crate::model::Outcome,
         requests: u64,
