@@ -3,6 +3,7 @@
 //! Nothing here can stop polling: failures are logged and retried on the next cycle.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -150,13 +151,108 @@ pub fn telegram_client() -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
-/// Posts `text` with the Bot API's `sendMessage`. Errors never contain the token.
+/// Why a Telegram send failed, and whether sending again may help.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TelegramError {
+    /// Cleaned, cut and without the token: fit for the log.
+    pub message: String,
+    pub retry: Retry,
+}
+
+/// Whether a failed send is worth another try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// The request itself is refused (a wrong token, a chat the bot may not write).
+    Never,
+    /// The server or the network failed: again after a backoff.
+    Later,
+    /// Telegram asked to wait this long (429 with `parameters.retry_after`).
+    After(Duration),
+}
+
+impl TelegramError {
+    fn never(message: String) -> TelegramError {
+        TelegramError {
+            message,
+            retry: Retry::Never,
+        }
+    }
+}
+
+/// How often and how patiently a summary is sent again.
+#[derive(Debug, Clone, Copy)]
+pub struct TelegramRetry {
+    pub attempts: u32,
+    /// The first backoff after a server or network failure; doubled each time.
+    pub base: Duration,
+    /// A `retry_after` longer than this is not waited for (the summary is dropped and
+    /// the report files are there regardless).
+    pub max_retry_after: Duration,
+}
+
+impl Default for TelegramRetry {
+    fn default() -> TelegramRetry {
+        TelegramRetry {
+            attempts: 4,
+            base: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Sends `text` to the configured chat, again after a 429 (waiting as long as Telegram
+/// asks) or a server or network failure (with a doubling backoff); a refused request is
+/// not sent again.
+pub async fn push_telegram(
+    client: &reqwest::Client,
+    telegram: &Telegram,
+    token: &str,
+    text: &str,
+    policy: TelegramRetry,
+) -> Result<(), TelegramError> {
+    let mut backoff = policy.base;
+    let mut attempt = 1;
+    loop {
+        let err = match send_telegram(client, telegram, token, text).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let wait = match err.retry {
+            Retry::Never => return Err(err),
+            Retry::After(d) if d > policy.max_retry_after => {
+                return Err(TelegramError::never(format!(
+                    "{}; Telegram asks to wait {} s, longer than jempol waits",
+                    err.message,
+                    d.as_secs()
+                )));
+            }
+            Retry::After(d) => d,
+            Retry::Later => {
+                let d = backoff;
+                backoff *= 2;
+                d
+            }
+        };
+        if attempt >= policy.attempts {
+            return Err(TelegramError::never(format!(
+                "{} (after {attempt} attempts)",
+                err.message
+            )));
+        }
+        tracing::info!(error = %err, wait_s = wait.as_secs_f64(), attempt, "Telegram summary not sent yet; trying again");
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+/// One `sendMessage` (Bot API): `ok: true`, or why not. Errors never contain the token.
 pub async fn send_telegram(
     client: &reqwest::Client,
     telegram: &Telegram,
     token: &str,
     text: &str,
-) -> Result<(), String> {
+) -> Result<(), TelegramError> {
     use crate::platform::http::{Body, network_error, read_capped, redact, redirected};
     // The Bot API answers in a few hundred bytes.
     const ANSWER_MAX: usize = 64 << 10;
@@ -167,42 +263,66 @@ pub async fn send_telegram(
         .json(&serde_json::json!({ "chat_id": telegram.chat_id, "text": text }))
         .send()
         .await
-        .map_err(|e| redact(&network_error(e), &secrets))?;
+        .map_err(|e| TelegramError {
+            message: redact(&network_error(e), &secrets),
+            retry: Retry::Later,
+        })?;
     let status = resp.status();
     if status.is_redirection() {
-        return Err(redact(&redirected(resp.headers(), status), &secrets));
+        return Err(TelegramError::never(redact(
+            &redirected(resp.headers(), status),
+            &secrets,
+        )));
     }
+    let server_failed = if status.is_server_error() {
+        Retry::Later
+    } else {
+        Retry::Never
+    };
     let body = match read_capped(resp, ANSWER_MAX).await {
         Ok(body) => body,
         Err(Body::TooLarge) => {
-            return Err(format!(
-                "HTTP {status}: an answer over {} KiB",
-                ANSWER_MAX >> 10
-            ));
+            return Err(TelegramError {
+                message: format!("HTTP {status}: an answer over {} KiB", ANSWER_MAX >> 10),
+                retry: server_failed,
+            });
         }
         Err(Body::Broken(e)) => {
-            return Err(redact(
-                &format!("HTTP {status}: {}", e.without_url()),
-                &secrets,
-            ));
+            return Err(TelegramError {
+                message: redact(&format!("HTTP {status}: {}", e.without_url()), &secrets),
+                retry: Retry::Later,
+            });
         }
     };
-    let body: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|_| format!("HTTP {status}: the answer is not JSON"))?;
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return Err(TelegramError {
+            message: format!("HTTP {status}: the answer is not JSON"),
+            retry: server_failed,
+        });
+    };
     if body.get("ok").and_then(|v| v.as_bool()) == Some(true) {
-        Ok(())
-    } else {
-        let why = body
-            .get("description")
-            .and_then(|v| v.as_str())
-            .unwrap_or("no description");
-        // The server's words reach the log: cleaned, cut, and without the token.
-        let why: String = crate::report::neutral::terminal(why)
-            .chars()
-            .take(300)
-            .collect();
-        Err(redact(&format!("HTTP {status}: {why}"), &secrets))
+        return Ok(());
     }
+    let why = body
+        .get("description")
+        .and_then(|v| v.as_str())
+        .unwrap_or("no description");
+    // The server's words reach the log: cleaned, cut, and without the token.
+    let why: String = crate::report::neutral::terminal(why)
+        .chars()
+        .take(300)
+        .collect();
+    let retry = if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        // ResponseParameters.retry_after: seconds to wait before the next request.
+        let after = body["parameters"]["retry_after"].as_u64().unwrap_or(1);
+        Retry::After(Duration::from_secs(after.clamp(1, 86_400)))
+    } else {
+        server_failed
+    };
+    Err(TelegramError {
+        message: redact(&format!("HTTP {status}: {why}"), &secrets),
+        retry,
+    })
 }
 
 /// A child process that writes the report: `jempol daily-report --day D`. The report over
@@ -246,6 +366,7 @@ pub struct DailyJob {
     token: Option<String>,
     /// Where the report is written: here when `None`.
     child: Option<ChildProcess>,
+    telegram_retry: TelegramRetry,
 }
 
 impl DailyJob {
@@ -268,7 +389,14 @@ impl DailyJob {
             client,
             token,
             child: None,
+            telegram_retry: TelegramRetry::default(),
         })
+    }
+
+    /// Sends the Telegram summary again as `policy` says (tests shorten the waits).
+    pub fn with_telegram_retry(mut self, policy: TelegramRetry) -> DailyJob {
+        self.telegram_retry = policy;
+        self
     }
 
     /// Writes each report in a child process from now on (what `jempol run` does).
@@ -431,7 +559,7 @@ impl DailyJob {
             return;
         };
         let text = summary_text(report, self.config.reports.lang);
-        match send_telegram(&self.client, tg, token, &text).await {
+        match push_telegram(&self.client, tg, token, &text, self.telegram_retry).await {
             Ok(()) => tracing::info!(chat = %tg.chat_id, "daily summary sent to Telegram"),
             Err(e) => tracing::warn!(error = %e, "Telegram summary failed (polling goes on)"),
         }

@@ -799,22 +799,40 @@ fn the_report_command_validates_days_and_writes_private_files() {
 
 /// A stand-in for the Telegram Bot API: records what it receives, answers `ok` (or 401).
 async fn fake_telegram(ok: bool) -> (String, Seen) {
+    let answer = if ok {
+        (200, serde_json::json!({"ok": true, "result": {}}))
+    } else {
+        (
+            401,
+            serde_json::json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
+        )
+    };
+    scripted_telegram(vec![answer]).await
+}
+
+/// A Bot API that gives these answers in turn (the last one from then on), and keeps
+/// what it was sent.
+async fn scripted_telegram(answers: Vec<(u16, serde_json::Value)>) -> (String, Seen) {
     use axum::extract::{Json, Path, State};
     let seen: Seen = Default::default();
+    let answers = std::sync::Arc::new(answers);
     let app = axum::Router::new()
         .route(
             "/{bot}/sendMessage",
             axum::routing::post(
-                move |State(seen): State<Seen>, Path(bot): Path<String>, Json(body): Json<serde_json::Value>| async move {
-                    seen.lock().unwrap().push((bot, body));
-                    if ok {
-                        (axum::http::StatusCode::OK, Json(serde_json::json!({"ok": true, "result": {}})))
-                    } else {
-                        (
-                            axum::http::StatusCode::UNAUTHORIZED,
-                            Json(serde_json::json!({"ok": false, "error_code": 401, "description": "Unauthorized"})),
-                        )
-                    }
+                move |State(seen): State<Seen>,
+                      Path(bot): Path<String>,
+                      Json(body): Json<serde_json::Value>| async move {
+                    let n = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push((bot, body));
+                        seen.len()
+                    };
+                    let (status, body) = answers[(n - 1).min(answers.len() - 1)].clone();
+                    (
+                        axum::http::StatusCode::from_u16(status).unwrap(),
+                        Json(body),
+                    )
                 },
             ),
         )
@@ -938,15 +956,81 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
     let client = jempol::daily::telegram_client().unwrap();
     let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Unauthorized"), "{err}");
+    assert_eq!(
+        d.seen.lock().unwrap().len(),
+        2,
+        "the daemon's summary was refused once and not sent again; then this one"
+    );
     // Nothing listens here: the connection error must not quote the URL with the token.
     let mut dead = telegram.clone();
     dead.base_url = "http://127.0.0.1:9".into();
     let err = send_telegram(&client, &dead, BOT_TOKEN, "hi")
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(!err.contains(BOT_TOKEN) && !err.contains("AAF"), "{err}");
+}
+
+#[tokio::test]
+async fn a_summary_is_sent_again_after_a_429_and_a_5xx_waiting_as_long_as_telegram_asks() {
+    use jempol::daily::{TelegramRetry, push_telegram, telegram_client};
+    let ws = Workspace::new();
+    let client = telegram_client().unwrap();
+    let policy = TelegramRetry {
+        attempts: 3,
+        base: std::time::Duration::from_millis(10),
+        max_retry_after: std::time::Duration::from_secs(60),
+    };
+    let busy = |after: u64| {
+        (
+            429,
+            serde_json::json!({"ok": false, "error_code": 429,
+                "description": format!("Too Many Requests: retry after {after}"),
+                "parameters": {"retry_after": after}}),
+        )
+    };
+    let ok = (200, serde_json::json!({"ok": true, "result": {}}));
+    let down = (
+        502,
+        serde_json::json!({"ok": false, "description": "Bad Gateway"}),
+    );
+    let telegram_at = |url: &str| daily_config(&ws, url).reports.telegram.unwrap();
+
+    let (url, seen) = scripted_telegram(vec![busy(1), down.clone(), ok]).await;
+    let started = std::time::Instant::now();
+    push_telegram(&client, &telegram_at(&url), BOT_TOKEN, "hi", policy)
+        .await
+        .unwrap();
+    assert_eq!(seen.lock().unwrap().len(), 3, "sent on the third try");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(1),
+        "the second try waited the second Telegram asked for"
+    );
+
+    // Longer than jempol waits: given up at once, and the log says why.
+    let (url, seen) = scripted_telegram(vec![busy(3600)]).await;
+    let err = push_telegram(&client, &telegram_at(&url), BOT_TOKEN, "hi", policy)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    assert!(err.contains("3600 s"), "{err}");
+
+    // A server that stays down: as many tries as the policy allows, then the error.
+    let (url, seen) = scripted_telegram(vec![down]).await;
+    let err = push_telegram(&client, &telegram_at(&url), BOT_TOKEN, "hi", policy)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    assert!(
+        err.contains("502") && err.contains("after 3 attempts"),
+        "{err}"
+    );
+    assert!(!err.contains(BOT_TOKEN), "{err}");
 }
 
 #[tokio::test]
@@ -979,7 +1063,8 @@ async fn a_telegram_redirect_is_refused_and_a_hostile_answer_reaches_the_log_cle
 
     let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("redirect"), "{err}");
     assert!(!err.contains(BOT_TOKEN), "{err}");
     assert!(
@@ -990,7 +1075,8 @@ async fn a_telegram_redirect_is_refused_and_a_hostile_answer_reaches_the_log_cle
     telegram.base_url = format!("{url}/hostile");
     let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
         .await
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
     assert!(!err.contains(BOT_TOKEN) && !err.contains('\x1b'), "{err:?}");
     assert!(err.len() < 400, "{} bytes", err.len());
 }
