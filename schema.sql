@@ -544,6 +544,25 @@ CREATE TABLE reported_days (
     reported_at INTEGER NOT NULL
 ) STRICT;
 
+-- @migration 8
+-- A cycle that the quota stopped is not a failure: its own outcome, 'quota_spent'.
+-- (SQLite changes a CHECK only by copying the table.)
+
+CREATE TABLE poll_runs_8 (
+    id          INTEGER PRIMARY KEY,
+    platform    TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    started_at  INTEGER NOT NULL,
+    finished_at INTEGER,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'ok', 'partial', 'failed', 'interrupted', 'quota_spent')),
+    requests    INTEGER NOT NULL DEFAULT 0,
+    items_seen  INTEGER NOT NULL DEFAULT 0,
+    error       TEXT                           -- already redacted
+) STRICT;
+INSERT INTO poll_runs_8 SELECT id, platform, started_at, finished_at, outcome, requests, items_seen, error FROM poll_runs;
+DROP TABLE poll_runs;
+ALTER TABLE poll_runs_8 RENAME TO poll_runs;
+CREATE INDEX poll_runs_platform ON poll_runs(platform, started_at);
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.

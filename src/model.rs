@@ -10,6 +10,9 @@ pub enum Outcome {
     Partial,
     Failed,
     Interrupted,
+    /// The platform's quota for this window is spent: the cycle did what it allowed,
+    /// the rest waits for the next window. Not a failure.
+    QuotaSpent,
 }
 
 impl Outcome {
@@ -19,6 +22,7 @@ impl Outcome {
             Outcome::Partial => "partial",
             Outcome::Failed => "failed",
             Outcome::Interrupted => "interrupted",
+            Outcome::QuotaSpent => "quota_spent",
         }
     }
 }

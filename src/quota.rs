@@ -43,6 +43,23 @@ impl Window {
             Window::Hour => t.as_second() - t.as_second().rem_euclid(3600),
         }
     }
+
+    /// Start of the next window after the one that holds `t`, in Unix seconds.
+    pub fn end(self, t: Timestamp) -> i64 {
+        let next_day = |tz: TimeZone| {
+            t.to_zoned(tz)
+                .tomorrow()
+                .and_then(|z| z.start_of_day())
+                .map_or(t.as_second() + 86_400, |z| z.timestamp().as_second())
+        };
+        match self {
+            Window::PacificDay => {
+                next_day(TimeZone::get("America/Los_Angeles").unwrap_or(TimeZone::UTC))
+            }
+            Window::UtcDay => next_day(TimeZone::UTC),
+            Window::Hour => self.start(t) + 3600,
+        }
+    }
 }
 
 /// One platform's budget.
@@ -139,6 +156,8 @@ pub struct Usage {
     pub used: u64,
     pub limit: u64,
     pub window_start: i64,
+    /// When the next window starts (the budget is whole again).
+    pub window_end: i64,
 }
 
 /// What `platform` has used (as written in the ledger, reservations included) and may
@@ -157,6 +176,7 @@ pub fn usage(store: &Store, platform: Platform, limit: &Limit, now: Timestamp) -
         used,
         limit: limit.limit,
         window_start,
+        window_end: limit.window.end(now),
     }
 }
 
@@ -170,6 +190,12 @@ impl Budgets {
             usage: Mutex::new(HashMap::new()),
             reserved: tokio::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// When `platform`'s budget is whole again (the next window starts).
+    pub fn renewed_at(&self, platform: Platform) -> Option<Timestamp> {
+        let limit = self.limits.get(&platform)?;
+        Timestamp::from_second(limit.window.end(self.clock.now())).ok()
     }
 
     /// Forgets the Graph usage figures at the start of a cycle: the next response

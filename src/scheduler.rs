@@ -56,6 +56,17 @@ pub struct PlatformReport {
     pub new_posts: u64,
     pub snapshots: u64,
     pub error: Option<String>,
+    /// Set when the quota stopped the cycle: when the next window starts (RFC 3339 in
+    /// JSON).
+    #[serde(serialize_with = "rfc3339")]
+    pub quota_until: Option<Timestamp>,
+}
+
+fn rfc3339<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_some(&t.to_string()),
+        None => s.serialize_none(),
+    }
 }
 
 /// The daemon: clients, budgets and the writer they store through. Each platform's
@@ -422,6 +433,7 @@ impl Core {
             new_posts: 0,
             snapshots: 0,
             error: None,
+            quota_until: None,
         };
         let run_id = self
             .writer
@@ -447,6 +459,18 @@ impl Core {
                 match e {
                     StepError::Api(ApiError::Interrupted) => {
                         report.outcome = Outcome::Interrupted;
+                        break;
+                    }
+                    // The quota, not a fault: the cycle did what it allowed.
+                    StepError::Api(ref api @ (ApiError::Budget(_) | ApiError::Quota(_))) => {
+                        if report.outcome == Outcome::Ok {
+                            report.outcome = Outcome::QuotaSpent;
+                        }
+                        // jempol's own budget renews with its window; the platform's
+                        // refusals (Instagram's weekly hashtag limit among them) may not.
+                        if matches!(api, ApiError::Budget(_)) {
+                            report.quota_until = self.budgets.renewed_at(platform);
+                        }
                         break;
                     }
                     StepError::Api(ref api) if api.stops_platform() => {

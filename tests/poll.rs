@@ -780,9 +780,10 @@ async fn a_graph_user_limit_pauses_graph_until_a_later_cycle() {
         .state
         .inject(Platform::Facebook, Fault::UserLimit, 1);
     let reports = rig.daemon(Some(Platform::Facebook)).cycle().await;
+    // The platform's own limit: the cycle ends on a spent quota, not a failure.
     assert_eq!(
         reports[0].outcome,
-        Outcome::Failed,
+        Outcome::QuotaSpent,
         "code 17 is not retried: {reports:?}"
     );
     assert!(reports[0].error.as_deref().unwrap().contains("17"));
@@ -824,6 +825,7 @@ async fn a_small_youtube_budget_is_never_exceeded_and_survives_restarts() {
     std::fs::write(&rig.config.file, text).unwrap();
     let config = Config::load(&rig.config.file).unwrap();
     rig.advance_hours(24 * 10);
+    let mut outcomes = Vec::new();
     for _ in 0..4 {
         // A fresh daemon each time: a restart must not forget what was spent.
         let daemon = rig.daemon_with(
@@ -831,9 +833,25 @@ async fn a_small_youtube_budget_is_never_exceeded_and_survives_restarts() {
             rig.sim.state.clock.clone(),
             Some(Platform::Youtube),
         );
-        daemon.cycle().await;
+        let report = daemon.cycle().await.remove(0);
+        outcomes.push((
+            report.outcome,
+            report.quota_until,
+            rig.sim.state.clock.now(),
+        ));
         rig.advance_hours(1);
     }
+    // A spent budget is an outcome of its own, not a failure, and says when it renews:
+    // YouTube's day ends at midnight Pacific time.
+    let (outcome, until, at) = outcomes.last().copied().unwrap();
+    assert_eq!(outcome, Outcome::QuotaSpent, "{outcomes:?}");
+    let midnight = jempol::quota::Window::PacificDay.end(at);
+    assert_eq!(until.map(|t| t.as_second()), Some(midnight));
+    assert!(
+        outcomes
+            .iter()
+            .all(|(o, ..)| matches!(o, Outcome::Ok | Outcome::QuotaSpent))
+    );
     let units = rig.sim.state.stats().youtube_units_today;
     assert!(units <= 150, "spent {units} of 150 units");
     assert!(units >= 100, "the budget was used: {units}");

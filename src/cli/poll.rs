@@ -102,12 +102,19 @@ fn on_signals(tx: watch::Sender<bool>) {
     });
 }
 
-fn print_reports(reports: &[PlatformReport]) {
+fn print_reports(reports: &[PlatformReport], tz: &jiff::tz::TimeZone) {
     for r in reports {
+        let outcome = match r.quota_until {
+            Some(t) => format!(
+                "quota spent until {}",
+                t.to_zoned(tz.clone()).strftime("%H:%M %Z")
+            ),
+            None => r.outcome.as_str().to_string(),
+        };
         eprintln!(
             "{:<10} {:<11} requests {:>6}  items {:>7}  new posts {:>6}  snapshots {:>7}{}",
             r.platform.as_str(),
-            r.outcome.as_str(),
+            outcome,
             r.requests,
             r.items_seen,
             r.new_posts,
@@ -120,7 +127,8 @@ fn print_reports(reports: &[PlatformReport]) {
     }
 }
 
-/// `jempol poll --once`: one cycle, exit 0, or 1 if a platform failed.
+/// `jempol poll --once`: one cycle, exit 0, or 1 if a platform failed (a spent quota is
+/// not a failure).
 pub fn poll_once(
     config_path: &Path,
     platform: Option<Platform>,
@@ -170,7 +178,7 @@ pub fn poll_once(
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     } else if std::io::stderr().is_terminal() {
-        print_reports(&reports);
+        print_reports(&reports, &config.campaign.timezone);
     }
     let failed: Vec<&str> = reports
         .iter()
@@ -227,6 +235,8 @@ struct StatusRow {
     status: crate::store::PlatformStatus,
     quota: Option<crate::quota::Usage>,
     next_poll: Option<i64>,
+    /// When the last run ended on a spent quota: when that window ended or ends.
+    quota_until: Option<i64>,
 }
 
 /// `jempol status` before the database exists: the config's view of things.
@@ -290,6 +300,11 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
             quota: limits
                 .get(&platform)
                 .map(|l| crate::quota::usage(&store, platform, l, clock.now())),
+            quota_until: status
+                .last_run_started
+                .filter(|_| status.last_outcome.as_deref() == Some(Outcome::QuotaSpent.as_str()))
+                .zip(limits.get(&platform))
+                .and_then(|(t, l)| Some(l.window.end(jiff::Timestamp::from_second(t).ok()?))),
             status,
         });
     }
@@ -329,6 +344,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                         "last_error": s.last_error.as_ref().map(|(at, message)| serde_json::json!({"at": iso(Some(*at)), "message": message})),
                         "last_run_started": iso(s.last_run_started),
                         "last_outcome": s.last_outcome,
+                        "quota_until": iso(r.quota_until),
                         "posts_tracked": s.posts_tracked,
                         "accounts_registered": s.accounts_registered,
                         "accounts_unreachable": s.accounts_unreachable,
@@ -356,10 +372,15 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                 if let Some((at, e)) = &r.status.last_error {
                     println!("  last error     {}  {e}", when(Some(*at)));
                 }
-                println!(
-                    "  last outcome   {}",
-                    r.status.last_outcome.as_deref().unwrap_or("-")
-                );
+                match r.quota_until {
+                    Some(until) => {
+                        println!("  last outcome   quota spent until {}", when(Some(until)))
+                    }
+                    None => println!(
+                        "  last outcome   {}",
+                        r.status.last_outcome.as_deref().unwrap_or("-")
+                    ),
+                }
                 println!("  posts tracked  {}", r.status.posts_tracked);
                 println!(
                     "  accounts       {} registered, {} unreachable",
