@@ -1066,6 +1066,23 @@ fn one_writer_at_a_time_and_sigterm_exits_0_within_10_seconds() {
         "{err}"
     );
 
+    // `status` says that a writer runs, and which.
+    let writer = |dir: &std::path::Path| -> Value {
+        let out = jempol(dir, &["status", "--format", "json"], &SECRETS)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["writer"].clone()
+    };
+    assert_eq!(
+        writer(dir.path()),
+        serde_json::json!({"running": true, "pid": daemon.id()})
+    );
+
     std::thread::sleep(Duration::from_millis(300)); // let it get into a cycle
     let term = std::process::Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
@@ -1084,6 +1101,11 @@ fn one_writer_at_a_time_and_sigterm_exits_0_within_10_seconds() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(code, Some(0));
+    assert_eq!(
+        writer(dir.path()),
+        serde_json::json!({"running": false, "pid": null}),
+        "the lock is free once the daemon is gone"
+    );
     let check = jempol(dir.path(), &["db", "check"], &SECRETS)
         .output()
         .unwrap();

@@ -920,6 +920,12 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
         ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
     );
     assert!(d.ws.path("reports/2026-11-21.html").exists());
+    // What `status` reads of it: the last report's day.
+    let last = jempol::store::Store::open_read_only(d.writer.path())
+        .unwrap()
+        .last_report()
+        .unwrap();
+    assert_eq!(last.map(|(day, _)| day).as_deref(), Some("2026-11-21"));
     // Once only.
     assert!(
         job.tick(&d.writer, at("2026-11-22T07:00:00"))

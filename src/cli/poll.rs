@@ -21,6 +21,23 @@ pub struct WriterLock {
 }
 
 impl WriterLock {
+    /// The process that holds the lock now (a running `jempol run` or `poll --once`),
+    /// if any. Only looks: the lock file is opened for reading and nothing is written.
+    pub fn holder(database: &Path) -> Option<u32> {
+        let path = PathBuf::from(format!("{}.lock", database.display()));
+        let file = File::open(&path).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None, // nobody holds it (released when `file` closes)
+            Err(_) => Some(
+                std::fs::read_to_string(&path)
+                    .ok()?
+                    .trim()
+                    .parse()
+                    .unwrap_or(0),
+            ),
+        }
+    }
+
     /// Takes the lock or says who holds it.
     pub fn acquire(database: &Path) -> anyhow::Result<WriterLock> {
         let path = PathBuf::from(format!("{}.lock", database.display()));
@@ -319,6 +336,8 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     };
     let when = |t: Option<i64>| zoned(t, "%Y-%m-%d %H:%M %Z").unwrap_or_else(|| "-".into());
     let iso = |t: Option<i64>| zoned(t, "%Y-%m-%dT%H:%M:%S%:z");
+    let writer = WriterLock::holder(&config.database);
+    let last_report = store.last_report()?;
     let mut warnings = config.warnings(today_utc());
     let now = clock.now().as_second();
     let clock_ahead = store.clock_ahead(now)?;
@@ -353,7 +372,10 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                     })
                 })
                 .collect();
-            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema, "platforms": platforms, "warnings": warnings, "clock_behind_database_seconds": clock_ahead.map(|t| t - now)});
+            let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema,
+                "writer": {"running": writer.is_some(), "pid": writer},
+                "last_daily_report": last_report.as_ref().map(|(day, at)| serde_json::json!({"day": day, "written_at": iso(Some(*at))})),
+                "platforms": platforms, "warnings": warnings, "clock_behind_database_seconds": clock_ahead.map(|t| t - now)});
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         StatusFormat::Text => {
@@ -362,6 +384,19 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                 config.database.display(),
                 size as f64 / 1e6
             );
+            match writer {
+                Some(pid) => {
+                    println!("writer   running (pid {pid}): `jempol run` or `poll --once`")
+                }
+                None => println!("writer   not running: no `jempol run` polls into this file now"),
+            }
+            match &last_report {
+                Some((day, at)) => println!(
+                    "report   last daily report: {day}, written {}",
+                    when(Some(*at))
+                ),
+                None => println!("report   no daily report written yet"),
+            }
             for r in &rows {
                 if !r.enabled {
                     println!("\n{}: disabled", r.platform);

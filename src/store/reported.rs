@@ -1,7 +1,7 @@
 //! What reports told: each day's engagement as first reported, and how far the days
 //! are settled, so that a figure that moves after it was sent is named.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
@@ -25,6 +25,18 @@ impl Store {
         )?;
         let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The day of the last daily report written, and when it was written.
+    pub fn last_report(&self) -> Result<Option<(String, i64)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT day, reported_at FROM reported_days ORDER BY reported_at DESC, day DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
     }
 
     /// Keeps what a daily report said of its day (the first report of a day is kept:
