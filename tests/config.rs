@@ -364,3 +364,45 @@ fn config_check_names_a_telegram_token_variable_that_is_not_set() {
         .expect_code(0);
     assert!(!run.stderr().contains("bot_token_env"), "{}", run.stderr());
 }
+
+#[test]
+fn config_init_writes_a_config_that_checks_and_never_replaces_one_unasked() {
+    let ws = Workspace::new();
+    let before = std::fs::read_to_string(ws.config()).unwrap();
+    let refused = ws.jempol(&["config", "init"]).expect_code(1);
+    assert!(refused.stderr().contains("--force"), "{}", refused.stderr());
+    assert_eq!(std::fs::read_to_string(ws.config()).unwrap(), before);
+
+    ws.jempol(&["config", "init", "--force"]).expect_code(0);
+    let written = std::fs::read_to_string(ws.config()).unwrap();
+    assert!(written.contains("[campaign]") && written != before);
+    // With its secrets' variables set, the written config checks.
+    let env: Vec<(&str, &str)> = jempol::sim::CONFIG_ENV.iter().map(|v| (*v, "x")).collect();
+    let check = ws.jempol_env(&["config", "check"], &env).expect_code(0);
+    assert!(check.stderr().contains("config OK"), "{}", check.stderr());
+}
+
+#[test]
+fn completions_and_the_man_page_come_from_the_command_line_definition() {
+    let ws = Workspace::new();
+    let bash = ws.jempol(&["completions", "bash"]).expect_code(0).stdout();
+    for word in ["businesses", "report", "--platform", "status"] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let zsh = ws.jempol(&["completions", "zsh"]).expect_code(0).stdout();
+    assert!(
+        zsh.starts_with("#compdef jempol"),
+        "{}",
+        &zsh[..zsh.len().min(80)]
+    );
+    let man = ws.jempol(&["man"]).expect_code(0).stdout();
+    assert!(
+        man.contains(".TH jempol 1"),
+        "{}",
+        &man[..man.len().min(200)]
+    );
+    assert!(
+        man.contains("Exit codes"),
+        "the man page carries the help's text"
+    );
+}

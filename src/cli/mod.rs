@@ -27,7 +27,7 @@ businesses on Instagram, Facebook, TikTok and YouTube, and keeps them in one SQL
 
 const AFTER_HELP: &str = "\
 Getting started:
-  cp config/jempol.example.toml config/jempol.toml   # then edit the campaign and platforms
+  jempol config init                                 # config/jempol.toml; then edit it
   jempol config check                                # validate; secrets shown as ***
   jempol businesses import umkm.csv                  # the registry of coached businesses
   jempol businesses list --format csv
@@ -116,6 +116,14 @@ pub enum Command {
     /// See everything work in one command, no tokens: simulator + daemon over a
     /// simulated week + daily reports, in ./jempol-demo.
     Demo(Box<demo::DemoArgs>),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  jempol completions bash > /etc/bash_completion.d/jempol\n  jempol completions zsh > \"${fpath[1]}/_jempol\""
+    )]
+    Completions { shell: clap_complete::Shell },
+    /// Print the manual page (roff), generated from this help.
+    #[command(after_help = "Example:\n  jempol man > /usr/local/share/man/man1/jempol.1")]
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,6 +139,15 @@ pub enum ConfigCommand {
     ///
     /// Exits 2 and names the file, key and line of the first problem.
     Check,
+    /// Write a commented starting config to the config path (`--config`, else
+    /// config/jempol.toml): every section, the defaults, the environment variables that
+    /// hold the secrets. Refuses to replace a file unless --force.
+    #[command(after_help = "Example:\n  jempol --config /etc/jempol/jempol.toml config init")]
+    Init {
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +245,18 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(&cli.config),
+        Command::Config(ConfigCommand::Init { force }) => config_cmd::init(&cli.config, force),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "jempol", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
         Command::Businesses(BusinessesCommand::Import {
             file,
             skip_invalid,
