@@ -353,6 +353,38 @@ fn simulated() -> &'static Sim {
 }
 
 #[test]
+fn the_demos_report_fits_a_100_column_terminal_and_names_what_it_left_out() {
+    use jempol::report::table::{render, render_within};
+    let sim = simulated();
+    let last = sim.outcome.last.as_ref().expect("the demo's last report");
+    for lang in [Lang::En, Lang::Id] {
+        let full = render(last, lang, 10);
+        assert!(
+            full.lines().any(|l| l.chars().count() > 100),
+            "the full table is wider than 100: nothing to prove"
+        );
+        let narrow = render_within(last, lang, 10, Some(100));
+        for line in narrow.lines() {
+            assert!(
+                line.chars().count() <= 100,
+                "{} wide: {line}",
+                line.chars().count()
+            );
+        }
+        let l = lang.labels();
+        // The ranking stays: rank, business and engagement of the first business.
+        let first = &last.businesses[0];
+        let row = narrow
+            .lines()
+            .find(|line| line.trim_start().starts_with("1 ") && line.contains(&first.name))
+            .unwrap_or_else(|| panic!("no first row for {}:\n{narrow}", first.name));
+        let engagement = jempol::report::labels::maybe(first.engagement, lang);
+        assert!(row.contains(&engagement), "{row} lacks {engagement}");
+        assert!(narrow.contains(l.left_out), "{narrow}");
+    }
+}
+
+#[test]
 fn the_demo_writes_each_days_report_in_every_format() {
     let sim = simulated();
     let names: Vec<String> = sim

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::demo::{Options, Progress};
-use crate::report::{Format, Lang, render};
+use crate::report::Lang;
 
 /// Options of `jempol demo`.
 #[derive(Debug, clap::Args)]
@@ -53,7 +53,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     if terminal {
         bar.set_style(
             ProgressStyle::with_template(
-                "{spinner} simulated week [{bar:30}] {pos}/{len} h  {msg}",
+                // Its counts stay in view at 80 columns.
+                "{spinner} [{bar:16}] {pos}/{len} h  {msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
@@ -61,18 +62,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     } else {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
+    let w = words(opts.lang);
     eprintln!(
-        "jempol demo: {} businesses, {} simulated days, seed {} → {}",
+        "jempol demo: {} {}, {} {}, seed {} → {}",
         opts.businesses,
+        w.businesses,
         opts.days,
+        w.simulated_days,
         opts.seed,
         opts.dir.display()
     );
     let report = |p: &Progress| {
         let local = p.now.to_zoned(tz.clone());
         let msg = format!(
-            "{} WIB · {} posts · {} requests",
-            local.strftime("%a %d %b %H:%M"),
+            "{} · {} posts · {} req",
+            local.strftime("%d %b %H:%M"),
             p.posts,
             p.requests
         );
@@ -90,33 +94,48 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
 
     if let Some(last) = &outcome.last {
-        println!("{}", render(last, Format::Table, opts.lang, Some(10)));
+        // Fits a 100-column terminal: the report files have every column.
+        println!(
+            "{}",
+            crate::report::table::render_within(last, opts.lang, 10, Some(DEMO_WIDTH))
+        );
     }
     println!(
-        "Done in {:.1} s: {} simulated day{} of the campaign.",
+        "{} {:.1} s: {} {}.",
+        w.done_in,
         started.elapsed().as_secs_f64(),
         opts.days,
-        if opts.days == 1 { "" } else { "s" }
+        if opts.days == 1 { w.day } else { w.days }
     );
     println!(
-        "  {} posts tracked with {} API requests to the simulator.",
-        outcome.posts, outcome.requests
+        "  {} {} {} {} {}.",
+        outcome.posts, w.posts_tracked, w.with, outcome.requests, w.requests
     );
-    println!("  database  {}", outcome.database.display());
-    println!("  config    {}", outcome.config.display());
-    println!("  reports   ({} files)", outcome.reports.len());
+    // Absolute paths: the hints work from any directory.
+    let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (database, config) = (abs(&outcome.database), abs(&outcome.config));
+    println!("  {:<12} {}", w.database, database.display());
+    println!("  {:<12} {}", w.config, config.display());
+    println!(
+        "  {:<12} ({} {})",
+        w.reports,
+        outcome.reports.len(),
+        w.files
+    );
     for f in &outcome.reports {
-        println!("            {}", f.display());
+        println!("  {:<12} {}", "", abs(f).display());
     }
     println!();
     println!(
-        "Open the dashboard:  datasette {} -m {}",
-        outcome.database.display(),
-        outcome.database.with_file_name("datasette.yml").display()
+        "{:<21}datasette {} -m {}",
+        w.dashboard,
+        database.display(),
+        database.with_file_name("datasette.yml").display()
     );
     println!(
-        "Or query it:         sqlite3 {} 'SELECT * FROM campaign_daily'",
-        outcome.database.display()
+        "{:<21}sqlite3 {} 'SELECT * FROM campaign_daily'",
+        w.query,
+        database.display()
     );
     // The demo's week is simulated: "yesterday" would be a day it never saw.
     let week = match &outcome.last {
@@ -124,8 +143,71 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         None => "--date yesterday".to_string(),
     };
     println!(
-        "Another report:      jempol --config {} report {week} --lang id",
-        outcome.config.display()
+        "{:<21}jempol --config {} report {week} --lang {}",
+        w.another,
+        config.display(),
+        opts.lang.code()
     );
     Ok(())
+}
+
+/// The widest line the demo's final report takes (a terminal of 100 columns).
+const DEMO_WIDTH: usize = 100;
+
+/// The demo's own words, in the report's language.
+struct Words {
+    businesses: &'static str,
+    simulated_days: &'static str,
+    done_in: &'static str,
+    day: &'static str,
+    days: &'static str,
+    posts_tracked: &'static str,
+    with: &'static str,
+    requests: &'static str,
+    database: &'static str,
+    config: &'static str,
+    reports: &'static str,
+    files: &'static str,
+    dashboard: &'static str,
+    query: &'static str,
+    another: &'static str,
+}
+
+fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::En => &Words {
+            businesses: "businesses",
+            simulated_days: "simulated days",
+            done_in: "Done in",
+            day: "simulated day of the campaign",
+            days: "simulated days of the campaign",
+            posts_tracked: "posts tracked",
+            with: "with",
+            requests: "API requests to the simulator",
+            database: "database",
+            config: "config",
+            reports: "reports",
+            files: "files",
+            dashboard: "Open the dashboard:",
+            query: "Or query it:",
+            another: "Another report:",
+        },
+        Lang::Id => &Words {
+            businesses: "usaha",
+            simulated_days: "hari tersimulasi",
+            done_in: "Selesai dalam",
+            day: "hari kampanye tersimulasi",
+            days: "hari kampanye tersimulasi",
+            posts_tracked: "unggahan dipantau",
+            with: "dengan",
+            requests: "permintaan API ke simulator",
+            database: "basis data",
+            config: "konfigurasi",
+            reports: "laporan",
+            files: "berkas",
+            dashboard: "Buka dasbor:",
+            query: "Atau kueri:",
+            another: "Laporan lain:",
+        },
+    }
 }

@@ -62,6 +62,7 @@ pub struct Labels {
     pub trend: &'static str,
     pub none: &'static str,
     pub more: &'static str,
+    pub left_out: &'static str,
     pub unknown_legend: &'static str,
     /// A day before the platform was tracked.
     pub unknown: &'static str,
@@ -149,6 +150,7 @@ pub static EN: Labels = Labels {
     trend: "Campaign engagement, last 14 days",
     none: "none",
     more: "more",
+    left_out: "Left out to fit the screen (the HTML and CSV reports have them)",
     unknown_legend: "? = unknown: the platform hides this count, or the day is before jempol tracked it.",
     unknown: "unknown (before tracking began)",
     provisional: "Provisional: posts found late can still add to these figures (settled up to {}).",
@@ -209,6 +211,7 @@ pub static ID: Labels = Labels {
     trend: "Keterlibatan kampanye, 14 hari terakhir",
     none: "tidak ada",
     more: "lainnya",
+    left_out: "Tidak ditampilkan agar muat di layar (ada di laporan HTML dan CSV)",
     unknown_legend: "? = tidak diketahui: platform menyembunyikan angka ini, atau hari itu sebelum jempol memantaunya.",
     unknown: "tidak diketahui (sebelum pemantauan dimulai)",
     provisional: "Sementara: unggahan yang ditemukan belakangan masih bisa menambah angka ini (tetap sampai {}).",

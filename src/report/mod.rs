@@ -8,7 +8,7 @@ pub mod html;
 pub mod labels;
 mod md;
 pub mod neutral;
-mod table;
+pub mod table;
 mod text;
 
 pub use crate::config::{Format, Lang};

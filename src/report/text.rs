@@ -13,6 +13,8 @@ pub struct Section {
     pub notes: Vec<String>,
     /// Columns to align right (numbers).
     pub numeric: Vec<bool>,
+    /// Columns a narrow terminal may leave out, in the order they go.
+    pub droppable: Vec<usize>,
 }
 
 fn section(title: &str, headers: &[&str], numeric: &[bool]) -> Section {
@@ -22,6 +24,7 @@ fn section(title: &str, headers: &[&str], numeric: &[bool]) -> Section {
         rows: Vec::new(),
         notes: Vec::new(),
         numeric: numeric.to_vec(),
+        droppable: Vec::new(),
     }
 }
 
@@ -156,6 +159,8 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             true, false, false, false, false, true, true, true, true, true, true, true, true, true,
         ],
     );
+    // Rank, business, district, posts and engagement stay longest.
+    board.droppable = vec![4, 3, 6, 7, 8, 9, 11, 13, 12, 2];
     for b in r.businesses.iter().take(top) {
         let star = if b.new_participant { " *" } else { "" };
         board.rows.push(vec![
@@ -203,6 +208,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
         ],
         &[true, false, false, true, true, true, true, true, false],
     );
+    posts.droppable = vec![8, 6, 5, 4, 3];
     for p in &r.top_posts {
         let who = match (&p.business_name, &p.account) {
             (Some(b), _) => b.clone(),
