@@ -33,9 +33,39 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
 /// The commented example config, as shipped in `config/jempol.example.toml`.
 const EXAMPLE: &str = include_str!("../../config/jempol.example.toml");
 
+/// The example's lines that place the database and the reports.
+const EXAMPLE_DATABASE: &str = "database = \"../data/jempol.db\"";
+const EXAMPLE_REPORTS: &str = "# directory = \"reports\"        # relative to this file's folder";
+
+/// The example config, its database and reports under `state_dir` when one is given.
+fn example(state_dir: Option<&Path>) -> anyhow::Result<String> {
+    let Some(dir) = state_dir else {
+        return Ok(EXAMPLE.to_string());
+    };
+    anyhow::ensure!(
+        dir.is_absolute(),
+        "--state-dir {}: give an absolute path (the config may live elsewhere)",
+        dir.display()
+    );
+    let quoted = |p: std::path::PathBuf| toml::Value::String(p.display().to_string()).to_string();
+    let text = EXAMPLE
+        .replacen(
+            EXAMPLE_DATABASE,
+            &format!("database = {}", quoted(dir.join("jempol.db"))),
+            1,
+        )
+        .replacen(
+            EXAMPLE_REPORTS,
+            &format!("directory = {}", quoted(dir.join("reports"))),
+            1,
+        );
+    Ok(text)
+}
+
 /// Writes the example config to `path` (not over a file, unless `force`).
-pub fn init(path: &Path, force: bool) -> anyhow::Result<()> {
+pub fn init(path: &Path, force: bool, state_dir: Option<&Path>) -> anyhow::Result<()> {
     use anyhow::Context;
+    let text = example(state_dir)?;
     if path.exists() && !force {
         return Err(super::Failed {
             message: format!(
@@ -49,7 +79,7 @@ pub fn init(path: &Path, force: bool) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    std::fs::write(path, EXAMPLE).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     eprintln!(
         "wrote {}: set the campaign and the platforms you use, put each secret in the \
          environment variable it names, then `jempol --config {} config check`",
@@ -57,4 +87,26 @@ pub fn init(path: &Path, force: bool) -> anyhow::Result<()> {
         path.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_dir_places_the_database_and_the_reports() {
+        // The lines `--state-dir` replaces are the example's own.
+        assert!(EXAMPLE.contains(EXAMPLE_DATABASE) && EXAMPLE.contains(EXAMPLE_REPORTS));
+        let text = example(Some(Path::new("/var/lib/jempol"))).unwrap();
+        let v: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            v["storage"]["database"].as_str(),
+            Some("/var/lib/jempol/jempol.db")
+        );
+        assert_eq!(
+            v["reports"]["directory"].as_str(),
+            Some("/var/lib/jempol/reports")
+        );
+        assert!(example(Some(Path::new("relative"))).is_err());
+    }
 }

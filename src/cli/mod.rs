@@ -147,6 +147,10 @@ pub enum ConfigCommand {
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
+        /// Keep the database and the reports in this folder, as absolute paths (for a
+        /// service whose config lives in read-only /etc: `--state-dir /var/lib/jempol`).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
     },
 }
 
@@ -245,7 +249,9 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(&cli.config),
-        Command::Config(ConfigCommand::Init { force }) => config_cmd::init(&cli.config, force),
+        Command::Config(ConfigCommand::Init { force, state_dir }) => {
+            config_cmd::init(&cli.config, force, state_dir.as_deref())
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();
