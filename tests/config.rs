@@ -406,3 +406,25 @@ fn completions_and_the_man_page_come_from_the_command_line_definition() {
         "the man page carries the help's text"
     );
 }
+
+/// `config/jempol.service`, as `systemd-analyze security` rates it (offline: the unit
+/// is read, not started). `.ci/run` installs systemd-analyze where it is missing.
+#[test]
+fn the_shipped_systemd_unit_rates_4_or_better_in_systemd_analyze_security() {
+    let unit = concat!(env!("CARGO_MANIFEST_DIR"), "/config/jempol.service");
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager", unit])
+        .output()
+        .expect("systemd-analyze (Debian package `systemd`) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let overall = text
+        .lines()
+        .find_map(|l| l.split("Overall exposure level for jempol.service:").nth(1))
+        .unwrap_or_else(|| panic!("no overall rating in:\n{text}"));
+    let score: f64 = overall
+        .split_whitespace()
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("unreadable rating: {overall}"));
+    assert!(score <= 4.0, "rated {overall}");
+}
