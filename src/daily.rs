@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
 use crate::config::{Config, Reports, Telegram};
-use crate::report::labels::{Lang, delta, maybe, number};
+use crate::report::labels::{Lang, change_percent, delta, maybe, number};
 use crate::report::{Format, render};
 use crate::report::{Report, Request, compute};
 use crate::store::{Store, StoreError, Writer};
@@ -118,10 +118,11 @@ pub fn summary_text(r: &Report, lang: Lang) -> String {
     let campaign = crate::report::neutral::terminal(&r.campaign);
     let mut s = format!("{} — {campaign}\n{}\n", l.title, r.date);
     s.push_str(&format!(
-        "{}: {} ({})\n{}: {}\n{}: {}\n{}: {}\n",
+        "{}: {} ({}, {})\n{}: {}\n{}: {}\n{}: {}\n",
         l.engagement,
         maybe(t.engagement, lang),
         delta(change, lang),
+        change_percent(t.engagement, r.previous.engagement, lang),
         l.views,
         maybe(t.gains.views, lang),
         l.posts_published,
@@ -136,6 +137,27 @@ pub fn summary_text(r: &Report, lang: Lang) -> String {
             crate::report::neutral::terminal(&b.name),
             maybe(b.engagement, lang),
             l.engagement.to_lowercase()
+        ));
+    }
+    // Who to call: the first few that went quiet, and how many.
+    if !r.gone_quiet.is_empty() {
+        let names: Vec<String> = r
+            .gone_quiet
+            .iter()
+            .take(3)
+            .map(|q| crate::report::neutral::terminal(&q.business.name))
+            .collect();
+        let more = r.gone_quiet.len().saturating_sub(names.len());
+        s.push_str(&format!(
+            "{} ({}): {}{}\n",
+            l.gone_quiet_short,
+            r.gone_quiet.len(),
+            names.join(", "),
+            if more > 0 {
+                format!(" … +{more}")
+            } else {
+                String::new()
+            }
         ));
     }
     s

@@ -353,6 +353,61 @@ fn simulated() -> &'static Sim {
 }
 
 #[test]
+fn businesses_that_went_quiet_are_those_that_posted_in_the_14_days_before_and_not_since() {
+    let sim = simulated();
+    let r = sim.outcome.last.as_ref().unwrap();
+    let store = Store::open_read_only(&sim.outcome.database).unwrap();
+    // Days start at midnight WIB (UTC+7).
+    let start = wib(&format!("{}T00:00:00", r.from));
+    let end = start + 86_400;
+    let before = start - 14 * 86_400;
+    let mut expected: Vec<String> = {
+        let mut stmt = store
+            .connection()
+            .prepare(
+                "SELECT b.key FROM businesses b
+                 WHERE EXISTS (SELECT 1 FROM posts p WHERE p.business_id = b.id
+                               AND p.posted_at >= ?1 AND p.posted_at < ?2)
+                   AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.business_id = b.id
+                               AND p.posted_at >= ?2 AND p.posted_at < ?3)",
+            )
+            .unwrap();
+        stmt.query_map([before, start, end], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    expected.sort();
+    let mut got: Vec<String> = r
+        .gone_quiet
+        .iter()
+        .map(|q| q.business.key.clone())
+        .collect();
+    got.sort();
+    assert!(
+        !expected.is_empty(),
+        "the simulated campaign has businesses that went quiet"
+    );
+    assert_eq!(got, expected);
+    // Most posts before first; the text formats list them, Telegram names the first.
+    assert!(
+        r.gone_quiet
+            .windows(2)
+            .all(|w| w[0].posts_before >= w[1].posts_before)
+    );
+    let table = render(r, Format::Table, Lang::Id, None);
+    assert!(table.contains(Lang::Id.labels().gone_quiet), "{table}");
+    assert!(table.contains(&r.gone_quiet[0].business.name));
+    let summary = jempol::daily::summary_text(r, Lang::Id);
+    assert!(
+        summary.contains(&format!("Mulai diam ({})", r.gone_quiet.len())),
+        "{summary}"
+    );
+    // Changes also in percent: "+12,5 %" in Bahasa Indonesia.
+    assert!(table.contains("Perubahan %"), "{table}");
+}
+
+#[test]
 fn the_demos_report_fits_a_100_column_terminal_and_names_what_it_left_out() {
     use jempol::report::table::{render, render_within};
     let sim = simulated();
@@ -652,6 +707,7 @@ fn every_format_parses_or_renders() {
         "businesses",
         "top_posts",
         "new_participants",
+        "gone_quiet",
         "not_posted_yet",
         "outside_registry",
         "trend",
@@ -675,9 +731,26 @@ fn every_format_parses_or_renders() {
         .from_reader(csv.as_bytes());
     assert_eq!(&reader.headers().unwrap()[2], "Usaha", "Indonesian headers");
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    assert_eq!(rows.len(), r.businesses.len() + r.not_posted_yet.len());
-    assert!(rows.iter().all(|row| row.len() == 18));
+    // The leaderboard, then the businesses gone quiet that it does not hold, then those
+    // not posted yet.
+    let quiet_elsewhere = r
+        .gone_quiet
+        .iter()
+        .filter(|q| !r.businesses.iter().any(|b| b.key == q.business.key))
+        .count();
+    assert_eq!(
+        rows.len(),
+        r.businesses.len() + quiet_elsewhere + r.not_posted_yet.len()
+    );
+    assert!(rows.iter().all(|row| row.len() == 19));
     assert_eq!(&reader.headers().unwrap()[17], "Sementara");
+    assert_eq!(&reader.headers().unwrap()[18], "Mulai diam");
+    let quiet_rows = rows.iter().filter(|row| &row[18] == "ya").count();
+    assert_eq!(
+        quiet_rows,
+        r.gone_quiet.len(),
+        "each business gone quiet is flagged once"
+    );
     let provisional = if r.provisional { "ya" } else { "tidak" };
     assert_eq!(
         &rows[0][17], provisional,

@@ -100,6 +100,18 @@ pub struct BusinessRef {
     pub platforms: Vec<Platform>,
 }
 
+/// A business that went quiet: it posted before the period, not in it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QuietBusiness {
+    #[serde(flatten)]
+    pub business: BusinessRef,
+    /// Tagged posts it published in the [`QUIET_DAYS`] before the period.
+    pub posts_before: i64,
+}
+
+/// How far back a business must have posted to count as gone quiet.
+pub const QUIET_DAYS: i64 = 14;
+
 /// An account outside the registry that used the hashtag in the period.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OutsiderLine {
@@ -189,6 +201,9 @@ pub struct Report {
     pub businesses: Vec<BusinessLine>,
     pub top_posts: Vec<TopPost>,
     pub new_participants: Vec<BusinessRef>,
+    /// Registered businesses that posted in the [`QUIET_DAYS`] before the period and not
+    /// in it: most posts before first.
+    pub gone_quiet: Vec<QuietBusiness>,
     pub not_posted_yet: Vec<BusinessRef>,
     pub outside_registry: Vec<OutsiderLine>,
     pub unattributed: Unattributed,
@@ -360,6 +375,40 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .filter(|b| !b.seen_by_end)
         .map(reference)
         .collect();
+    let gone_quiet = {
+        let quiet_from = req
+            .from
+            .checked_sub(jiff::Span::new().days(QUIET_DAYS))
+            .unwrap_or(req.from);
+        let posted_in = |s: i64, e: i64| -> Result<HashMap<BusinessId, i64>, StoreError> {
+            let mut by: HashMap<BusinessId, i64> = HashMap::new();
+            for x in store.published(s, e, p)? {
+                if let Some(b) = x.business_id {
+                    *by.entry(b).or_default() += x.posts;
+                }
+            }
+            Ok(by)
+        };
+        let before = posted_in(start_of(quiet_from), start)?;
+        let during = posted_in(start, end)?;
+        let mut quiet: Vec<QuietBusiness> = before
+            .iter()
+            .filter(|(b, _)| !during.contains_key(b))
+            .filter_map(|(b, n)| {
+                Some(QuietBusiness {
+                    business: reference(by_id.get(b)?),
+                    posts_before: *n,
+                })
+            })
+            .collect();
+        quiet.sort_by(|a, b| {
+            b.posts_before
+                .cmp(&a.posts_before)
+                .then_with(|| a.business.name.cmp(&b.business.name))
+                .then_with(|| a.business.key.cmp(&b.business.key))
+        });
+        quiet
+    };
 
     let outside_registry = outsiders(store, (&day(req.from), &day(req.to)), &published, end, p)?;
     let unattributed = {
@@ -457,6 +506,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         businesses,
         top_posts,
         new_participants,
+        gone_quiet,
         not_posted_yet,
         outside_registry,
         unattributed,

@@ -19,7 +19,12 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
     // (the last: the figures are provisional, README "Definitions").
     let mut header: Vec<&str> = l.leaderboard_columns().to_vec();
     header.insert(1, l.key);
-    header.extend([l.new_participant, l.has_posted, l.provisional_column]);
+    header.extend([
+        l.new_participant,
+        l.has_posted,
+        l.provisional_column,
+        l.gone_quiet_short,
+    ]);
     w.write_record(&header)?;
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     let yes_no = |b: bool| if b { l.yes } else { l.no };
@@ -28,6 +33,11 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
     };
     // Text cells a spreadsheet could take for a formula are prefixed (report::neutral).
     let text = |s: &str| super::neutral::csv_text(s);
+    let quiet: std::collections::HashSet<&str> = r
+        .gone_quiet
+        .iter()
+        .map(|q| q.business.key.as_str())
+        .collect();
     for b in r.businesses.iter().take(top) {
         w.write_record([
             b.rank.to_string(),
@@ -53,7 +63,37 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
             yes_no(b.new_participant).to_string(),
             yes_no(true).to_string(),
             yes_no(r.provisional).to_string(),
+            yes_no(quiet.contains(b.key.as_str())).to_string(),
         ])?;
+    }
+    // Businesses that went quiet and gained nothing: in no leaderboard row above.
+    let listed: std::collections::HashSet<&str> = r
+        .businesses
+        .iter()
+        .take(top)
+        .map(|b| b.key.as_str())
+        .collect();
+    for q in r
+        .gone_quiet
+        .iter()
+        .filter(|q| !listed.contains(q.business.key.as_str()))
+    {
+        let b = &q.business;
+        let mut row = vec![
+            String::new(),
+            text(&b.key),
+            text(&b.name),
+            text(b.district.as_deref().unwrap_or_default()),
+            text(b.category.as_deref().unwrap_or_default()),
+            platforms(&b.platforms),
+            "0".to_string(),
+        ];
+        row.extend(std::iter::repeat_n(String::new(), 8));
+        row.push(yes_no(false).to_string());
+        row.push(yes_no(true).to_string());
+        row.push(String::new());
+        row.push(yes_no(true).to_string());
+        w.write_record(&row)?;
     }
     for b in &r.not_posted_yet {
         let mut row = vec![
@@ -68,6 +108,7 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
         row.push(yes_no(false).to_string());
         row.push(yes_no(false).to_string());
         row.push(String::new());
+        row.push(yes_no(false).to_string());
         w.write_record(&row)?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;

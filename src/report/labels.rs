@@ -24,6 +24,10 @@ pub struct Labels {
     pub previous: &'static str,
     pub previous_day: &'static str,
     pub change: &'static str,
+    pub change_percent: &'static str,
+    pub gone_quiet: &'static str,
+    pub gone_quiet_short: &'static str,
+    pub posts_before: &'static str,
     pub figure: &'static str,
     pub posts_published: &'static str,
     pub likes: &'static str,
@@ -112,6 +116,10 @@ pub static EN: Labels = Labels {
     previous: "Period before",
     previous_day: "Day before",
     change: "Change",
+    change_percent: "Change %",
+    gone_quiet: "Gone quiet: posted in the 14 days before, not in this period",
+    gone_quiet_short: "Gone quiet",
+    posts_before: "Posts in the 14 days before",
     figure: "Figure",
     posts_published: "Posts published",
     likes: "Likes",
@@ -173,6 +181,10 @@ pub static ID: Labels = Labels {
     previous: "Periode sebelumnya",
     previous_day: "Hari sebelumnya",
     change: "Perubahan",
+    change_percent: "Perubahan %",
+    gone_quiet: "Mulai diam: mengunggah dalam 14 hari sebelumnya, tidak di periode ini",
+    gone_quiet_short: "Mulai diam",
+    posts_before: "Unggahan 14 hari sebelumnya",
     figure: "Angka",
     posts_published: "Unggahan baru",
     likes: "Suka",
@@ -277,6 +289,21 @@ pub fn delta(n: Option<i64>, lang: Lang) -> String {
 }
 
 /// A fraction as a percentage with two decimals (`,` as the decimal mark in Indonesian).
+/// The change from `before` to `now` in percent, `+12.5 %` / `-3.0 %`; unknown (`?`)
+/// when either is unknown or `before` is 0.
+pub fn change_percent(now: Option<i64>, before: Option<i64>, lang: Lang) -> String {
+    match now.zip(before.filter(|b| *b != 0)) {
+        None => "?".to_string(),
+        Some((a, b)) => {
+            let s = format!("{:+.1} %", (a - b) as f64 * 100.0 / b as f64);
+            match lang {
+                Lang::En => s,
+                Lang::Id => s.replace('.', ","),
+            }
+        }
+    }
+}
+
 pub fn percent(f: Option<f64>, lang: Lang) -> String {
     match f {
         None => "?".to_string(),

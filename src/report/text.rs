@@ -2,7 +2,7 @@
 //! formats lay out their own way.
 
 use super::compute::{Report, Totals};
-use super::labels::{Lang, delta, long_date, long_time, maybe, number, percent};
+use super::labels::{Lang, change_percent, delta, long_date, long_time, maybe, number, percent};
 
 /// One titled table (or, without headers, lines of text).
 pub struct Section {
@@ -87,8 +87,8 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     };
     let mut totals = section(
         l.totals,
-        &[l.figure, &r.date, previous, l.change],
-        &[false, true, true, true],
+        &[l.figure, &r.date, previous, l.change, l.change_percent],
+        &[false, true, true, true, true],
     );
     type Figure = fn(&Totals) -> Option<i64>;
     let rows: [(&str, Figure); 9] = [
@@ -114,6 +114,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             m(now),
             m(before),
             delta(now.zip(before).map(|(a, b)| a - b), lang),
+            change_percent(now, before, lang),
         ]);
     }
     totals.notes.push(format!(
@@ -255,13 +256,56 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     }
     out.push(fresh);
 
-    let mut quiet = section(l.not_posted_yet, &[], &[]);
-    quiet.notes.push(format!(
-        "{} / {}",
-        n(r.not_posted_yet.len() as i64),
-        n(r.registered_businesses as i64)
-    ));
+    let mut quiet = section(
+        &format!("{} ({})", l.gone_quiet, r.gone_quiet.len()),
+        &[l.business, l.district, l.posts_before, l.platforms],
+        &[false, false, true, false],
+    );
+    quiet.droppable = vec![3];
+    for q in r.gone_quiet.iter().take(top) {
+        let b = &q.business;
+        quiet.rows.push(vec![
+            b.name.clone(),
+            b.district.clone().unwrap_or_default(),
+            n(q.posts_before),
+            platforms(&b.platforms),
+        ]);
+    }
+    if r.gone_quiet.len() > top {
+        quiet.notes.push(format!(
+            "… {} {}",
+            n((r.gone_quiet.len() - top) as i64),
+            l.more
+        ));
+    }
     out.push(quiet);
+
+    let mut unposted = section(
+        &format!(
+            "{} ({} / {})",
+            l.not_posted_yet,
+            n(r.not_posted_yet.len() as i64),
+            n(r.registered_businesses as i64)
+        ),
+        &[l.business, l.district, l.category],
+        &[false; 3],
+    );
+    unposted.droppable = vec![2];
+    for b in r.not_posted_yet.iter().take(top) {
+        unposted.rows.push(vec![
+            b.name.clone(),
+            b.district.clone().unwrap_or_default(),
+            b.category.clone().unwrap_or_default(),
+        ]);
+    }
+    if r.not_posted_yet.len() > top {
+        unposted.notes.push(format!(
+            "… {} {}",
+            n((r.not_posted_yet.len() - top) as i64),
+            l.more
+        ));
+    }
+    out.push(unposted);
 
     let mut outside = section(
         &format!("{} ({})", l.outside_registry, r.outside_registry.len()),
