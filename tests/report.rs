@@ -876,6 +876,29 @@ fn the_report_command_validates_days_and_writes_private_files() {
     let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(json["date"], "2026-11-20");
     assert_eq!(json["businesses"].as_array().unwrap().len(), 0);
+    // A week is Monday to Sunday; a month its calendar days.
+    let period = |args: &[&str]| -> (String, String) {
+        let run = ws
+            .jempol(&[&["report", "--format", "json"], args].concat())
+            .expect_code(0);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+        (
+            json["from"].as_str().unwrap().into(),
+            json["to"].as_str().unwrap().into(),
+        )
+    };
+    assert_eq!(
+        period(&["--week", "2026-11-18"]),
+        ("2026-11-16".into(), "2026-11-22".into())
+    );
+    assert_eq!(
+        period(&["--month", "2026-02"]),
+        ("2026-02-01".into(), "2026-02-28".into())
+    );
+    let run = ws.jempol(&["report", "--week", "soon"]).expect_code(2);
+    assert!(run.stderr().contains("--week"), "{}", run.stderr());
+    ws.jempol(&["report", "--week", "last", "--date", "2026-11-20"])
+        .expect_code(2);
 
     let out = ws.path("out/laporan.html");
     ws.jempol(&[

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use super::Failed;
 use crate::daily;
 use crate::platform::Platform;
-use crate::report::{Format, Lang, compute, parse_day, render};
+use crate::report::{Format, Lang, compute, parse_day, parse_month, parse_week, render};
 
 /// Arguments of `jempol report`.
 #[derive(Debug, clap::Args)]
@@ -23,8 +23,14 @@ counts at the start (0 for a post first seen that day); a count the platform hid
 shown as ? (null in JSON, empty in CSV), never as 0.")]
 pub struct ReportArgs {
     /// The day: YYYY-MM-DD, `today` or `yesterday` [default: yesterday].
-    #[arg(long, conflicts_with_all = ["from", "to"])]
+    #[arg(long, conflicts_with_all = ["from", "to", "week", "month"])]
     pub date: Option<String>,
+    /// A Monday-to-Sunday week: `last` (the last whole week), `this`, or a day in it.
+    #[arg(long, value_name = "last|this|DAY", conflicts_with_all = ["from", "to", "month"])]
+    pub week: Option<String>,
+    /// A calendar month: `last`, `this` or YYYY-MM.
+    #[arg(long, value_name = "last|this|YYYY-MM", conflicts_with_all = ["from", "to"])]
+    pub month: Option<String>,
     /// First day of a period (with --to).
     #[arg(long, requires = "to")]
     pub from: Option<String>,
@@ -59,6 +65,14 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
         parse_day(text, tz, now).map_err(|e| bad(format!("--{flag}: {e}")))
     };
     let (from, to) = match (&args.date, &args.from, &args.to) {
+        _ if args.week.is_some() => {
+            let w = args.week.as_deref().unwrap_or("last");
+            parse_week(w, tz, now).map_err(|e| bad(format!("--week: {e}")))?
+        }
+        _ if args.month.is_some() => {
+            let m = args.month.as_deref().unwrap_or("last");
+            parse_month(m, tz, now).map_err(|e| bad(format!("--month: {e}")))?
+        }
         (_, Some(f), Some(t)) => (day(f, "from")?, day(t, "to")?),
         (Some(d), _, _) => {
             let d = day(d, "date")?;
