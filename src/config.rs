@@ -120,6 +120,8 @@ struct RawReports {
     settle_days: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     telegram: Option<RawTelegram>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook: Option<RawWebhook>,
 }
 
 impl Default for RawReports {
@@ -133,8 +135,21 @@ impl Default for RawReports {
             top: 20,
             settle_days: 2,
             telegram: None,
+            webhook: None,
         }
     }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: String,
+    #[serde(default = "webhook_secret_env")]
+    secret_env: String,
+}
+
+fn webhook_secret_env() -> String {
+    "JEMPOL_WEBHOOK_SECRET".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -419,6 +434,15 @@ pub struct Reports {
     /// A day's figures are provisional until this many days after its end.
     pub settle_days: i32,
     pub telegram: Option<Telegram>,
+    pub webhook: Option<Webhook>,
+}
+
+/// An HTTP endpoint that receives each daily summary as JSON, signed with HMAC-SHA256.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: String,
+    /// The variable holding the signing secret; the secret is only ever read from it.
+    pub secret_env: String,
 }
 
 /// A Telegram chat that receives each daily summary (Bot API `sendMessage`).
@@ -785,6 +809,22 @@ impl Config {
                 })
             }
         };
+        let webhook = match &rr.webhook {
+            None => None,
+            Some(w) => {
+                check_url(&w.url, "reports.webhook.url", &invalid)?;
+                if w.secret_env.trim().is_empty() {
+                    return Err(invalid(
+                        "reports.webhook.secret_env",
+                        "must name an environment variable".into(),
+                    ));
+                }
+                Some(Webhook {
+                    url: w.url.clone(),
+                    secret_env: w.secret_env.clone(),
+                })
+            }
+        };
         let reports = Reports {
             enabled: rr.enabled,
             directory: normalize(&base.join(&rr.directory)),
@@ -794,6 +834,7 @@ impl Config {
             top: rr.top as usize,
             settle_days: rr.settle_days as i32,
             telegram,
+            webhook,
         };
 
         Ok(Config {
@@ -870,6 +911,11 @@ impl Config {
         {
             secrets.insert(t.bot_token_env.clone(), Secret(value));
         }
+        if let Some(w) = &self.reports.webhook
+            && let Some(value) = env(&w.secret_env).filter(|v| !v.trim().is_empty())
+        {
+            secrets.insert(w.secret_env.clone(), Secret(value));
+        }
         Secrets(secrets)
     }
 
@@ -937,6 +983,16 @@ impl Config {
             out.push_str(&format!(
                 "#   reports.telegram.bot_token_env: {} = {state}\n",
                 t.bot_token_env
+            ));
+        }
+        if let Some(w) = &self.reports.webhook {
+            let state = match env(&w.secret_env).filter(|v| !v.trim().is_empty()) {
+                Some(_) => "***",
+                None => "NOT SET (daily summaries will not be posted)",
+            };
+            out.push_str(&format!(
+                "#   reports.webhook.secret_env: {} = {state}\n",
+                w.secret_env
             ));
         }
         out

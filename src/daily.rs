@@ -176,7 +176,7 @@ pub fn telegram_client() -> reqwest::Result<reqwest::Client> {
 /// Why a Telegram send failed, and whether sending again may help.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
-pub struct TelegramError {
+pub struct PushError {
     /// Cleaned, cut and without the token: fit for the log.
     pub message: String,
     pub retry: Retry,
@@ -193,9 +193,9 @@ pub enum Retry {
     After(Duration),
 }
 
-impl TelegramError {
-    fn never(message: String) -> TelegramError {
-        TelegramError {
+impl PushError {
+    fn never(message: String) -> PushError {
+        PushError {
             message,
             retry: Retry::Never,
         }
@@ -204,7 +204,7 @@ impl TelegramError {
 
 /// How often and how patiently a summary is sent again.
 #[derive(Debug, Clone, Copy)]
-pub struct TelegramRetry {
+pub struct PushRetry {
     pub attempts: u32,
     /// The first backoff after a server or network failure; doubled each time.
     pub base: Duration,
@@ -213,9 +213,9 @@ pub struct TelegramRetry {
     pub max_retry_after: Duration,
 }
 
-impl Default for TelegramRetry {
-    fn default() -> TelegramRetry {
-        TelegramRetry {
+impl Default for PushRetry {
+    fn default() -> PushRetry {
+        PushRetry {
             attempts: 4,
             base: Duration::from_secs(2),
             max_retry_after: Duration::from_secs(120),
@@ -231,8 +231,8 @@ pub async fn push_telegram(
     telegram: &Telegram,
     token: &str,
     text: &str,
-    policy: TelegramRetry,
-) -> Result<(), TelegramError> {
+    policy: PushRetry,
+) -> Result<(), PushError> {
     let mut backoff = policy.base;
     let mut attempt = 1;
     loop {
@@ -243,7 +243,7 @@ pub async fn push_telegram(
         let wait = match err.retry {
             Retry::Never => return Err(err),
             Retry::After(d) if d > policy.max_retry_after => {
-                return Err(TelegramError::never(format!(
+                return Err(PushError::never(format!(
                     "{}; Telegram asks to wait {} s, longer than jempol waits",
                     err.message,
                     d.as_secs()
@@ -257,7 +257,7 @@ pub async fn push_telegram(
             }
         };
         if attempt >= policy.attempts {
-            return Err(TelegramError::never(format!(
+            return Err(PushError::never(format!(
                 "{} (after {attempt} attempts)",
                 err.message
             )));
@@ -274,7 +274,7 @@ pub async fn send_telegram(
     telegram: &Telegram,
     token: &str,
     text: &str,
-) -> Result<(), TelegramError> {
+) -> Result<(), PushError> {
     use crate::platform::http::{Body, network_error, read_capped, redact, redirected};
     // The Bot API answers in a few hundred bytes.
     const ANSWER_MAX: usize = 64 << 10;
@@ -285,13 +285,13 @@ pub async fn send_telegram(
         .json(&serde_json::json!({ "chat_id": telegram.chat_id, "text": text }))
         .send()
         .await
-        .map_err(|e| TelegramError {
+        .map_err(|e| PushError {
             message: redact(&network_error(e), &secrets),
             retry: Retry::Later,
         })?;
     let status = resp.status();
     if status.is_redirection() {
-        return Err(TelegramError::never(redact(
+        return Err(PushError::never(redact(
             &redirected(resp.headers(), status),
             &secrets,
         )));
@@ -304,20 +304,20 @@ pub async fn send_telegram(
     let body = match read_capped(resp, ANSWER_MAX).await {
         Ok(body) => body,
         Err(Body::TooLarge) => {
-            return Err(TelegramError {
+            return Err(PushError {
                 message: format!("HTTP {status}: an answer over {} KiB", ANSWER_MAX >> 10),
                 retry: server_failed,
             });
         }
         Err(Body::Broken(e)) => {
-            return Err(TelegramError {
+            return Err(PushError {
                 message: redact(&format!("HTTP {status}: {}", e.without_url()), &secrets),
                 retry: Retry::Later,
             });
         }
     };
     let Ok(body) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return Err(TelegramError {
+        return Err(PushError {
             message: format!("HTTP {status}: the answer is not JSON"),
             retry: server_failed,
         });
@@ -341,7 +341,7 @@ pub async fn send_telegram(
     } else {
         server_failed
     };
-    Err(TelegramError {
+    Err(PushError {
         message: redact(&format!("HTTP {status}: {why}"), &secrets),
         retry,
     })
@@ -386,9 +386,11 @@ pub struct DailyJob {
     client: reqwest::Client,
     /// The Telegram bot token, when configured and set.
     token: Option<String>,
+    /// The webhook's signing secret, when configured and set.
+    webhook_secret: Option<String>,
     /// Where the report is written: here when `None`.
     child: Option<ChildProcess>,
-    telegram_retry: TelegramRetry,
+    telegram_retry: PushRetry,
 }
 
 impl DailyJob {
@@ -405,18 +407,24 @@ impl DailyJob {
             .as_ref()
             .and_then(|t| secrets.get(&t.bot_token_env))
             .map(|s| s.expose().to_string());
+        let webhook_secret = r
+            .webhook
+            .as_ref()
+            .and_then(|w| secrets.get(&w.secret_env))
+            .map(|s| s.expose().to_string());
         Some(DailyJob {
             tz: config.campaign.timezone.clone(),
             config: config.clone(),
             client,
             token,
+            webhook_secret,
             child: None,
-            telegram_retry: TelegramRetry::default(),
+            telegram_retry: PushRetry::default(),
         })
     }
 
     /// Sends the Telegram summary again as `policy` says (tests shorten the waits).
-    pub fn with_telegram_retry(mut self, policy: TelegramRetry) -> DailyJob {
+    pub fn with_telegram_retry(mut self, policy: PushRetry) -> DailyJob {
         self.telegram_retry = policy;
         self
     }
@@ -555,6 +563,9 @@ impl DailyJob {
         if let (Some(tg), Some(token)) = (&self.config.reports.telegram, &self.token) {
             command.env(&tg.bot_token_env, token);
         }
+        if let (Some(w), Some(secret)) = (&self.config.reports.webhook, &self.webhook_secret) {
+            command.env(&w.secret_env, secret);
+        }
         let status = command
             .spawn()
             .map_err(ChildError::Start)?
@@ -571,8 +582,10 @@ impl DailyJob {
             .collect())
     }
 
-    /// Sends the day's summary to Telegram when configured; a failure is only logged.
+    /// Sends the day's summary to Telegram and posts it to the webhook, as configured;
+    /// a failure is only logged.
     pub async fn announce(&self, report: &Report) {
+        self.post_webhook(report).await;
         let Some(tg) = &self.config.reports.telegram else {
             return;
         };
@@ -585,6 +598,129 @@ impl DailyJob {
             Ok(()) => tracing::info!(chat = %tg.chat_id, "daily summary sent to Telegram"),
             Err(e) => tracing::warn!(error = %e, "Telegram summary failed (polling goes on)"),
         }
+    }
+
+    async fn post_webhook(&self, report: &Report) {
+        let Some(hook) = &self.config.reports.webhook else {
+            return;
+        };
+        let Some(secret) = &self.webhook_secret else {
+            tracing::warn!(var = %hook.secret_env, "webhook summary not posted: the signing secret variable is not set");
+            return;
+        };
+        let body = webhook_body(report, jiff::Timestamp::now());
+        match push_webhook(&self.client, hook, secret, &body, self.telegram_retry).await {
+            Ok(()) => {
+                tracing::info!(url = %redact_url(&hook.url), "daily summary posted to the webhook")
+            }
+            Err(e) => tracing::warn!(error = %e, "webhook summary failed (polling goes on)"),
+        }
+    }
+}
+
+/// The header that carries the webhook body's signature: `sha256=` and the hex HMAC-SHA256
+/// of the raw body under the shared secret (check it before trusting the body).
+pub const SIGNATURE_HEADER: &str = "X-Jempol-Signature-256";
+
+/// `sha256=<hex>`: HMAC-SHA256 of `body` under `secret`.
+pub fn signature(secret: &str, body: &[u8]) -> String {
+    use aws_lc_rs::hmac;
+    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    let tag = hmac::sign(&key, body);
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+/// The JSON a webhook receives for a daily report: the day's totals and the ones before,
+/// the top three, and the lists' counts (the full report is in the files).
+pub fn webhook_body(r: &Report, sent_at: jiff::Timestamp) -> Vec<u8> {
+    let top: Vec<serde_json::Value> = r
+        .businesses
+        .iter()
+        .take(3)
+        .map(|b| serde_json::json!({"rank": b.rank, "key": b.key, "name": b.name, "engagement": b.engagement}))
+        .collect();
+    let body = serde_json::json!({
+        "event": "daily_report",
+        "campaign": r.campaign,
+        "date": r.date,
+        "provisional": r.provisional,
+        "totals": r.totals,
+        "previous": r.previous,
+        "top": top,
+        "gone_quiet": r.gone_quiet.len(),
+        "not_posted_yet": r.not_posted_yet.len(),
+        "registered_businesses": r.registered_businesses,
+        "sent_at": sent_at.to_string(),
+    });
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// A URL for the log: scheme, host and path, without query or user info.
+fn redact_url(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| {
+            format!(
+                "{}://{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.path()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// POSTs `body` to the webhook with its signature, again after a 429 or a 5xx or a
+/// network failure (as `policy` says), never after another refusal.
+pub async fn push_webhook(
+    client: &reqwest::Client,
+    hook: &crate::config::Webhook,
+    secret: &str,
+    body: &[u8],
+    policy: PushRetry,
+) -> Result<(), PushError> {
+    let secrets = [secret.to_string()];
+    let mut backoff = policy.base;
+    let mut attempt = 1;
+    loop {
+        let sent = client
+            .post(&hook.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature(secret, body))
+            .body(body.to_vec())
+            .send()
+            .await;
+        let err = match sent {
+            Ok(resp) if resp.status().is_success() => return Ok(()),
+            Ok(resp) => {
+                let status = resp.status();
+                let retry = if status.is_server_error() || status.as_u16() == 429 {
+                    Retry::Later
+                } else {
+                    Retry::Never
+                };
+                PushError {
+                    message: format!("webhook answered HTTP {status}"),
+                    retry,
+                }
+            }
+            Err(e) => PushError {
+                message: crate::platform::http::redact(
+                    &crate::platform::http::network_error(e),
+                    &secrets,
+                ),
+                retry: Retry::Later,
+            },
+        };
+        if err.retry == Retry::Never || attempt >= policy.attempts {
+            return Err(PushError {
+                message: format!("{} (after {attempt} attempts)", err.message),
+                retry: Retry::Never,
+            });
+        }
+        tokio::time::sleep(backoff).await;
+        backoff *= 2;
+        attempt += 1;
     }
 }
 
@@ -606,4 +742,16 @@ enum ChildError {
     Start(std::io::Error),
     #[error("the report process failed ({0}); its error is in the log above")]
     Failed(std::process::ExitStatus),
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_webhook_signature_is_hmac_sha256_of_the_body() {
+        // RFC 4231, test case 2.
+        assert_eq!(
+            super::signature("Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
 }

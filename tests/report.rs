@@ -1109,11 +1109,87 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
 }
 
 #[tokio::test]
+async fn the_daily_summary_is_posted_to_a_webhook_signed_with_its_secret() {
+    use axum::extract::State;
+    use axum::http::HeaderMap;
+    type Posted = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Vec<u8>)>>>;
+    let posted: Posted = Default::default();
+    let answers = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let app = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(
+                move |State((posted, answers)): State<(
+                    Posted,
+                    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+                )>,
+                      headers: HeaderMap,
+                      body: axum::body::Bytes| async move {
+                    let signature = headers
+                        .get("x-jempol-signature-256")
+                        .and_then(|v| v.to_str().ok())
+                        .map(String::from);
+                    posted.lock().unwrap().push((signature, body.to_vec()));
+                    // The first answer is a failure of the receiver's: sent again.
+                    if answers.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        axum::http::StatusCode::BAD_GATEWAY
+                    } else {
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                },
+            ),
+        )
+        .with_state((posted.clone(), answers));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let ws = Workspace::new();
+    let (_, running) = tokio::sync::watch::channel(false);
+    let writer = jempol::store::Writer::start(dataset(&ws), u64::MAX, running).unwrap();
+    let path = ws.write(
+        "hook.toml",
+        format!(
+            "{}\n[reports]\ndirectory = \"reports\"\n\n[reports.webhook]\nurl = \"{url}\"\n",
+            common::MINIMAL_CONFIG
+        ),
+    );
+    let config = jempol::config::Config::load(&path).unwrap();
+    const SECRET: &str = "whsec-Sup3rS3cret";
+    let secrets = config
+        .secrets(|v| (v == "JEMPOL_WEBHOOK_SECRET").then(|| SECRET.to_string()))
+        .unwrap();
+    let job = jempol::daily::DailyJob::new(&config, &secrets)
+        .unwrap()
+        .with_telegram_retry(jempol::daily::PushRetry {
+            attempts: 3,
+            base: std::time::Duration::from_millis(10),
+            max_retry_after: std::time::Duration::from_secs(5),
+        });
+    let now = jiff::Timestamp::from_second(wib("2026-11-22T09:00:00")).unwrap();
+    assert_eq!(job.tick(&writer, now).await.len(), 3);
+
+    let posted = posted.lock().unwrap().clone();
+    assert_eq!(posted.len(), 2, "a 502 is followed by a second post");
+    let (signature, body) = &posted[1];
+    assert_eq!(
+        signature.as_deref(),
+        Some(jempol::daily::signature(SECRET, body).as_str()),
+        "signed with the configured secret"
+    );
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap();
+    assert_eq!(json["event"], "daily_report");
+    assert_eq!(json["date"], "2026-11-21");
+    assert!(json["totals"]["engagement"].is_number(), "{json}");
+    assert!(!String::from_utf8_lossy(body).contains(SECRET));
+}
+
+#[tokio::test]
 async fn a_summary_is_sent_again_after_a_429_and_a_5xx_waiting_as_long_as_telegram_asks() {
-    use jempol::daily::{TelegramRetry, push_telegram, telegram_client};
+    use jempol::daily::{PushRetry, push_telegram, telegram_client};
     let ws = Workspace::new();
     let client = telegram_client().unwrap();
-    let policy = TelegramRetry {
+    let policy = PushRetry {
         attempts: 3,
         base: std::time::Duration::from_millis(10),
         max_retry_after: std::time::Duration::from_secs(60),

@@ -21,6 +21,15 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
             t.bot_token_env
         );
     }
+    if let Some(w) = &config.reports.webhook
+        && config.report_secrets(env).get(&w.secret_env).is_none()
+    {
+        eprintln!(
+            "warning: reports.webhook.secret_env: environment variable {} is not set (or \
+             empty): the daily summary will not be posted to the webhook",
+            w.secret_env
+        );
+    }
     eprintln!(
         "config OK: {} ({} platform{} enabled)",
         config.file.display(),
