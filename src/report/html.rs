@@ -36,7 +36,7 @@ fn color(p: Platform) -> &'static str {
 const STYLE: &str = "
 *{box-sizing:border-box}
 body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;padding:12px;color:#1d2329;background:#f4f6f8;line-height:1.4}
-main{max-width:960px;margin:0 auto}
+main{max-width:1400px;margin:0 auto}
 h1{font-size:1.3rem;margin:.2rem 0 .4rem}
 h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
 .meta{color:#56606b;font-size:.85rem;margin:0;padding:0;list-style:none}
@@ -49,9 +49,11 @@ h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
 .box{background:#fff;border-radius:10px;padding:10px;box-shadow:0 1px 2px rgba(0,0,0,.08);overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
 th,td{padding:6px 8px;border-bottom:1px solid #e3e7eb;text-align:left;white-space:nowrap}
-th{font-weight:600;color:#3b444d;background:#fafbfc}
+th{font-weight:600;color:#3b444d;background:#fafbfc;white-space:normal;vertical-align:bottom}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-svg{display:block;width:100%;height:auto}
+svg{display:block;width:100%;height:auto;max-width:520px;margin:0 auto}
+@media (max-width:640px){.opt{display:none}th,td{white-space:normal;padding:6px 5px}.wide{display:none}}
+@media (min-width:641px){.narrow{display:none}}
 .legend{display:flex;flex-wrap:wrap;gap:10px;font-size:.8rem;margin-top:6px}
 .legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px;vertical-align:middle}
 .note{font-size:.8rem;color:#56606b;margin:.4rem 0}
@@ -163,9 +165,11 @@ fn leaderboard_svg(r: &Report, lang: Lang, top: usize) -> String {
         .max()
         .unwrap_or(0)
         .max(1);
-    let (w, row_h) = (480.0, 28.0);
+    // Narrow enough that its text reads at phone width (a 346 px box shows 14 px text
+    // at 12 px), and capped by the stylesheet so that it stays readable on a desktop.
+    let (w, row_h) = (400.0, 28.0);
     let h = row_h * rows.len() as f64 + 4.0;
-    let (label_w, bar_w) = (200.0, 220.0);
+    let (label_w, bar_w) = (176.0, 160.0);
     let mut s = format!(
         r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
         esc(lang.labels().leaderboard)
@@ -174,10 +178,14 @@ fn leaderboard_svg(r: &Report, lang: Lang, top: usize) -> String {
         let y = row_h * i as f64 + 2.0;
         let v = b.engagement.unwrap_or(0).max(0);
         let bw = bar_w * v as f64 / max as f64;
-        let name: String = b.name.chars().take(22).collect();
+        let name: String = if b.name.chars().count() > 18 {
+            b.name.chars().take(17).chain(['…']).collect()
+        } else {
+            b.name.clone()
+        };
         let _ = write!(
             s,
-            r##"<text x="{}" y="{:.1}" font-size="13" text-anchor="end" fill="#1d2329">{}. {}</text><rect x="{}" y="{:.1}" width="{bw:.1}" height="{:.1}" rx="3" fill="#2e7d32"/><text x="{:.1}" y="{:.1}" font-size="12" fill="#3b444d">{}</text>"##,
+            r##"<text x="{}" y="{:.1}" font-size="14" text-anchor="end" fill="#1d2329">{}. {}</text><rect x="{}" y="{:.1}" width="{bw:.1}" height="{:.1}" rx="3" fill="#2e7d32"/><text x="{:.1}" y="{:.1}" font-size="13" fill="#3b444d">{}</text>"##,
             label_w - 6.0,
             y + 18.0,
             b.rank,
@@ -194,25 +202,31 @@ fn leaderboard_svg(r: &Report, lang: Lang, top: usize) -> String {
     s
 }
 
+/// The class of column `i`: `n` for numbers; `opt` for one a phone leaves out (the
+/// section's droppable columns), so that the ranking figure is in view at 390 px.
+fn column_class(s: &super::text::Section, i: usize) -> &'static str {
+    match (
+        s.numeric.get(i).copied().unwrap_or(false),
+        s.droppable.contains(&i),
+    ) {
+        (true, true) => " class=\"n opt\"",
+        (true, false) => " class=\"n\"",
+        (false, true) => " class=\"opt\"",
+        (false, false) => "",
+    }
+}
+
 fn table(s: &super::text::Section, links: Option<usize>) -> String {
     let mut out = String::from("<div class=\"box\"><table><thead><tr>");
     for (i, h) in s.headers.iter().enumerate() {
-        let class = if s.numeric.get(i).copied().unwrap_or(false) {
-            " class=\"n\""
-        } else {
-            ""
-        };
+        let class = column_class(s, i);
         let _ = write!(out, "<th{class}>{}</th>", esc(h));
     }
     out.push_str("</tr></thead><tbody>");
     for row in &s.rows {
         out.push_str("<tr>");
         for (i, c) in row.iter().enumerate() {
-            let class = if s.numeric.get(i).copied().unwrap_or(false) {
-                " class=\"n\""
-            } else {
-                ""
-            };
+            let class = column_class(s, i);
             if links == Some(i) && c.starts_with("http") {
                 let url = c.split(' ').next().unwrap_or(c);
                 let rest = &c[url.len()..];
@@ -327,6 +341,9 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
                     None
                 },
             ));
+            if !s.droppable.is_empty() {
+                let _ = write!(out, "<p class=\"note narrow\">{}</p>", esc(l.more_on_wide));
+            }
         } else if !s.headers.is_empty() {
             let _ = write!(out, "<p class=\"note\">{}</p>", esc(l.none));
         }

@@ -67,6 +67,7 @@ pub struct Labels {
     pub none: &'static str,
     pub more: &'static str,
     pub left_out: &'static str,
+    pub more_on_wide: &'static str,
     pub unknown_legend: &'static str,
     /// A day before the platform was tracked.
     pub unknown: &'static str,
@@ -159,6 +160,7 @@ pub static EN: Labels = Labels {
     none: "none",
     more: "more",
     left_out: "Left out to fit the screen (the HTML and CSV reports have them)",
+    more_on_wide: "More columns on a wider screen (turn the phone) and in the CSV.",
     unknown_legend: "? = unknown: the platform hides this count, or the day is before jempol tracked it.",
     unknown: "unknown (before tracking began)",
     provisional: "Provisional: posts found late can still add to these figures (settled up to {}).",
@@ -224,6 +226,7 @@ pub static ID: Labels = Labels {
     none: "tidak ada",
     more: "lainnya",
     left_out: "Tidak ditampilkan agar muat di layar (ada di laporan HTML dan CSV)",
+    more_on_wide: "Kolom lain tampil di layar lebar (putar ponsel) dan di CSV.",
     unknown_legend: "? = tidak diketahui: platform menyembunyikan angka ini, atau hari itu sebelum jempol memantaunya.",
     unknown: "tidak diketahui (sebelum pemantauan dimulai)",
     provisional: "Sementara: unggahan yang ditemukan belakangan masih bisa menambah angka ini (tetap sampai {}).",

@@ -151,6 +151,8 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             m(t.followers),
         ]);
     }
+    // Platform, posts and engagement stay longest.
+    by_platform.droppable = vec![4, 3, 2, 5, 7];
     out.push(by_platform);
 
     let mut board = section(
@@ -239,6 +241,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
         &[l.business, l.district, l.category, l.platforms],
         &[false; 4],
     );
+    fresh.droppable = vec![3, 2];
     for b in r.new_participants.iter().take(top) {
         fresh.rows.push(vec![
             b.name.clone(),

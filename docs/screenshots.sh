@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Regenerates the report screenshots in docs/ with headless Chromium (Debian: apt-get
+# install chromium): the demo's week in Bahasa Indonesia, its first and last day, at a
+# 390 px phone width and a 1366 px desktop width.
+#   bash docs/screenshots.sh        (from the repository root; builds the release binary)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+./target/release/jempol demo --dir "$dir" --lang id >/dev/null
+shot() { # WIDTH,HEIGHT DAY OUT
+    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size="$1" \
+        --screenshot="docs/$3" "file://$dir/reports/$2.html" 2>/dev/null
+}
+shot 390,3400 2026-11-22 report-phone.png                 # the whole page on a phone
+shot 390,844 2026-11-16 report-unknown-days-phone.png     # first screen, days before tracking
+shot 1366,1500 2026-11-22 report-provisional-desktop.png  # desktop: provisional, revisions
+ls -l docs/*.png
