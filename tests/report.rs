@@ -440,6 +440,16 @@ fn on_a_phone_the_html_leaderboard_keeps_rank_business_and_engagement_in_view() 
     }
     // Desktop: the page may use the width.
     assert!(html.contains("main{max-width:1400px"));
+    // Accounts outside the registry link to their profiles, to invite them.
+    let first = r
+        .outside_registry
+        .first()
+        .expect("the campaign has outsiders");
+    let profile = first.profile_url.as_deref().expect("a profile address");
+    assert!(
+        html.contains(&format!("<a href=\"{profile}\"")),
+        "{profile}"
+    );
 }
 
 #[test]

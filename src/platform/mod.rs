@@ -27,6 +27,38 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// The public profile page of an account by its stored handle (a username, a Page
+    /// id, a `UC…` channel id or an `@handle`), the handle percent-encoded as one path
+    /// segment.
+    pub fn profile_url(self, handle: &str) -> Option<String> {
+        let handle = handle.trim();
+        if handle.is_empty() {
+            return None;
+        }
+        let (base, segments): (&str, Vec<String>) = match self {
+            Platform::Instagram => ("https://www.instagram.com/", vec![handle.to_string()]),
+            Platform::Facebook => ("https://www.facebook.com/", vec![handle.to_string()]),
+            Platform::Tiktok => (
+                "https://www.tiktok.com/",
+                vec![format!("@{}", handle.trim_start_matches('@'))],
+            ),
+            Platform::Youtube if handle.starts_with("UC") => (
+                "https://www.youtube.com/",
+                vec!["channel".to_string(), handle.to_string()],
+            ),
+            Platform::Youtube => (
+                "https://www.youtube.com/",
+                vec![format!("@{}", handle.trim_start_matches('@'))],
+            ),
+        };
+        let mut url = url::Url::parse(base).ok()?;
+        url.path_segments_mut()
+            .ok()?
+            .pop_if_empty()
+            .extend(&segments);
+        Some(url.to_string())
+    }
+
     /// Every platform, in the order reports list them.
     pub const ALL: [Platform; 4] = [
         Platform::Instagram,
@@ -434,6 +466,42 @@ pub fn count(v: &serde_json::Value) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_urls_name_the_account_and_keep_a_strange_handle_inside_one_segment() {
+        let url = |p: Platform, h: &str| p.profile_url(h).unwrap();
+        assert_eq!(
+            url(Platform::Instagram, "kedaiunires"),
+            "https://www.instagram.com/kedaiunires"
+        );
+        assert_eq!(
+            url(Platform::Tiktok, "@kripik_balado"),
+            "https://www.tiktok.com/@kripik_balado"
+        );
+        assert_eq!(
+            url(Platform::Tiktok, "kripik_balado"),
+            "https://www.tiktok.com/@kripik_balado"
+        );
+        assert_eq!(
+            url(Platform::Youtube, "UC2PQjvGzJmZesmCfPMdJKa6"),
+            "https://www.youtube.com/channel/UC2PQjvGzJmZesmCfPMdJKa6"
+        );
+        assert_eq!(
+            url(Platform::Youtube, "@sateuniepi"),
+            "https://www.youtube.com/@sateuniepi"
+        );
+        assert_eq!(
+            url(Platform::Facebook, "305000000002558"),
+            "https://www.facebook.com/305000000002558"
+        );
+        // A hostile handle cannot leave its path segment (no other path, query or host).
+        let odd = url(Platform::Instagram, "a/../b?x=<script>#y");
+        assert!(
+            odd.starts_with("https://www.instagram.com/a%2F..%2Fb%3Fx=%3Cscript%3E%23y"),
+            "{odd}"
+        );
+        assert_eq!(Platform::Instagram.profile_url("  "), None);
+    }
 
     #[test]
     fn long_captions_are_cut_at_a_character_boundary() {

@@ -117,6 +117,8 @@ pub const QUIET_DAYS: i64 = 14;
 pub struct OutsiderLine {
     pub platform: Platform,
     pub account: String,
+    /// The account's public profile, to invite it.
+    pub profile_url: Option<String>,
     pub display_name: Option<String>,
     pub posts_published: i64,
     #[serde(flatten)]
@@ -558,6 +560,7 @@ fn outsiders(
         .filter_map(|a| {
             let (posts, gains) = by_account.get(&a.account_id)?;
             Some(OutsiderLine {
+                profile_url: a.platform.profile_url(&a.handle),
                 platform: a.platform,
                 account: a.handle,
                 display_name: a.display_name,

@@ -333,14 +333,9 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
             }
         }
         if !s.headers.is_empty() && !s.rows.is_empty() {
-            out.push_str(&table(
-                s,
-                if i == 3 {
-                    Some(s.headers.len() - 1)
-                } else {
-                    None
-                },
-            ));
+            // Posts' and profiles' addresses are links.
+            let links = s.headers.iter().position(|h| h == l.post || h == l.profile);
+            out.push_str(&table(s, links));
             if !s.droppable.is_empty() {
                 let _ = write!(out, "<p class=\"note narrow\">{}</p>", esc(l.more_on_wide));
             }

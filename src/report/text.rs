@@ -312,9 +312,16 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
 
     let mut outside = section(
         &format!("{} ({})", l.outside_registry, r.outside_registry.len()),
-        &[l.platform, l.account, l.posts_published, l.engagement],
-        &[false, false, true, true],
+        &[
+            l.platform,
+            l.account,
+            l.posts_published,
+            l.engagement,
+            l.profile,
+        ],
+        &[false, false, true, true, false],
     );
+    outside.droppable = vec![4];
     for o in r.outside_registry.iter().take(top) {
         let who = match &o.display_name {
             Some(name) if !name.eq_ignore_ascii_case(&o.account) => {
@@ -327,6 +334,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             who,
             n(o.posts_published),
             m(o.engagement),
+            o.profile_url.clone().unwrap_or_default(),
         ]);
     }
     let u = &r.unattributed;
