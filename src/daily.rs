@@ -12,7 +12,7 @@ use crate::config::{Config, Reports, Telegram};
 use crate::report::labels::{Lang, change_percent, delta, maybe, number};
 use crate::report::{Format, render};
 use crate::report::{Report, Request, compute};
-use crate::store::{Store, StoreError, Writer};
+use crate::store::{PushRecord, Store, StoreError, Writer};
 
 /// Why a daily report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -530,7 +530,12 @@ impl DailyJob {
         let files = files.map_err(|e| e.to_string())?;
         let dir = self.config.reports.directory.display();
         tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
-        self.announce(&report).await;
+        let pushes = self.announce(&report).await;
+        if !pushes.is_empty() {
+            let _ = writer
+                .run(move |s| pushes.iter().try_for_each(|p| s.record_push(p)))
+                .await;
+        }
         Ok(files)
     }
 
@@ -583,38 +588,58 @@ impl DailyJob {
     }
 
     /// Sends the day's summary to Telegram and posts it to the webhook, as configured;
-    /// a failure is only logged.
-    pub async fn announce(&self, report: &Report) {
-        self.post_webhook(report).await;
+    /// a failure is only logged. Returns how each push went, for `status`.
+    pub async fn announce(&self, report: &Report) -> Vec<PushRecord> {
+        let mut pushes = Vec::new();
+        let mut record = |channel: &str, result: Result<(), String>| {
+            pushes.push(PushRecord {
+                channel: channel.to_string(),
+                day: report.date.clone(),
+                ok: result.is_ok(),
+                message: result.err(),
+                at: jiff::Timestamp::now().as_second(),
+            })
+        };
+        if let Some(result) = self.post_webhook(report).await {
+            record("webhook", result);
+        }
         let Some(tg) = &self.config.reports.telegram else {
-            return;
+            return pushes;
         };
         let Some(token) = &self.token else {
             tracing::warn!(var = %tg.bot_token_env, "Telegram summary not sent: the bot token variable is not set");
-            return;
+            record("telegram", Err(format!("{} is not set", tg.bot_token_env)));
+            return pushes;
         };
         let text = summary_text(report, self.config.reports.lang);
         match push_telegram(&self.client, tg, token, &text, self.telegram_retry).await {
-            Ok(()) => tracing::info!(chat = %tg.chat_id, "daily summary sent to Telegram"),
-            Err(e) => tracing::warn!(error = %e, "Telegram summary failed (polling goes on)"),
+            Ok(()) => {
+                tracing::info!(chat = %tg.chat_id, "daily summary sent to Telegram");
+                record("telegram", Ok(()));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Telegram summary failed (polling goes on)");
+                record("telegram", Err(e.to_string()));
+            }
         }
+        pushes
     }
 
-    async fn post_webhook(&self, report: &Report) {
-        let Some(hook) = &self.config.reports.webhook else {
-            return;
-        };
+    async fn post_webhook(&self, report: &Report) -> Option<Result<(), String>> {
+        let hook = self.config.reports.webhook.as_ref()?;
         let Some(secret) = &self.webhook_secret else {
             tracing::warn!(var = %hook.secret_env, "webhook summary not posted: the signing secret variable is not set");
-            return;
+            return Some(Err(format!("{} is not set", hook.secret_env)));
         };
         let body = webhook_body(report, jiff::Timestamp::now());
-        match push_webhook(&self.client, hook, secret, &body, self.telegram_retry).await {
+        let sent = push_webhook(&self.client, hook, secret, &body, self.telegram_retry).await;
+        match &sent {
             Ok(()) => {
                 tracing::info!(url = %redact_url(&hook.url), "daily summary posted to the webhook")
             }
             Err(e) => tracing::warn!(error = %e, "webhook summary failed (polling goes on)"),
         }
+        Some(sent.map_err(|e| e.to_string()))
     }
 }
 

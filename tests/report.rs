@@ -1099,6 +1099,20 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
         .last_report()
         .unwrap();
     assert_eq!(last.map(|(day, _)| day).as_deref(), Some("2026-11-21"));
+    // ...and how its push went.
+    let pushes = jempol::store::Store::open_read_only(d.writer.path())
+        .unwrap()
+        .last_pushes()
+        .unwrap();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(
+        (
+            pushes[0].channel.as_str(),
+            pushes[0].day.as_str(),
+            pushes[0].ok
+        ),
+        ("telegram", "2026-11-21", true)
+    );
     // Once only.
     assert!(
         job.tick(&d.writer, at("2026-11-22T07:00:00"))
@@ -1129,6 +1143,17 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
         job.tick(&d.writer, now).await.len(),
         3,
         "files written despite the 401"
+    );
+    // `status` can say that the push failed, and why, without the token.
+    let pushes = jempol::store::Store::open_read_only(d.writer.path())
+        .unwrap()
+        .last_pushes()
+        .unwrap();
+    assert!(!pushes[0].ok);
+    let why = pushes[0].message.as_deref().unwrap();
+    assert!(
+        why.contains("Unauthorized") && !why.contains(BOT_TOKEN),
+        "{why}"
     );
 
     let telegram = d.config.reports.telegram.clone().unwrap();

@@ -338,6 +338,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
     let iso = |t: Option<i64>| zoned(t, "%Y-%m-%dT%H:%M:%S%:z");
     let writer = WriterLock::holder(&config.database);
     let last_report = store.last_report()?;
+    let pushes = store.last_pushes()?;
     let mut warnings = config.warnings(today_utc());
     let now = clock.now().as_second();
     let clock_ahead = store.clock_ahead(now)?;
@@ -375,6 +376,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
             let out = serde_json::json!({"database": config.database, "database_bytes": size, "schema_version": schema,
                 "writer": {"running": writer.is_some(), "pid": writer},
                 "last_daily_report": last_report.as_ref().map(|(day, at)| serde_json::json!({"day": day, "written_at": iso(Some(*at))})),
+                "last_pushes": pushes.iter().map(|p| serde_json::json!({"channel": p.channel, "day": p.day, "ok": p.ok, "message": p.message, "at": iso(Some(p.at))})).collect::<Vec<_>>(),
                 "platforms": platforms, "warnings": warnings, "clock_behind_database_seconds": clock_ahead.map(|t| t - now)});
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
@@ -396,6 +398,22 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                     when(Some(*at))
                 ),
                 None => println!("report   no daily report written yet"),
+            }
+            for p in &pushes {
+                match &p.message {
+                    None => println!(
+                        "push     {} of {}: sent {}",
+                        p.channel,
+                        p.day,
+                        when(Some(p.at))
+                    ),
+                    Some(why) => println!(
+                        "push     {} of {}: FAILED {}: {why}",
+                        p.channel,
+                        p.day,
+                        when(Some(p.at))
+                    ),
+                }
             }
             for r in &rows {
                 if !r.enabled {

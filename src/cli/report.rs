@@ -129,7 +129,13 @@ pub fn daily(config_path: &Path, day: &str) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(job.announce(&report));
+    let pushes = runtime.block_on(job.announce(&report));
+    if !pushes.is_empty() {
+        let store = crate::store::Store::open(&config.database)?;
+        for push in &pushes {
+            store.record_push(push)?;
+        }
+    }
     // What the report cost, for whoever sizes the server (this process does nothing else).
     if let Some(kb) = crate::memory_status_kb("VmHWM") {
         tracing::info!(day = %day, peak_rss_mb = kb.div_ceil(1024), "report process finished");

@@ -37,6 +37,7 @@ pub use gains::{AccountFollowers, DayGain, Gains, Outsider, PostDay, PostGain, P
 pub use migrate::Migration;
 pub use posts::IngestSummary;
 pub use registry_reads::RegistryEntry;
+pub use reported::PushRecord;
 pub use runs::PlatformStatus;
 
 // The model's row ids go in and out of SQL as the integers they are.

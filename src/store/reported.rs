@@ -5,6 +5,19 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
+/// How one push of a daily report went.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PushRecord {
+    pub channel: String,
+    /// The report's day.
+    pub day: String,
+    pub ok: bool,
+    /// Why it failed (already without secrets).
+    pub message: Option<String>,
+    /// When it was tried (Unix seconds).
+    pub at: i64,
+}
+
 impl Store {
     /// The last settled day, as the views define it (`campaign_tz.settled_until`); `None`
     /// before there is any data.
@@ -37,6 +50,34 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
+    }
+
+    /// Records how a daily report's push went (`channel`: `telegram`, `webhook`);
+    /// `message` must already be free of secrets.
+    pub fn record_push(&self, push: &PushRecord) -> Result<(), StoreError> {
+        let value = serde_json::to_string(push).unwrap_or_default();
+        self.conn
+            .prepare_cached(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute(params![format!("push.{}", push.channel), value])?;
+        Ok(())
+    }
+
+    /// The last push of each channel, by channel name.
+    pub fn last_pushes(&self) -> Result<Vec<PushRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT value FROM settings WHERE key LIKE 'push.%' ORDER BY key")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for value in rows {
+            if let Ok(push) = serde_json::from_str(&value?) {
+                out.push(push);
+            }
+        }
+        Ok(out)
     }
 
     /// Keeps what a daily report said of its day (the first report of a day is kept:
