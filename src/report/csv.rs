@@ -66,6 +66,17 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
             yes_no(quiet.contains(b.key.as_str())).to_string(),
         ])?;
     }
+    // A business outside the leaderboard: no rank, its registry cells.
+    let business_cells = |b: &super::compute::BusinessRef| {
+        vec![
+            String::new(),
+            text(&b.key),
+            text(&b.name),
+            text(b.district.as_deref().unwrap_or_default()),
+            text(b.category.as_deref().unwrap_or_default()),
+            platforms(&b.platforms),
+        ]
+    };
     // Businesses that went quiet and gained nothing: in no leaderboard row above.
     let listed: std::collections::HashSet<&str> = r
         .businesses
@@ -78,16 +89,8 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
         .iter()
         .filter(|q| !listed.contains(q.business.key.as_str()))
     {
-        let b = &q.business;
-        let mut row = vec![
-            String::new(),
-            text(&b.key),
-            text(&b.name),
-            text(b.district.as_deref().unwrap_or_default()),
-            text(b.category.as_deref().unwrap_or_default()),
-            platforms(&b.platforms),
-            "0".to_string(),
-        ];
+        let mut row = business_cells(&q.business);
+        row.push("0".to_string());
         row.extend(std::iter::repeat_n(String::new(), 8));
         row.push(yes_no(false).to_string());
         row.push(yes_no(true).to_string());
@@ -96,14 +99,7 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> Result<String, csv::Error> 
         w.write_record(&row)?;
     }
     for b in &r.not_posted_yet {
-        let mut row = vec![
-            String::new(),
-            text(&b.key),
-            text(&b.name),
-            text(b.district.as_deref().unwrap_or_default()),
-            text(b.category.as_deref().unwrap_or_default()),
-            platforms(&b.platforms),
-        ];
+        let mut row = business_cells(b);
         row.extend(std::iter::repeat_n(String::new(), 9));
         row.push(yes_no(false).to_string());
         row.push(yes_no(false).to_string());

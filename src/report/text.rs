@@ -28,6 +28,17 @@ fn section(title: &str, headers: &[&str], numeric: &[bool]) -> Section {
     }
 }
 
+/// "… N more" under a list cut at `top` of `total`.
+fn more_note(s: &mut Section, total: usize, top: usize, lang: Lang) {
+    if total > top {
+        s.notes.push(format!(
+            "… {} {}",
+            number((total - top) as i64, lang),
+            lang.labels().more
+        ));
+    }
+}
+
 fn platforms(list: &[crate::platform::Platform]) -> String {
     list.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
 }
@@ -183,13 +194,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             delta(b.followers_growth, lang),
         ]);
     }
-    if r.businesses.len() > top {
-        board.notes.push(format!(
-            "… {} {}",
-            n((r.businesses.len() - top) as i64),
-            l.more
-        ));
-    }
+    more_note(&mut board, r.businesses.len(), top, lang);
     if r.businesses.iter().take(top).any(|b| b.new_participant) {
         board.notes.push(format!("* {}", l.new_participant));
     }
@@ -250,13 +255,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             platforms(&b.platforms),
         ]);
     }
-    if r.new_participants.len() > top {
-        fresh.notes.push(format!(
-            "… {} {}",
-            n((r.new_participants.len() - top) as i64),
-            l.more
-        ));
-    }
+    more_note(&mut fresh, r.new_participants.len(), top, lang);
     out.push(fresh);
 
     let mut quiet = section(
@@ -274,13 +273,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             platforms(&b.platforms),
         ]);
     }
-    if r.gone_quiet.len() > top {
-        quiet.notes.push(format!(
-            "… {} {}",
-            n((r.gone_quiet.len() - top) as i64),
-            l.more
-        ));
-    }
+    more_note(&mut quiet, r.gone_quiet.len(), top, lang);
     out.push(quiet);
 
     let mut unposted = section(
@@ -301,13 +294,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             b.category.clone().unwrap_or_default(),
         ]);
     }
-    if r.not_posted_yet.len() > top {
-        unposted.notes.push(format!(
-            "… {} {}",
-            n((r.not_posted_yet.len() - top) as i64),
-            l.more
-        ));
-    }
+    more_note(&mut unposted, r.not_posted_yet.len(), top, lang);
     out.push(unposted);
 
     let mut outside = section(
