@@ -82,22 +82,30 @@ pub fn paths(dir: &Path, day: Date, formats: &[Format]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Writes one day's report in every format; returns the report and the files.
+/// Writes one day's report in every format; returns the report and the files. `store`
+/// is a writer: it records what the report told.
 pub fn write_day(
     store: &Store,
     config: &Config,
     day: Date,
 ) -> Result<(Report, Vec<PathBuf>), DailyError> {
+    write_day_recording(store, config, day, |date, engagement, at| {
+        store.record_reported_day(date, engagement, at)
+    })
+}
+
+/// [`write_day`] reading `store` (which may be read-only) and keeping what the report
+/// told (its day, engagement, and when) through `record`, before any file is written.
+fn write_day_recording(
+    store: &Store,
+    config: &Config,
+    day: Date,
+    record: impl FnOnce(&str, Option<i64>, i64) -> Result<(), StoreError>,
+) -> Result<(Report, Vec<PathBuf>), DailyError> {
     let report = compute(store, &request(config, day, day))?;
     // What coordinators are told of the day, to name it later if it moves.
     let now = jiff::Timestamp::now().as_second();
-    store.record_reported_day(&report.date, report.totals.engagement, now)?;
-    let files = write_files(config, day, &report)?;
-    Ok((report, files))
-}
-
-/// Writes `report` of `day` in every configured format.
-fn write_files(config: &Config, day: Date, report: &Report) -> Result<Vec<PathBuf>, DailyError> {
+    record(&report.date, report.totals.engagement, now)?;
     let r = &config.reports;
     let files = paths(&r.directory, day, &r.formats);
     for (format, path) in r.formats.iter().zip(&files) {
@@ -105,9 +113,11 @@ fn write_files(config: &Config, day: Date, report: &Report) -> Result<Vec<PathBu
             Format::Csv | Format::Json => None,
             _ => Some(r.top),
         };
-        write_private(path, &render(report, *format, r.lang, top))?;
+        write_private(path, &render(&report, *format, r.lang, top))?;
     }
-    Ok(files)
+    let dir = r.directory.display();
+    tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
+    Ok((report, files))
 }
 
 /// A few lines for a chat: the day's engagement, activity and top three businesses.
@@ -173,7 +183,7 @@ pub fn telegram_client() -> reqwest::Result<reqwest::Client> {
         .build()
 }
 
-/// Why a Telegram send failed, and whether sending again may help.
+/// Why a push (Telegram, the webhook) failed, and whether sending again may help.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct PushError {
@@ -223,9 +233,7 @@ impl Default for PushRetry {
     }
 }
 
-/// Sends `text` to the configured chat, again after a 429 (waiting as long as Telegram
-/// asks) or a server or network failure (with a doubling backoff); a refused request is
-/// not sent again.
+/// Sends `text` to the configured chat, again as [`with_retries`] says.
 pub async fn push_telegram(
     client: &reqwest::Client,
     telegram: &Telegram,
@@ -233,10 +241,24 @@ pub async fn push_telegram(
     text: &str,
     policy: PushRetry,
 ) -> Result<(), PushError> {
+    with_retries("Telegram", policy, async || {
+        send_telegram(client, telegram, token, text).await
+    })
+    .await
+}
+
+/// Runs `send` until it succeeds: again after a 429 (waiting as long as the receiver
+/// asks) or a server or network failure (with a doubling backoff), never after a
+/// refusal, and at most `policy.attempts` times.
+async fn with_retries(
+    to: &str,
+    policy: PushRetry,
+    mut send: impl AsyncFnMut() -> Result<(), PushError>,
+) -> Result<(), PushError> {
     let mut backoff = policy.base;
     let mut attempt = 1;
     loop {
-        let err = match send_telegram(client, telegram, token, text).await {
+        let err = match send().await {
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
@@ -244,7 +266,7 @@ pub async fn push_telegram(
             Retry::Never => return Err(err),
             Retry::After(d) if d > policy.max_retry_after => {
                 return Err(PushError::never(format!(
-                    "{}; Telegram asks to wait {} s, longer than jempol waits",
+                    "{}; {to} asks to wait {} s, longer than jempol waits",
                     err.message,
                     d.as_secs()
                 )));
@@ -262,7 +284,7 @@ pub async fn push_telegram(
                 err.message
             )));
         }
-        tracing::info!(error = %err, wait_s = wait.as_secs_f64(), attempt, "Telegram summary not sent yet; trying again");
+        tracing::info!(to, error = %err, wait_s = wait.as_secs_f64(), attempt, "summary not sent yet; trying again");
         tokio::time::sleep(wait).await;
         attempt += 1;
     }
@@ -390,7 +412,7 @@ pub struct DailyJob {
     webhook_secret: Option<String>,
     /// Where the report is written: here when `None`.
     child: Option<ChildProcess>,
-    telegram_retry: PushRetry,
+    push_retry: PushRetry,
 }
 
 impl DailyJob {
@@ -419,13 +441,13 @@ impl DailyJob {
             token,
             webhook_secret,
             child: None,
-            telegram_retry: PushRetry::default(),
+            push_retry: PushRetry::default(),
         })
     }
 
-    /// Sends the Telegram summary again as `policy` says (tests shorten the waits).
-    pub fn with_telegram_retry(mut self, policy: PushRetry) -> DailyJob {
-        self.telegram_retry = policy;
+    /// Sends the summaries again as `policy` says (tests shorten the waits).
+    pub fn with_push_retry(mut self, policy: PushRetry) -> DailyJob {
+        self.push_retry = policy;
         self
     }
 
@@ -448,6 +470,7 @@ impl DailyJob {
 
     /// Writes the due report if it is not written yet and there is data for it, then
     /// announces it. Returns the files written.
+    ///
     /// The report reads the database through a read-only connection of its own, beside
     /// `writer`, which records what it told.
     pub async fn tick(&self, writer: &Writer, now: jiff::Timestamp) -> Vec<PathBuf> {
@@ -504,32 +527,19 @@ impl DailyJob {
 
     /// Writes and announces the report in this process.
     async fn here(&self, writer: &Writer, day: Date) -> Result<Vec<PathBuf>, String> {
-        let (db, config) = (writer.path().to_path_buf(), self.config.clone());
-        let computed = tokio::task::spawn_blocking(move || {
-            let store = Store::open_read_only(&db)?;
+        let (config, recorder) = (self.config.clone(), writer.clone());
+        // Read through a read-only connection; what it told is recorded by the writer.
+        let written = tokio::task::spawn_blocking(move || {
+            let store = Store::open_read_only(recorder.path())?;
             store.require_latest_schema()?;
-            compute(&store, &request(&config, day, day))
+            write_day_recording(&store, &config, day, |date, engagement, at| {
+                let date = date.to_string();
+                recorder.run_blocking(move |s| s.record_reported_day(&date, engagement, at))
+            })
         })
         .await
         .map_err(|e| e.to_string())?;
-        let report = computed.map_err(|e| e.to_string())?;
-        // What coordinators are told of the day, to name it later if it moves.
-        let (date, engagement) = (report.date.clone(), report.totals.engagement);
-        let now = jiff::Timestamp::now().as_second();
-        writer
-            .run(move |s| s.record_reported_day(&date, engagement, now))
-            .await
-            .map_err(|e| e.to_string())?;
-        let config = self.config.clone();
-        let (report, files) = tokio::task::spawn_blocking(move || {
-            let files = write_files(&config, day, &report);
-            (report, files)
-        })
-        .await
-        .map_err(|e| e.to_string())?;
-        let files = files.map_err(|e| e.to_string())?;
-        let dir = self.config.reports.directory.display();
-        tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
+        let (report, files) = written.map_err(|e| e.to_string())?;
         let pushes = self.announce(&report).await;
         if !pushes.is_empty() {
             let _ = writer
@@ -542,7 +552,7 @@ impl DailyJob {
     /// Writes one day's report in every configured format and logs it (what the child
     /// process runs, and the daemon when it has no child).
     pub fn write(&self, store: &Store, day: Date) -> Result<(Report, Vec<PathBuf>), DailyError> {
-        write_logged(store, &self.config, day)
+        write_day(store, &self.config, day)
     }
 
     /// `jempol daily-report --day D` with the daemon's config, logging and Telegram token
@@ -612,7 +622,7 @@ impl DailyJob {
             return pushes;
         };
         let text = summary_text(report, self.config.reports.lang);
-        match push_telegram(&self.client, tg, token, &text, self.telegram_retry).await {
+        match push_telegram(&self.client, tg, token, &text, self.push_retry).await {
             Ok(()) => {
                 tracing::info!(chat = %tg.chat_id, "daily summary sent to Telegram");
                 record("telegram", Ok(()));
@@ -632,7 +642,7 @@ impl DailyJob {
             return Some(Err(format!("{} is not set", hook.secret_env)));
         };
         let body = webhook_body(report, jiff::Timestamp::now());
-        let sent = push_webhook(&self.client, hook, secret, &body, self.telegram_retry).await;
+        let sent = push_webhook(&self.client, hook, secret, &body, self.push_retry).await;
         match &sent {
             Ok(()) => {
                 tracing::info!(url = %redact_url(&hook.url), "daily summary posted to the webhook")
@@ -695,8 +705,7 @@ fn redact_url(url: &str) -> String {
         .unwrap_or_default()
 }
 
-/// POSTs `body` to the webhook with its signature, again after a 429 or a 5xx or a
-/// network failure (as `policy` says), never after another refusal.
+/// POSTs `body` to the webhook with its signature, again as [`with_retries`] says.
 pub async fn push_webhook(
     client: &reqwest::Client,
     hook: &crate::config::Webhook,
@@ -704,60 +713,48 @@ pub async fn push_webhook(
     body: &[u8],
     policy: PushRetry,
 ) -> Result<(), PushError> {
-    let secrets = [secret.to_string()];
-    let mut backoff = policy.base;
-    let mut attempt = 1;
-    loop {
-        let sent = client
-            .post(&hook.url)
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, signature(secret, body))
-            .body(body.to_vec())
-            .send()
-            .await;
-        let err = match sent {
-            Ok(resp) if resp.status().is_success() => return Ok(()),
-            Ok(resp) => {
-                let status = resp.status();
-                let retry = if status.is_server_error() || status.as_u16() == 429 {
-                    Retry::Later
-                } else {
-                    Retry::Never
-                };
-                PushError {
-                    message: format!("webhook answered HTTP {status}"),
-                    retry,
-                }
-            }
-            Err(e) => PushError {
-                message: crate::platform::http::redact(
-                    &crate::platform::http::network_error(e),
-                    &secrets,
-                ),
-                retry: Retry::Later,
-            },
-        };
-        if err.retry == Retry::Never || attempt >= policy.attempts {
-            return Err(PushError {
-                message: format!("{} (after {attempt} attempts)", err.message),
-                retry: Retry::Never,
-            });
-        }
-        tokio::time::sleep(backoff).await;
-        backoff *= 2;
-        attempt += 1;
-    }
+    with_retries("the webhook", policy, async || {
+        send_webhook(client, hook, secret, body).await
+    })
+    .await
 }
 
-fn write_logged(
-    store: &Store,
-    config: &Config,
-    day: Date,
-) -> Result<(Report, Vec<PathBuf>), DailyError> {
-    let (report, files) = write_day(store, config, day)?;
-    let dir = config.reports.directory.display();
-    tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
-    Ok((report, files))
+/// One signed POST: a 2xx, or why not (a 429 or 5xx may be tried again).
+async fn send_webhook(
+    client: &reqwest::Client,
+    hook: &crate::config::Webhook,
+    secret: &str,
+    body: &[u8],
+) -> Result<(), PushError> {
+    let sent = client
+        .post(&hook.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature(secret, body))
+        .body(body.to_vec())
+        .send()
+        .await;
+    match sent {
+        Ok(resp) if resp.status().is_success() => Ok(()),
+        Ok(resp) => {
+            let status = resp.status();
+            let retry = if status.is_server_error() || status.as_u16() == 429 {
+                Retry::Later
+            } else {
+                Retry::Never
+            };
+            Err(PushError {
+                message: format!("webhook answered HTTP {status}"),
+                retry,
+            })
+        }
+        Err(e) => Err(PushError {
+            message: crate::platform::http::redact(
+                &crate::platform::http::network_error(e),
+                &[secret.to_string()],
+            ),
+            retry: Retry::Later,
+        }),
+    }
 }
 
 /// Why the report process did not write the report.

@@ -1231,7 +1231,7 @@ async fn the_daily_summary_is_posted_to_a_webhook_signed_with_its_secret() {
         .unwrap();
     let job = jempol::daily::DailyJob::new(&config, &secrets)
         .unwrap()
-        .with_telegram_retry(jempol::daily::PushRetry {
+        .with_push_retry(jempol::daily::PushRetry {
             attempts: 3,
             base: std::time::Duration::from_millis(10),
             max_retry_after: std::time::Duration::from_secs(5),
