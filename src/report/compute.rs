@@ -382,17 +382,18 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             .from
             .checked_sub(jiff::Span::new().days(QUIET_DAYS))
             .unwrap_or(req.from);
-        let posted_in = |s: i64, e: i64| -> Result<HashMap<BusinessId, i64>, StoreError> {
+        let by_business = |published: &[crate::store::Published]| {
             let mut by: HashMap<BusinessId, i64> = HashMap::new();
-            for x in store.published(s, e, p)? {
+            for x in published {
                 if let Some(b) = x.business_id {
                     *by.entry(b).or_default() += x.posts;
                 }
             }
-            Ok(by)
+            by
         };
-        let before = posted_in(start_of(quiet_from), start)?;
-        let during = posted_in(start, end)?;
+        let before = by_business(&store.published(start_of(quiet_from), start, p)?);
+        // This period's posts are read already.
+        let during = by_business(&published);
         let mut quiet: Vec<QuietBusiness> = before
             .iter()
             .filter(|(b, _)| !during.contains_key(b))
