@@ -273,11 +273,7 @@ pub fn compact(n: i64, lang: Lang) -> String {
     } else {
         format!("{a:.0}")
     };
-    let s = if lang == Lang::Id {
-        s.replace('.', ",")
-    } else {
-        s
-    };
+    let s = decimal_mark(s, lang);
     if n < 0 { format!("-{s}") } else { s }
 }
 
@@ -294,32 +290,28 @@ pub fn delta(n: Option<i64>, lang: Lang) -> String {
     }
 }
 
-/// A fraction as a percentage with two decimals (`,` as the decimal mark in Indonesian).
+/// A number written with `.` as its decimal mark, with `,` in Indonesian.
+fn decimal_mark(s: String, lang: Lang) -> String {
+    match lang {
+        Lang::En => s,
+        Lang::Id => s.replace('.', ","),
+    }
+}
+
 /// The change from `before` to `now` in percent, `+12.5 %` / `-3.0 %`; unknown (`?`)
 /// when either is unknown or `before` is 0.
 pub fn change_percent(now: Option<i64>, before: Option<i64>, lang: Lang) -> String {
     match now.zip(before.filter(|b| *b != 0)) {
         None => "?".to_string(),
-        Some((a, b)) => {
-            let s = format!("{:+.1} %", (a - b) as f64 * 100.0 / b as f64);
-            match lang {
-                Lang::En => s,
-                Lang::Id => s.replace('.', ","),
-            }
-        }
+        Some((a, b)) => decimal_mark(format!("{:+.1} %", (a - b) as f64 * 100.0 / b as f64), lang),
     }
 }
 
+/// A fraction as a percentage with two decimals (`,` as the decimal mark in Indonesian).
 pub fn percent(f: Option<f64>, lang: Lang) -> String {
     match f {
         None => "?".to_string(),
-        Some(f) => {
-            let s = format!("{:.2} %", f * 100.0);
-            match lang {
-                Lang::En => s,
-                Lang::Id => s.replace('.', ","),
-            }
-        }
+        Some(f) => decimal_mark(format!("{:.2} %", f * 100.0), lang),
     }
 }
 
