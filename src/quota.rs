@@ -156,8 +156,6 @@ pub struct Usage {
     pub used: u64,
     pub limit: u64,
     pub window_start: i64,
-    /// When the next window starts (the budget is whole again).
-    pub window_end: i64,
 }
 
 /// What `platform` has used (as written in the ledger, reservations included) and may
@@ -176,7 +174,6 @@ pub fn usage(store: &Store, platform: Platform, limit: &Limit, now: Timestamp) -
         used,
         limit: limit.limit,
         window_start,
-        window_end: limit.window.end(now),
     }
 }
 

@@ -35,6 +35,19 @@ struct Rig {
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
+/// `jempol status --format json` in `dir`, which must succeed.
+fn status_json(dir: &std::path::Path, env: &[(&str, &str)]) -> Value {
+    let out = jempol(dir, &["status", "--format", "json"], env)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
         attempts: 8,
@@ -932,15 +945,7 @@ async fn a_clock_stepped_back_after_a_poll_ten_days_ahead_does_not_stop_polling(
 
     // `status` shows the times from the future, as a warning a script can read.
     let dir = rig._dir.path();
-    let out = jempol(dir, &["status", "--format", "json"], &[])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let status = status_json(dir, &[]);
     // Times as RFC 3339 in the campaign's zone, as everywhere else.
     for p in status["platforms"].as_array().unwrap() {
         for key in ["last_success", "last_run_started", "next_poll"] {
@@ -1067,17 +1072,7 @@ fn one_writer_at_a_time_and_sigterm_exits_0_within_10_seconds() {
     );
 
     // `status` says that a writer runs, and which.
-    let writer = |dir: &std::path::Path| -> Value {
-        let out = jempol(dir, &["status", "--format", "json"], &SECRETS)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<Value>(&out.stdout).unwrap()["writer"].clone()
-    };
+    let writer = |dir: &std::path::Path| status_json(dir, &SECRETS)["writer"].clone();
     assert_eq!(
         writer(dir.path()),
         serde_json::json!({"running": true, "pid": daemon.id()})

@@ -21,10 +21,15 @@ pub struct WriterLock {
 }
 
 impl WriterLock {
+    /// The lock file beside `database`.
+    fn path(database: &Path) -> PathBuf {
+        PathBuf::from(format!("{}.lock", database.display()))
+    }
+
     /// The process that holds the lock now (a running `jempol run` or `poll --once`),
     /// if any. Only looks: the lock file is opened for reading and nothing is written.
     pub fn holder(database: &Path) -> Option<u32> {
-        let path = PathBuf::from(format!("{}.lock", database.display()));
+        let path = Self::path(database);
         let file = File::open(&path).ok()?;
         match file.try_lock_shared() {
             Ok(()) => None, // nobody holds it (released when `file` closes)
@@ -40,7 +45,7 @@ impl WriterLock {
 
     /// Takes the lock or says who holds it.
     pub fn acquire(database: &Path) -> anyhow::Result<WriterLock> {
-        let path = PathBuf::from(format!("{}.lock", database.display()));
+        let path = Self::path(database);
         if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating the database folder {}", dir.display()))?;

@@ -125,16 +125,12 @@ pub fn daily(config_path: &Path, day: &str) -> anyhow::Result<()> {
     let store = crate::store::Store::open(&config.database)
         .with_context(|| format!("opening database {}", config.database.display()))?;
     let (report, _files) = job.write(&store, day)?;
-    drop(store);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let pushes = runtime.block_on(job.announce(&report));
-    if !pushes.is_empty() {
-        let store = crate::store::Store::open(&config.database)?;
-        for push in &pushes {
-            store.record_push(push)?;
-        }
+    // The same connection records how the pushes went (no transaction is open meanwhile).
+    for push in runtime.block_on(job.announce(&report)) {
+        store.record_push(&push)?;
     }
     // What the report cost, for whoever sizes the server (this process does nothing else).
     if let Some(kb) = crate::memory_status_kb("VmHWM") {

@@ -158,39 +158,38 @@ mod tests {
 
     /// Runs a pager over `pages` (then errors); returns how it ended and how many pages
     /// it asked for.
-    async fn over(pager: Pager, pages: Vec<Result<Page<u32>, ApiError>>) -> (End, usize) {
+    fn over(pager: Pager, pages: Vec<Result<Page<u32>, ApiError>>) -> (End, usize) {
         let mut pages = pages.into_iter();
         let mut asked = 0;
         let mut paging = pager.start(None);
         while paging.next_cursor().is_some() {
             asked += 1;
-            let page = async { pages.next() }.await;
+            let page = pages.next();
             paging.read(page.unwrap_or_else(|| Err(ApiError::Invalid("no more pages".into()))));
         }
         (paging.end(), asked)
     }
 
-    #[tokio::test]
-    async fn a_listing_that_ends_is_complete() {
+    #[test]
+    fn a_listing_that_ends_is_complete() {
         let (end, asked) = over(
             Pager::new(10),
             vec![Ok(page(&["1", "2"], Some(1))), Ok(page(&["3"], None))],
-        )
-        .await;
+        );
         assert!(end.is_complete());
         assert_eq!(asked, 2);
     }
 
-    #[tokio::test]
-    async fn the_same_items_under_new_cursors_stall_after_two_pages() {
+    #[test]
+    fn the_same_items_under_new_cursors_stall_after_two_pages() {
         let pages = (1..100).map(|n| Ok(page(&["1", "2"], Some(n)))).collect();
-        let (end, asked) = over(Pager::new(1000), pages).await;
+        let (end, asked) = over(Pager::new(1000), pages);
         assert!(matches!(end, End::Stalled), "{end:?}");
         assert_eq!(asked, 3, "the first page, and two that bring nothing new");
     }
 
-    #[tokio::test]
-    async fn one_empty_page_that_promises_more_is_forgiven() {
+    #[test]
+    fn one_empty_page_that_promises_more_is_forgiven() {
         let pages = vec![
             Ok(page(&["1"], Some(1))),
             Ok(page(&[], Some(2))),
@@ -198,36 +197,36 @@ mod tests {
             Ok(page(&[], Some(4))),
             Ok(page(&[], Some(5))),
         ];
-        let (end, asked) = over(Pager::new(1000), pages).await;
+        let (end, asked) = over(Pager::new(1000), pages);
         assert!(matches!(end, End::Stalled));
         assert_eq!(asked, 5);
     }
 
-    #[tokio::test]
-    async fn a_repeated_cursor_ends_the_listing_only_when_nothing_new_came() {
+    #[test]
+    fn a_repeated_cursor_ends_the_listing_only_when_nothing_new_came() {
         // recent_media: the same `after` on every page, new items each time.
         let moving = (0..5)
             .map(|n| Ok(page(&[&n.to_string()], if n < 4 { Some(7) } else { None })))
             .collect();
-        let (end, asked) = over(Pager::new(1000), moving).await;
+        let (end, asked) = over(Pager::new(1000), moving);
         assert!(end.is_complete());
         assert_eq!(asked, 5);
         let stuck = vec![Ok(page(&["1"], Some(7))), Ok(page(&["1"], Some(7)))];
-        let (end, asked) = over(Pager::new(1000), stuck).await;
+        let (end, asked) = over(Pager::new(1000), stuck);
         assert!(matches!(end, End::Stalled));
         assert_eq!(asked, 2);
     }
 
-    #[tokio::test]
-    async fn the_cap_and_a_failure_end_a_listing_unfinished() {
+    #[test]
+    fn the_cap_and_a_failure_end_a_listing_unfinished() {
         let endless = (0..100)
             .map(|n| Ok(page(&[&n.to_string()], Some(n))))
             .collect();
-        let (end, asked) = over(Pager::new(4), endless).await;
+        let (end, asked) = over(Pager::new(4), endless);
         assert!(matches!(end, End::Capped));
         assert_eq!(asked, 4);
         let failing = vec![Ok(page(&["1"], Some(1)))];
-        let (end, _) = over(Pager::new(4), failing).await;
+        let (end, _) = over(Pager::new(4), failing);
         assert!(!end.is_complete());
         assert!(end.into_error().is_some());
     }

@@ -114,16 +114,16 @@ fn run(conn: &Connection, stop: &(Mutex<bool>, Condvar)) {
     }
 }
 
-/// Called by the writer between jobs: past `limit` bytes of WAL, holds the writer until
-/// a TRUNCATE checkpoint succeeds, which needs every reader to have left the WAL. Gives
-/// up only when jempol stops.
+/// Called by the writer between jobs: past `limit` bytes of `wal` (the writer's WAL
+/// file), holds the writer until a TRUNCATE checkpoint succeeds, which needs every
+/// reader to have left the WAL. Gives up only when jempol stops.
 pub(super) fn keep_within(
     writer: &Store,
+    wal: &std::path::Path,
     limit: u64,
     shutdown: &tokio::sync::watch::Receiver<bool>,
 ) {
-    let wal = super::wal_path(writer.path());
-    let wal_size = || std::fs::metadata(&wal).map_or(0, |m| m.len());
+    let wal_size = || std::fs::metadata(wal).map_or(0, |m| m.len());
     if wal_size() <= limit {
         return;
     }

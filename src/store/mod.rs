@@ -315,7 +315,7 @@ impl Store {
     /// The database file's size in bytes (main file and WAL).
     pub fn size_bytes(&self) -> u64 {
         let main = std::fs::metadata(&self.path).map_or(0, |m| m.len());
-        let wal = std::fs::metadata(format!("{}-wal", self.path.display())).map_or(0, |m| m.len());
+        let wal = std::fs::metadata(wal_path(&self.path)).map_or(0, |m| m.len());
         main + wal
     }
 

@@ -49,10 +49,11 @@ impl Writer {
             .name("jempol-writer".into())
             .spawn(move || {
                 let mut store = store;
+                let wal = super::wal_path(store.path());
                 while let Ok(job) = queue.recv() {
                     job(&mut store);
                     if !*shutdown.borrow() {
-                        checkpoint::keep_within(&store, wal_limit, &shutdown);
+                        checkpoint::keep_within(&store, &wal, wal_limit, &shutdown);
                     }
                 }
                 checkpointer.stop(&store);
