@@ -135,6 +135,7 @@ fn day_report() {
             to: day,
             platform: None,
             trend_days: 14,
+            scope: Default::default(),
         };
         let mut computes = Vec::new();
         let mut totals = Vec::new();

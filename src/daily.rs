@@ -41,6 +41,7 @@ pub fn request(config: &Config, from: Date, to: Date) -> Request {
         to,
         platform: None,
         trend_days: 14,
+        scope: crate::report::compute::Scope::Campaign,
     }
 }
 

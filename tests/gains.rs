@@ -90,6 +90,7 @@ fn report(
         to: d,
         platform,
         trend_days,
+        scope: Default::default(),
     };
     compute(store, &request).unwrap()
 }

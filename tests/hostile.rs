@@ -404,6 +404,7 @@ fn hostile_text_reaches_no_screen_raw_in_markdown_the_terminal_or_a_spreadsheet(
             to: d,
             platform: None,
             trend_days: 1,
+            scope: Default::default(),
         },
     )
     .unwrap();

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use common::Workspace;
 use common::dataset::{dataset, wib};
 use jempol::platform::Platform;
+use jempol::report::compute::Scope;
 use jempol::report::{Format, Lang, Report, Request, compute, render};
 use jempol::store::Store;
 
@@ -23,6 +24,7 @@ fn request(from: &str, to: &str) -> Request {
         to: to.parse().unwrap(),
         platform: None,
         trend_days: 14,
+        scope: Default::default(),
     }
 }
 
@@ -1491,4 +1493,279 @@ async fn the_report_process_logs_the_memory_it_needed() {
     let mb = finished["fields"]["peak_rss_mb"].as_u64().unwrap();
     assert!((1..4096).contains(&mb), "peak_rss_mb = {mb}");
     assert!(d.ws.path("reports/2026-11-21.json").exists());
+}
+
+// ---- drill-down: one business, one district, one category ----
+
+fn scoped(store: &Store, from: &str, to: &str, scope: Scope) -> Report {
+    let mut req = request(from, to);
+    req.scope = scope;
+    compute(store, &req).unwrap()
+}
+
+#[test]
+fn a_business_report_shows_its_accounts_followers_day_by_day_and_every_post_with_its_gains() {
+    let ws = Workspace::new();
+    let store = dataset(&ws);
+    let campaign = day(&store, "2026-11-20");
+    let r = scoped(
+        &store,
+        "2026-11-20",
+        "2026-11-20",
+        Scope::Business("PDG-1".into()),
+    );
+    let b = r
+        .business
+        .as_ref()
+        .expect("a business report has its drill-down");
+    assert_eq!(
+        (b.key.as_str(), b.name.as_str()),
+        ("PDG-1", "Dendeng Uni Lis")
+    );
+
+    // Its figures are its leaderboard line in the campaign's report, PDG-2's left out.
+    let mine = line(&campaign, "PDG-1");
+    assert_eq!(r.totals.engagement, mine.engagement);
+    assert_eq!(r.totals.gains, mine.gains);
+    assert_eq!(r.totals.followers, mine.followers);
+    assert_eq!(r.registered_businesses, 1);
+    assert!(
+        r.outside_registry.is_empty(),
+        "no outsider is in a business"
+    );
+    let platforms: Vec<Platform> = r.platforms.iter().map(|p| p.platform).collect();
+    assert_eq!(platforms, [Platform::Instagram, Platform::Youtube]);
+
+    // Its accounts with their followers; YouTube's figure was never taken: unknown.
+    let accounts: Vec<(&str, Option<i64>)> = b
+        .accounts
+        .iter()
+        .map(|a| (a.account.as_str(), a.followers))
+        .collect();
+    assert_eq!(accounts.len(), 2);
+    assert!(accounts.contains(&("a.ig", Some(1010))), "{accounts:?}");
+    assert!(accounts.contains(&("@a", None)), "{accounts:?}");
+
+    // Followers at each day's end: 1000 at 08:00 and 1010 at 23:59 on the 20th make the
+    // 20th's 1010; the 19th had no figure yet (unknown, not 0); 1020 at 00:01 is the 21st's.
+    let at = |r: &Report, date: &str| {
+        r.business
+            .as_ref()
+            .unwrap()
+            .followers_trend
+            .iter()
+            .find(|p| p.date == date && p.account == "a.ig")
+            .map(|p| p.followers)
+    };
+    assert_eq!(at(&r, "2026-11-20"), Some(Some(1010)));
+    assert_eq!(at(&r, "2026-11-19"), Some(None));
+    let next = scoped(
+        &store,
+        "2026-11-21",
+        "2026-11-21",
+        Scope::Business("PDG-1".into()),
+    );
+    assert_eq!(at(&next, "2026-11-21"), Some(Some(1020)));
+    assert_eq!(at(&next, "2026-11-20"), Some(Some(1010)));
+
+    // Every post of its that gained, each with the same gains as in the campaign's report:
+    // on the 20th p1 (p2's first sight counts on its publication day, the 19th), on the
+    // 21st p1 and p2.
+    let urls = |r: &Report| -> Vec<String> {
+        let mut u: Vec<String> = r
+            .business
+            .as_ref()
+            .unwrap()
+            .posts
+            .iter()
+            .filter_map(|p| p.url.clone())
+            .collect();
+        u.sort();
+        u
+    };
+    assert_eq!(urls(&r), ["https://example.invalid/p1"]);
+    assert_eq!(
+        urls(&next),
+        ["https://example.invalid/p1", "https://example.invalid/p2"]
+    );
+    let campaign_21 = day(&store, "2026-11-21");
+    let b = next.business.as_ref().unwrap();
+    for p in &b.posts {
+        let same = campaign_21
+            .top_posts
+            .iter()
+            .find(|t| t.url == p.url)
+            .unwrap();
+        assert_eq!((p.gains, p.engagement), (same.gains, same.engagement));
+    }
+    assert!(
+        b.posts
+            .windows(2)
+            .all(|w| w[0].engagement >= w[1].engagement)
+    );
+
+    // Each format shows the drill-down: the table names the business and its accounts.
+    let table = render(&r, Format::Table, Lang::Id, None);
+    for text in [
+        "Usaha: Dendeng Uni Lis (PDG-1)",
+        "Akun",
+        "Pengikut di akhir tiap hari",
+        "a.ig",
+        "1.010",
+    ] {
+        assert!(table.contains(text), "{text:?} in {table}");
+    }
+    assert!(!table.contains(Lang::Id.labels().leaderboard), "{table}");
+    let html = render(&r, Format::Html, Lang::En, None);
+    assert!(html.contains("Followers at the end of each day"));
+    assert!(
+        html.contains("href=\"https://www.instagram.com/a.ig\""),
+        "its profile is a link"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&render(&r, Format::Json, Lang::En, None)).unwrap();
+    assert_eq!(json["scope"]["by"], "business");
+    assert_eq!(json["scope"]["value"], "PDG-1");
+    assert_eq!(json["business"]["posts"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_districts_reports_add_up_to_the_campaigns_and_hold_only_their_businesses() {
+    let sim = simulated();
+    let store = Store::open_read_only(&sim.outcome.database).unwrap();
+    let (from, to) = (sim.days[0].as_str(), sim.days[2].as_str());
+    let campaign = compute(&store, &request(from, to)).unwrap();
+    let districts = store
+        .registry_values(jempol::store::RegistryField::District)
+        .unwrap();
+    assert!(districts.len() > 3, "{districts:?}");
+    let (mut posts, mut engagement, mut registered, mut active) = (0, 0, 0, 0);
+    let mut per_day: BTreeMap<String, i64> = BTreeMap::new();
+    for d in &districts {
+        // Named in another case, it is the same district.
+        let r = scoped(&store, from, to, Scope::District(d.to_uppercase()));
+        assert!(
+            r.businesses
+                .iter()
+                .all(|b| b.district.as_deref() == Some(d.as_str()))
+        );
+        assert!(
+            r.not_posted_yet
+                .iter()
+                .all(|b| b.district.as_deref() == Some(d.as_str()))
+        );
+        assert!(
+            r.gone_quiet
+                .iter()
+                .all(|q| q.business.district.as_deref() == Some(d.as_str()))
+        );
+        assert!(r.top_posts.iter().all(|p| {
+            r.businesses
+                .iter()
+                .any(|b| Some(&b.key) == p.business_key.as_ref())
+        }));
+        assert!(r.outside_registry.is_empty());
+        assert!(r.revisions.is_empty());
+        posts += r.totals.posts_published;
+        engagement += r.totals.engagement.unwrap_or(0);
+        registered += r.registered_businesses;
+        active += r.totals.businesses_active;
+        for t in &r.trend {
+            *per_day.entry(t.date.clone()).or_default() += t.engagement.unwrap_or(0);
+        }
+    }
+    // Every simulated business has a district: the parts make the whole.
+    assert_eq!(registered, campaign.registered_businesses);
+    assert_eq!(posts, campaign.totals.posts_published);
+    assert_eq!(Some(engagement), campaign.totals.engagement);
+    assert_eq!(active, campaign.totals.businesses_active);
+    let mut whole: BTreeMap<String, i64> = BTreeMap::new();
+    for t in &campaign.trend {
+        *whole.entry(t.date.clone()).or_default() += t.engagement.unwrap_or(0);
+    }
+    assert_eq!(per_day, whole, "the trend, day by day");
+}
+
+#[test]
+fn a_category_report_holds_only_that_category() {
+    let sim = simulated();
+    let store = Store::open_read_only(&sim.outcome.database).unwrap();
+    let day = sim.days[2].as_str();
+    let campaign = compute(&store, &request(day, day)).unwrap();
+    let r = scoped(&store, day, day, Scope::Category("KULINER".into()));
+    assert!(!r.businesses.is_empty());
+    let expected: Vec<&str> = campaign
+        .businesses
+        .iter()
+        .filter(|b| b.category.as_deref() == Some("kuliner"))
+        .map(|b| b.key.as_str())
+        .collect();
+    let got: Vec<&str> = r.businesses.iter().map(|b| b.key.as_str()).collect();
+    assert_eq!(
+        got, expected,
+        "the same businesses, in the campaign's order"
+    );
+    let sum: i64 = r.businesses.iter().filter_map(|b| b.engagement).sum();
+    assert_eq!(r.totals.engagement, Some(sum));
+    let table = render(&r, Format::Table, Lang::En, None);
+    assert!(
+        table.contains("Category: KULINER") || table.contains("Category: kuliner"),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_report_command_narrows_by_business_district_or_category_and_names_what_it_does_not_know() {
+    let ws = Workspace::new();
+    drop(dataset(&ws));
+    let json = |args: &[&str]| -> serde_json::Value {
+        let run = ws
+            .jempol(
+                &[
+                    &["report", "--date", "2026-11-20", "--format", "json"],
+                    args,
+                ]
+                .concat(),
+            )
+            .expect_code(0);
+        serde_json::from_str(&run.stdout()).unwrap()
+    };
+    // A key in another case is the key; a district in another case is the district.
+    let r = json(&["--business", "pdg-1"]);
+    assert_eq!(r["scope"]["value"], "PDG-1");
+    assert_eq!(r["business"]["name"], "Dendeng Uni Lis");
+    let r = json(&["--district", "padang utara"]);
+    assert_eq!(r["scope"]["value"], "Padang Utara");
+    assert_eq!(r["registered_businesses"], 2);
+    let r = json(&["--category", "Kuliner"]);
+    assert_eq!(r["scope"]["by"], "category");
+
+    // What the registry does not hold is a usage error that says what it holds.
+    let run = ws
+        .jempol(&[
+            "report",
+            "--date",
+            "2026-11-20",
+            "--district",
+            "Padang Tengah",
+        ])
+        .expect_code(2);
+    assert!(
+        run.stderr().contains("--district \"Padang Tengah\""),
+        "{}",
+        run.stderr()
+    );
+    assert!(run.stderr().contains("Padang Utara"), "{}", run.stderr());
+    let run = ws
+        .jempol(&["report", "--date", "2026-11-20", "--business", "PDG"])
+        .expect_code(2);
+    assert!(run.stderr().contains("PDG-1, PDG-2"), "{}", run.stderr());
+    ws.jempol(&[
+        "report",
+        "--business",
+        "PDG-1",
+        "--district",
+        "Padang Utara",
+    ])
+    .expect_code(2);
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use super::Failed;
 use crate::daily;
 use crate::platform::Platform;
+use crate::report::compute::{Scope, same_name};
 use crate::report::{Format, Lang, compute, parse_day, parse_month, parse_week, render};
+use crate::store::{RegistryField, Store};
 
 /// Arguments of `jempol report`.
 #[derive(Debug, clap::Args)]
@@ -17,6 +19,9 @@ Examples:
   jempol report --date 2026-11-20 --format html --out laporan.html --lang id
   jempol report --from 2026-11-01 --to 2026-11-30 --format csv --out november.csv
   jempol report --platform tiktok --format json | jq .totals
+  jempol report --week last --district \"Padang Utara\" --format html --out minggu.html
+  jempol report --month last --category kuliner --format csv --lang id --out kuliner.csv
+  jempol report --business UMKM-0042 --week this    # its accounts, followers, posts
 
 A day is a calendar day in the campaign time zone. Gained = counts at the end minus
 counts at the start (0 for a post first seen that day); a count the platform hides is
@@ -51,6 +56,69 @@ pub struct ReportArgs {
     /// Label language: `en` or `id` (Bahasa Indonesia) [default: reports.lang].
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
+    /// One business, by its registry key: its accounts, per-platform figures, followers
+    /// day by day and its posts with their gains.
+    #[arg(long, value_name = "KEY", conflicts_with_all = ["district", "category"])]
+    pub business: Option<String>,
+    /// Only the businesses of this district (kecamatan), named in any case.
+    #[arg(long, value_name = "NAME", conflicts_with = "category")]
+    pub district: Option<String>,
+    /// Only the businesses of this category, named in any case.
+    #[arg(long, value_name = "NAME")]
+    pub category: Option<String>,
+}
+
+/// The scope the arguments name, checked against the registry: a name it does not hold
+/// is a usage error that lists what it does hold.
+fn scope(store: &Store, args: &ReportArgs) -> anyhow::Result<Scope> {
+    let (flag, field, wanted) = match (&args.business, &args.district, &args.category) {
+        (Some(k), _, _) => ("business", RegistryField::Key, k),
+        (_, Some(d), _) => ("district", RegistryField::District, d),
+        (_, _, Some(c)) => ("category", RegistryField::Category, c),
+        _ => return Ok(Scope::Campaign),
+    };
+    let known = store.registry_values(field)?;
+    // A key is exact when it can be, else matched in any case.
+    let found = known
+        .iter()
+        .find(|k| *k == wanted)
+        .or_else(|| known.iter().find(|k| same_name(k, wanted)));
+    let Some(found) = found else {
+        let near: Vec<&str> = known
+            .iter()
+            .filter(|k| k.to_lowercase().contains(&wanted.trim().to_lowercase()))
+            .map(String::as_str)
+            .collect();
+        let shown = if near.is_empty() && field != RegistryField::Key {
+            known.iter().map(String::as_str).collect()
+        } else {
+            near
+        };
+        let hint = if shown.is_empty() {
+            match field {
+                RegistryField::Key => " (`jempol businesses list` shows the keys)".to_string(),
+                _ => format!(" (the registry names no {flag})"),
+            }
+        } else {
+            let cap = if field == RegistryField::Key { 10 } else { 30 };
+            let list: Vec<&str> = shown.iter().take(cap).copied().collect();
+            let more = shown.len().saturating_sub(list.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("; the registry has: {}{more}", list.join(", "))
+        };
+        return Err(bad(format!(
+            "--{flag} {wanted:?}: no such {flag} in the registry{hint}"
+        )));
+    };
+    Ok(match field {
+        RegistryField::Key => Scope::Business(found.clone()),
+        RegistryField::District => Scope::District(found.clone()),
+        RegistryField::Category => Scope::Category(found.clone()),
+    })
 }
 
 fn bad(message: String) -> anyhow::Error {
@@ -93,6 +161,7 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
     let store = super::open_current_reader(&config)?;
     let mut request = daily::request(&config, from, to);
     request.platform = args.platform;
+    request.scope = scope(&store, &args)?;
     let report = compute(&store, &request)?;
     let lang = args.lang.unwrap_or(config.reports.lang);
     let text = render(&report, args.format, lang, args.top);

@@ -7,14 +7,14 @@
 //! unknown (`None`) when every post hides it; engagement = likes + comments + shares;
 //! engagement rate = engagement gained / followers at the period's end.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::civil::Date;
 use jiff::tz::{Offset, TimeZone};
 
 use crate::model::{AccountId, BusinessId, PostId};
 use crate::platform::Platform;
-use crate::store::{Gains, RegistryEntry, Store, StoreError};
+use crate::store::{Gains, RegistryEntry, RegistryField, Store, StoreError};
 
 /// The JSON structure's version: bumped when a field changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -31,6 +31,81 @@ pub struct Request {
     pub platform: Option<Platform>,
     /// How many days the trend covers, ending with `to`.
     pub trend_days: i32,
+    /// Which registered businesses it covers.
+    pub scope: Scope,
+}
+
+/// Which registered businesses a report covers: the whole campaign, one business (by
+/// key), or those of one district or category (named in any case).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "by", content = "value", rename_all = "lowercase")]
+pub enum Scope {
+    #[default]
+    Campaign,
+    Business(String),
+    District(String),
+    Category(String),
+}
+
+impl Scope {
+    /// The registry field it narrows by (none for the whole campaign).
+    pub fn field(&self) -> Option<(RegistryField, &str)> {
+        match self {
+            Scope::Campaign => None,
+            Scope::Business(k) => Some((RegistryField::Key, k)),
+            Scope::District(d) => Some((RegistryField::District, d)),
+            Scope::Category(c) => Some((RegistryField::Category, c)),
+        }
+    }
+
+    fn admits(&self, b: &RegistryEntry) -> bool {
+        let named =
+            |v: &Option<String>, want: &str| v.as_deref().is_some_and(|v| same_name(v, want));
+        match self {
+            Scope::Campaign => true,
+            Scope::Business(k) => b.key == *k,
+            Scope::District(d) => named(&b.district, d),
+            Scope::Category(c) => named(&b.category, c),
+        }
+    }
+}
+
+/// Whether two registry names are the same, whatever their case and outer spaces.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+/// One of a business's accounts, in its drill-down.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AccountLine {
+    pub platform: Platform,
+    pub account: String,
+    pub profile_url: Option<String>,
+    /// At the period's end, and the change over it.
+    pub followers: Option<i64>,
+    pub followers_growth: Option<i64>,
+}
+
+/// An account's followers at the end of a day (the latest figure taken by then).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FollowerPoint {
+    pub date: String,
+    pub platform: Platform,
+    pub account: String,
+    pub followers: Option<i64>,
+}
+
+/// What a report on one business adds: its accounts, their follower trend over the
+/// trend's days, and every post of its that gained in the period (most engaging first).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BusinessDetail {
+    pub key: String,
+    pub name: String,
+    pub district: Option<String>,
+    pub category: Option<String>,
+    pub accounts: Vec<AccountLine>,
+    pub followers_trend: Vec<FollowerPoint>,
+    pub posts: Vec<TopPost>,
 }
 
 /// Campaign-wide figures of a period (registered businesses only).
@@ -88,6 +163,29 @@ pub struct TopPost {
     pub gains: Gains,
     pub engagement: Option<i64>,
     pub deleted: bool,
+}
+
+impl TopPost {
+    fn new(
+        rank: usize,
+        post: crate::store::PostGain,
+        business: Option<&RegistryEntry>,
+        iso: &dyn Fn(i64) -> String,
+    ) -> TopPost {
+        TopPost {
+            rank,
+            platform: post.platform,
+            url: post.permalink,
+            business_key: business.map(|b| b.key.clone()),
+            business_name: business.map(|b| b.name.clone()),
+            account: post.account,
+            caption: post.caption,
+            posted_at: post.posted_at.map(iso),
+            engagement: post.gains.engagement(),
+            gains: post.gains,
+            deleted: post.deleted,
+        }
+    }
 }
 
 /// A registered business, as the participant lists name it.
@@ -185,6 +283,8 @@ pub struct Report {
     pub timezone: String,
     pub utc_offset: String,
     pub platform: Option<Platform>,
+    /// Which registered businesses it covers; every figure is theirs alone.
+    pub scope: Scope,
     /// The latest observation in the database, in the campaign time zone.
     pub data_until: Option<String>,
     /// The last day whose figures are settled (`reports.settle_days` after its end,
@@ -210,6 +310,8 @@ pub struct Report {
     pub outside_registry: Vec<OutsiderLine>,
     pub unattributed: Unattributed,
     pub trend: Vec<TrendPoint>,
+    /// The drill-down of a report on one business.
+    pub business: Option<BusinessDetail>,
 }
 
 impl Report {
@@ -267,14 +369,25 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             .map(|(x, _)| *x)
             .collect()
     };
-    let registry = store.registry_entries(p, end)?;
+    let mut registry = store.registry_entries(p, end)?;
+    registry.retain(|b| req.scope.admits(b));
     let by_id: HashMap<BusinessId, &RegistryEntry> = registry.iter().map(|b| (b.id, b)).collect();
-    let followers = store.followers_at([prev_start, start, end], p, None)?;
+    // A narrowed report counts its businesses' posts and accounts only.
+    let scoped: Option<HashSet<BusinessId>> =
+        (req.scope != Scope::Campaign).then(|| by_id.keys().copied().collect());
+    let keep = |b: Option<BusinessId>| {
+        scoped
+            .as_ref()
+            .is_none_or(|s| b.is_some_and(|b| s.contains(&b)))
+    };
+    let mut followers = store.followers_at([prev_start, start, end], p, None)?;
+    followers.retain(|a| keep(a.business_id));
 
     // This period and the one before, the same way.
     let period = |from: Date, to: Date, s: i64, e: i64, at: usize| -> Result<_, StoreError> {
-        let posts = per_post(store, &day(from), &day(to), p)?;
-        let published = store.published(s, e, p)?;
+        let posts = per_post(store, &day(from), &day(to), p, &keep)?;
+        let mut published = store.published(s, e, p)?;
+        published.retain(|x| keep(x.business_id));
         Ok((
             Period::new(&posts, &published, &followers, at, tracked_by(to)),
             posts,
@@ -343,20 +456,8 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .into_iter()
         .enumerate()
         .map(|(i, post)| {
-            let b = post.business_id.and_then(|id| by_id.get(&id));
-            TopPost {
-                rank: i + 1,
-                platform: post.platform,
-                url: post.permalink,
-                business_key: b.map(|b| b.key.clone()),
-                business_name: b.map(|b| b.name.clone()),
-                account: post.account,
-                caption: post.caption,
-                posted_at: post.posted_at.map(iso),
-                engagement: post.gains.engagement(),
-                gains: post.gains,
-                deleted: post.deleted,
-            }
+            let b = post.business_id.and_then(|id| by_id.get(&id)).copied();
+            TopPost::new(i + 1, post, b, &iso)
         })
         .collect();
 
@@ -413,8 +514,14 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         quiet
     };
 
-    let outside_registry = outsiders(store, (&day(req.from), &day(req.to)), &published, end, p)?;
-    let unattributed = {
+    // Accounts outside the registry and posts of no known account are in no district.
+    let outside_registry = match scoped {
+        None => outsiders(store, (&day(req.from), &day(req.to)), &published, end, p)?,
+        Some(_) => Vec::new(),
+    };
+    let unattributed = if scoped.is_some() {
+        Unattributed::default()
+    } else {
         let gains = store.unattributed_gains(&day(req.from), &day(req.to), p)?;
         Unattributed {
             posts_published: published
@@ -448,7 +555,14 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         }
         d = d.tomorrow().unwrap_or(req.to.tomorrow().unwrap_or(req.to));
     }
-    for g in store.daily_gains(&day(trend_from), &day(req.to), p)? {
+    let daily = match &scoped {
+        None => store.daily_gains(&day(trend_from), &day(req.to), p)?,
+        Some(ids) => {
+            let ids: Vec<BusinessId> = ids.iter().copied().collect();
+            store.scoped_daily_gains(&day(trend_from), &day(req.to), p, &ids)?
+        }
+    };
+    for g in daily {
         trend.insert((g.day, g.platform), g.gains);
     }
     let settled_until = store.settled_until()?;
@@ -461,7 +575,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             .or_insert(*gains);
     }
     let revisions = match req.from.yesterday() {
-        Ok(before) if p.is_none() => store
+        Ok(before) if p.is_none() && scoped.is_none() => store
             .reported_days(&day(trend_from), &day(before))?
             .into_iter()
             .filter_map(|(date, reported)| {
@@ -486,6 +600,20 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         })
         .collect();
 
+    let business = match (&req.scope, registry.as_slice()) {
+        (Scope::Business(_), [b]) => Some(detail(
+            store,
+            b,
+            &followers,
+            &posts,
+            // The trend's days, or the period's when it is longer.
+            (trend_from.min(req.from), req.to),
+            &start_of,
+            &iso,
+        )?),
+        _ => None,
+    };
+
     let offset =
         crate::time::offset_now(&tz, jiff::Timestamp::from_second(start).unwrap_or_default()).1;
     Ok(Report {
@@ -498,6 +626,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         timezone: req.timezone.clone(),
         utc_offset: offset,
         platform: p,
+        scope: req.scope.clone(),
         data_until: store.last_observation()?.map(iso),
         provisional: provisional(&day(req.to)),
         settled_until,
@@ -514,6 +643,88 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         outside_registry,
         unattributed,
         trend,
+        business,
+    })
+}
+
+/// The drill-down of one business: its accounts with their followers, their followers
+/// at the end of each day `days`, and each of its posts that gained in the period.
+fn detail(
+    store: &Store,
+    b: &RegistryEntry,
+    followers: &[crate::store::AccountFollowers],
+    posts: &PostGains,
+    days: (Date, Date),
+    start_of: &dyn Fn(Date) -> i64,
+    iso: &dyn Fn(i64) -> String,
+) -> Result<BusinessDetail, StoreError> {
+    let mine: Vec<&crate::store::AccountFollowers> = followers
+        .iter()
+        .filter(|a| a.business_id == Some(b.id))
+        .collect();
+    let accounts = mine
+        .iter()
+        .map(|a| AccountLine {
+            platform: a.platform,
+            account: a.handle.clone(),
+            profile_url: a.platform.profile_url(&a.handle),
+            followers: a.at[2],
+            followers_growth: a.at[2].zip(a.at[1]).map(|(e, s)| e - s),
+        })
+        .collect();
+
+    // The latest figure before each day's end: the one before the first day, then each
+    // taken since, in order.
+    let ids: Vec<AccountId> = mine.iter().map(|a| a.account_id).collect();
+    let first = start_of(days.0);
+    let mut latest: HashMap<AccountId, Option<i64>> = store
+        .followers_at([first; 3], None, Some(&ids))?
+        .into_iter()
+        .map(|a| (a.account_id, a.at[0]))
+        .collect();
+    let history =
+        store.follower_history(&ids, first, start_of(days.1.tomorrow().unwrap_or(days.1)))?;
+    let mut taken = history.into_iter().peekable();
+    let mut followers_trend = Vec::new();
+    let mut d = days.0;
+    while d <= days.1 {
+        let end = start_of(d.tomorrow().unwrap_or(d));
+        while let Some((account, _, figure)) = taken.next_if(|(_, at, _)| *at < end) {
+            latest.insert(account, figure);
+        }
+        for a in &mine {
+            followers_trend.push(FollowerPoint {
+                date: d.to_string(),
+                platform: a.platform,
+                account: a.handle.clone(),
+                followers: latest.get(&a.account_id).copied().flatten(),
+            });
+        }
+        match d.tomorrow() {
+            Ok(next) => d = next,
+            Err(_) => break,
+        }
+    }
+
+    let mut ranked: Vec<(PostId, Gains)> = posts.iter().map(|(id, (_, _, g))| (*id, *g)).collect();
+    ranked.sort_by(|a, b| {
+        let score = |g: &Gains| (g.engagement().unwrap_or(0), g.views.unwrap_or(0));
+        score(&b.1).cmp(&score(&a.1)).then_with(|| a.0.cmp(&b.0))
+    });
+    let posts = store
+        .post_details(&ranked)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, post)| TopPost::new(i + 1, post, Some(b), iso))
+        .collect();
+    Ok(BusinessDetail {
+        key: b.key.clone(),
+        name: b.name.clone(),
+        district: b.district.clone(),
+        category: b.category.clone(),
+        accounts,
+        followers_trend,
+        posts,
     })
 }
 
@@ -526,9 +737,13 @@ fn per_post(
     from: &str,
     to: &str,
     platform: Option<Platform>,
+    keep: &dyn Fn(Option<BusinessId>) -> bool,
 ) -> Result<PostGains, StoreError> {
     let mut out = PostGains::new();
     store.post_gains(from, to, platform, |r| {
+        if !keep(r.business_id) {
+            return;
+        }
         out.entry(r.post_id)
             .and_modify(|e| e.2 = e.2.plus(r.gains))
             .or_insert((r.business_id, r.platform, r.gains));

@@ -267,7 +267,9 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
     out.push_str("</ul>");
 
     // Headline figures with the change from the period before.
-    let _ = write!(out, "<h2>{}</h2><div class=\"cards\">", esc(l.totals));
+    let scoped = r.scope != super::compute::Scope::Campaign;
+    let totals = if scoped { l.totals_scoped } else { l.totals };
+    let _ = write!(out, "<h2>{}</h2><div class=\"cards\">", esc(totals));
     let cards: [(&str, Option<i64>, Option<i64>); 6] = [
         (l.engagement, r.totals.engagement, r.previous.engagement),
         (l.views, r.totals.gains.views, r.previous.gains.views),
@@ -315,18 +317,17 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
     let _ = write!(
         out,
         "<h2>{}</h2><div class=\"box\">{}</div>",
-        esc(l.trend),
+        esc(if scoped { l.trend_scoped } else { l.trend }),
         trend_svg(r, lang)
     );
 
     let secs = sections(r, lang, top);
-    // Sections in text order: totals, platforms, leaderboard, top posts, new, quiet, outside.
-    for (i, s) in secs.iter().enumerate() {
-        if i == 0 {
+    for s in &secs {
+        if s.id == "totals" {
             continue; // the cards above show the totals
         }
         let _ = write!(out, "<h2>{}</h2>", esc(&s.title));
-        if i == 2 {
+        if s.id == "leaderboard" {
             let bars = leaderboard_svg(r, lang, top);
             if !bars.is_empty() {
                 let _ = write!(out, "<div class=\"box\">{bars}</div>");

@@ -21,6 +21,13 @@ pub struct Labels {
     pub data_until: &'static str,
     pub platform_filter: &'static str,
     pub totals: &'static str,
+    /// The totals of a district, category or business.
+    pub totals_scoped: &'static str,
+    pub accounts: &'static str,
+    pub followers_trend: &'static str,
+    pub business_posts: &'static str,
+    pub day: &'static str,
+    pub trend_scoped: &'static str,
     pub previous: &'static str,
     pub previous_day: &'static str,
     pub change: &'static str,
@@ -115,6 +122,12 @@ pub static EN: Labels = Labels {
     data_until: "Data until",
     platform_filter: "Platform",
     totals: "Campaign totals",
+    totals_scoped: "Totals",
+    accounts: "Accounts",
+    followers_trend: "Followers at the end of each day",
+    business_posts: "Its tagged posts that gained in the period",
+    day: "Day",
+    trend_scoped: "Engagement, last 14 days",
     previous: "Period before",
     previous_day: "Day before",
     change: "Change",
@@ -182,6 +195,12 @@ pub static ID: Labels = Labels {
     data_until: "Data sampai",
     platform_filter: "Platform",
     totals: "Total kampanye",
+    totals_scoped: "Total",
+    accounts: "Akun",
+    followers_trend: "Pengikut di akhir tiap hari",
+    business_posts: "Unggahan bertagarnya yang bertambah di periode ini",
+    day: "Hari",
+    trend_scoped: "Keterlibatan, 14 hari terakhir",
     previous: "Periode sebelumnya",
     previous_day: "Hari sebelumnya",
     change: "Perubahan",
@@ -370,6 +389,15 @@ pub fn long_date(day: &str, lang: Lang) -> String {
     let weekday = WEEKDAYS[l][usize::from(d.weekday().to_monday_zero_offset() as u8)];
     let month = MONTHS[l][usize::from(d.month() as u8 - 1)];
     format!("{weekday}, {} {month} {}", d.day(), d.year())
+}
+
+/// A day without its weekday and year: "22 November".
+pub fn short_date(day: &str, lang: Lang) -> String {
+    let Ok(d) = day.parse::<jiff::civil::Date>() else {
+        return day.to_string();
+    };
+    let month = MONTHS[usize::from(lang == Lang::Id)][usize::from(d.month() as u8 - 1)];
+    format!("{} {month}", d.day())
 }
 
 /// An instant in the campaign's zone as people write it: "Monday, 23 November 2026 at

@@ -1,11 +1,13 @@
 //! The report as titled tables of text cells, which the terminal table and Markdown
 //! formats lay out their own way.
 
-use super::compute::{Report, Totals};
+use super::compute::{Report, Scope, Totals};
 use super::labels::{Lang, change_percent, delta, long_date, long_time, maybe, number, percent};
 
 /// One titled table (or, without headers, lines of text).
 pub struct Section {
+    /// What it lists, for a format that adds to one section (HTML's bar chart).
+    pub id: &'static str,
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -17,8 +19,9 @@ pub struct Section {
     pub droppable: Vec<usize>,
 }
 
-fn section(title: &str, headers: &[&str], numeric: &[bool]) -> Section {
+fn section(id: &'static str, title: &str, headers: &[&str], numeric: &[bool]) -> Section {
     Section {
+        id,
         title: title.to_string(),
         headers: headers.iter().map(|h| h.to_string()).collect(),
         rows: Vec::new(),
@@ -56,6 +59,25 @@ pub fn heading(r: &Report, lang: Lang) -> (String, Vec<String>) {
         format!("{}: {} (UTC{})", l.timezone, r.timezone, r.utc_offset),
         format!("#{}", r.hashtags.join(" #")),
     ];
+    match (&r.scope, &r.business) {
+        (Scope::Campaign, _) => {}
+        (Scope::Business(key), Some(b)) => {
+            let place = [b.district.as_deref(), b.category.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let place = if place.is_empty() {
+                String::new()
+            } else {
+                format!(" — {place}")
+            };
+            lines.push(format!("{}: {} ({key}){place}", l.business, b.name));
+        }
+        (Scope::Business(key), None) => lines.push(format!("{}: {key}", l.business)),
+        (Scope::District(d), _) => lines.push(format!("{}: {d}", l.district)),
+        (Scope::Category(c), _) => lines.push(format!("{}: {c}", l.category)),
+    }
     if let Some(p) = r.platform {
         lines.push(format!("{}: {}", l.platform_filter, p.name()));
     }
@@ -97,7 +119,12 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
         l.previous
     };
     let mut totals = section(
-        l.totals,
+        "totals",
+        if r.scope == Scope::Campaign {
+            l.totals
+        } else {
+            l.totals_scoped
+        },
         &[l.figure, &r.date, previous, l.change, l.change_percent],
         &[false, true, true, true, true],
     );
@@ -136,6 +163,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out.push(totals);
 
     let mut by_platform = section(
+        "platforms",
         l.by_platform,
         &[
             l.platform,
@@ -165,8 +193,13 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     // Platform, posts and engagement stay longest.
     by_platform.droppable = vec![4, 3, 2, 5, 7];
     out.push(by_platform);
+    if let Some(b) = &r.business {
+        out.extend(business_sections(b, lang, top));
+        return out;
+    }
 
     let mut board = section(
+        "leaderboard",
         l.leaderboard,
         &l.leaderboard_columns(),
         &[
@@ -202,6 +235,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out.push(board);
 
     let mut posts = section(
+        "top_posts",
         l.top_posts,
         &[
             l.rank,
@@ -242,6 +276,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out.push(posts);
 
     let mut fresh = section(
+        "new_participants",
         &format!("{} ({})", l.new_participants, r.new_participants.len()),
         &[l.business, l.district, l.category, l.platforms],
         &[false; 4],
@@ -259,6 +294,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out.push(fresh);
 
     let mut quiet = section(
+        "gone_quiet",
         &format!("{} ({})", l.gone_quiet, r.gone_quiet.len()),
         &[l.business, l.district, l.posts_before, l.platforms],
         &[false, false, true, false],
@@ -277,6 +313,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out.push(quiet);
 
     let mut unposted = section(
+        "not_posted_yet",
         &format!(
             "{} ({} / {})",
             l.not_posted_yet,
@@ -298,6 +335,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out.push(unposted);
 
     let mut outside = section(
+        "outside_registry",
         &format!("{} ({})", l.outside_registry, r.outside_registry.len()),
         &[
             l.platform,
@@ -335,6 +373,105 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     if !r.outside_registry.is_empty() {
         outside.notes.push(l.outside_hint.to_string());
     }
-    out.push(outside);
+    // A district's or category's report has no accounts outside the registry.
+    if r.scope == Scope::Campaign {
+        out.push(outside);
+    }
     out
+}
+
+/// A business's drill-down: its accounts, their followers day by day, its posts.
+fn business_sections(b: &super::compute::BusinessDetail, lang: Lang, top: usize) -> Vec<Section> {
+    let l = lang.labels();
+    let m = |v: Option<i64>| maybe(v, lang);
+    let mut accounts = section(
+        "accounts",
+        l.accounts,
+        &[
+            l.platform,
+            l.account,
+            l.followers,
+            l.followers_growth,
+            l.profile,
+        ],
+        &[false, false, true, true, false],
+    );
+    accounts.droppable = vec![4];
+    for a in &b.accounts {
+        accounts.rows.push(vec![
+            a.platform.name().to_string(),
+            a.account.clone(),
+            m(a.followers),
+            delta(a.followers_growth, lang),
+            a.profile_url.clone().unwrap_or_default(),
+        ]);
+    }
+
+    // One row a day, one column an account.
+    let columns: Vec<String> = b
+        .accounts
+        .iter()
+        .map(|a| format!("{} {}", a.platform.name(), a.account))
+        .collect();
+    let mut headers = vec![l.day];
+    headers.extend(columns.iter().map(String::as_str));
+    let mut numeric = vec![true; headers.len()];
+    numeric[0] = false;
+    let mut trend = section("followers_trend", l.followers_trend, &headers, &numeric);
+    let mut days: Vec<&str> = b.followers_trend.iter().map(|p| p.date.as_str()).collect();
+    days.dedup();
+    // Days before any figure was taken say nothing: the table starts at the first figure.
+    let first = b.followers_trend.iter().find(|p| p.followers.is_some());
+    if let Some(first) = first {
+        days.retain(|d| *d >= first.date.as_str());
+    }
+    for d in days {
+        let mut row = vec![super::labels::short_date(d, lang)];
+        row.extend(
+            b.followers_trend
+                .iter()
+                .filter(|p| p.date == d)
+                .map(|p| m(p.followers)),
+        );
+        trend.rows.push(row);
+    }
+
+    let mut posts = section(
+        "business_posts",
+        &format!("{} ({})", l.business_posts, b.posts.len()),
+        &[
+            l.platform,
+            l.posted_at,
+            l.likes,
+            l.comments,
+            l.shares,
+            l.views,
+            l.engagement,
+            l.post,
+        ],
+        &[false, false, true, true, true, true, true, false],
+    );
+    posts.droppable = vec![7, 5, 4, 3, 2, 1];
+    for p in b.posts.iter().take(top) {
+        let mut link = p.url.clone().unwrap_or_default();
+        if p.deleted {
+            link = format!("{link} ({})", l.deleted);
+        }
+        posts.rows.push(vec![
+            p.platform.name().to_string(),
+            p.posted_at
+                .as_deref()
+                .map(|t| super::labels::long_time(t, lang))
+                .unwrap_or_default(),
+            m(p.gains.likes),
+            m(p.gains.comments),
+            m(p.gains.shares),
+            m(p.gains.views),
+            m(p.engagement),
+            link,
+        ]);
+    }
+    more_note(&mut posts, b.posts.len(), top, lang);
+    posts.notes.push(l.unknown_legend.to_string());
+    vec![accounts, trend, posts]
 }

@@ -154,6 +154,15 @@ pub(super) fn platform_of(r: &Row, i: usize) -> rusqlite::Result<Platform> {
     })
 }
 
+/// A row of day, platform and the four gains.
+fn day_gain(r: &Row) -> rusqlite::Result<DayGain> {
+    Ok(DayGain {
+        day: r.get(0)?,
+        platform: platform_of(r, 1)?,
+        gains: Gains::from_row(r, 2)?,
+    })
+}
+
 pub(super) fn name(platform: Option<Platform>) -> Option<&'static str> {
     platform.map(Platform::as_str)
 }
@@ -213,12 +222,55 @@ impl Store {
                AND (?3 IS NULL OR platform = ?3)
              ORDER BY day, platform",
         )?;
-        let rows = stmt.query_map(params![from, to, name(platform)], |r| {
-            Ok(DayGain {
-                day: r.get(0)?,
-                platform: platform_of(r, 1)?,
-                gains: Gains::from_row(r, 2)?,
-            })
+        let rows = stmt.query_map(params![from, to, name(platform)], day_gain)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Gains of the businesses `ids` per day and platform over `from..=to`, from the
+    /// `business_days` the triggers keep (a drill-down's trend; days without a changed
+    /// post are left out, as in [`Store::daily_gains`]).
+    pub fn scoped_daily_gains(
+        &self,
+        from: &str,
+        to: &str,
+        platform: Option<Platform>,
+        ids: &[BusinessId],
+    ) -> Result<Vec<DayGain>, StoreError> {
+        let ids = serde_json::to_string(ids).unwrap_or_default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT day, platform,
+                    CASE WHEN sum(likes_known) > 0 THEN sum(likes) END,
+                    CASE WHEN sum(comments_known) > 0 THEN sum(comments) END,
+                    CASE WHEN sum(shares_known) > 0 THEN sum(shares) END,
+                    CASE WHEN sum(views_known) > 0 THEN sum(views) END
+             FROM business_days
+             WHERE day BETWEEN ?1 AND ?2 AND changed > 0
+               AND business_id IN (SELECT value FROM json_each(?4))
+               AND (?3 IS NULL OR platform = ?3)
+             GROUP BY day, platform
+             ORDER BY day, platform",
+        )?;
+        let rows = stmt.query_map(params![from, to, name(platform), ids], day_gain)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The follower figures of accounts `ids` taken in `[start, end)`, oldest first:
+    /// (account, taken at, followers).
+    pub fn follower_history(
+        &self,
+        ids: &[AccountId],
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(AccountId, i64, Option<i64>)>, StoreError> {
+        let ids = serde_json::to_string(ids).unwrap_or_default();
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT account_id, taken_at, followers FROM account_snapshots
+             WHERE account_id IN (SELECT value FROM json_each(?1))
+               AND taken_at >= ?2 AND taken_at < ?3
+             ORDER BY taken_at, account_id",
+        )?;
+        let rows = stmt.query_map(params![ids, start, end], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -36,7 +36,7 @@ pub use discovery::SyncState;
 pub use gains::{AccountFollowers, DayGain, Gains, Outsider, PostDay, PostGain, Published};
 pub use migrate::Migration;
 pub use posts::IngestSummary;
-pub use registry_reads::RegistryEntry;
+pub use registry_reads::{RegistryEntry, RegistryField};
 pub use reported::PushRecord;
 pub use runs::PlatformStatus;
 

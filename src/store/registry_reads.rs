@@ -65,4 +65,29 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    /// The distinct values of one registry field (keys, districts or categories), in
+    /// order: what a drill-down may name.
+    pub fn registry_values(&self, field: RegistryField) -> Result<Vec<String>, StoreError> {
+        let sql = match field {
+            RegistryField::Key => "SELECT key FROM businesses ORDER BY key",
+            RegistryField::District => {
+                "SELECT DISTINCT district FROM businesses WHERE district IS NOT NULL ORDER BY district"
+            }
+            RegistryField::Category => {
+                "SELECT DISTINCT category FROM businesses WHERE category IS NOT NULL ORDER BY category"
+            }
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// A registry field a report can be narrowed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistryField {
+    Key,
+    District,
+    Category,
 }
