@@ -118,6 +118,10 @@ struct RawReports {
     top: u32,
     /// Days after a day's end during which its figures are provisional (late finds).
     settle_days: u32,
+    /// Also last week's report (Monday–Sunday) after each Sunday's daily report.
+    weekly: bool,
+    /// Also last month's report after the daily report of each month's last day.
+    monthly: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     telegram: Option<RawTelegram>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +138,8 @@ impl Default for RawReports {
             lang: Lang::En,
             top: 20,
             settle_days: 2,
+            weekly: true,
+            monthly: true,
             telegram: None,
             webhook: None,
         }
@@ -433,6 +439,9 @@ pub struct Reports {
     pub top: usize,
     /// A day's figures are provisional until this many days after its end.
     pub settle_days: i32,
+    /// Weekly (Monday–Sunday) and monthly reports beside the daily ones.
+    pub weekly: bool,
+    pub monthly: bool,
     pub telegram: Option<Telegram>,
     pub webhook: Option<Webhook>,
 }
@@ -833,6 +842,8 @@ impl Config {
             lang: rr.lang,
             top: rr.top as usize,
             settle_days: rr.settle_days as i32,
+            weekly: rr.weekly,
+            monthly: rr.monthly,
             telegram,
             webhook,
         };

@@ -1,6 +1,8 @@
-//! The daily reports the daemon writes: yesterday's report in every configured format,
-//! once the configured time of day has passed, and a short summary to Telegram.
-//! Nothing here can stop polling: failures are logged and retried on the next cycle.
+//! The reports the daemon writes: yesterday's report in every configured format, once
+//! the configured time of day has passed, and after a Sunday's or a month's last day
+//! also the week's and the month's; each with a short summary to Telegram and the
+//! webhook. Nothing here can stop polling: failures are logged and retried on the next
+//! cycle.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +11,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
 use crate::config::{Config, Reports, Telegram};
-use crate::report::labels::{Lang, change_percent, delta, maybe, number};
+use crate::report::labels::{Lang, change_percent, delta, long_date, maybe, number};
 use crate::report::{Format, render};
 use crate::report::{Report, Request, compute};
 use crate::store::{PushRecord, Store, StoreError, Writer};
@@ -24,6 +26,91 @@ pub enum DailyError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// What a scheduled report covers: a day, a Monday-to-Sunday week or a calendar month
+/// (days in the campaign time zone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Day(Date),
+    /// The week starting on this Monday.
+    Week(Date),
+    /// The month starting on this first day.
+    Month(Date),
+}
+
+impl Period {
+    /// The period of `kind` (`day`, `week`, `month`) that holds `day`.
+    pub fn holding(kind: &str, day: Date) -> Option<Period> {
+        match kind {
+            "day" => Some(Period::Day(day)),
+            "week" => {
+                let back = i64::from(day.weekday().to_monday_zero_offset());
+                day.checked_sub(jiff::Span::new().days(back))
+                    .ok()
+                    .map(Period::Week)
+            }
+            "month" => Some(Period::Month(day.first_of_month())),
+            _ => None,
+        }
+    }
+
+    pub fn kind(self) -> &'static str {
+        match self {
+            Period::Day(_) => "day",
+            Period::Week(_) => "week",
+            Period::Month(_) => "month",
+        }
+    }
+
+    /// Its first and last day.
+    pub fn days(self) -> (Date, Date) {
+        match self {
+            Period::Day(d) => (d, d),
+            Period::Week(monday) => (
+                monday,
+                monday
+                    .checked_add(jiff::Span::new().days(6))
+                    .unwrap_or(monday),
+            ),
+            Period::Month(first) => (first, first.last_of_month()),
+        }
+    }
+
+    /// Its files' name: `2026-11-20`, `2026-W47` (ISO week), `2026-11`.
+    pub fn name(self) -> String {
+        match self {
+            Period::Day(d) => d.to_string(),
+            Period::Week(monday) => {
+                let w = monday.iso_week_date();
+                format!("{}-W{:02}", w.year(), w.week())
+            }
+            Period::Month(first) => format!("{:04}-{:02}", first.year(), first.month()),
+        }
+    }
+
+    /// The reports due once `day`'s daily report is: that day's; the week that ended on
+    /// it or last (when `weekly`); the month that ended on it or last (when `monthly`).
+    pub fn due_with(day: Date, weekly: bool, monthly: bool) -> Vec<Period> {
+        let mut due = vec![Period::Day(day)];
+        let before = |n: i64| day.checked_sub(jiff::Span::new().days(n)).ok();
+        if weekly {
+            // The last Sunday on or before `day`.
+            let back = (i64::from(day.weekday().to_monday_zero_offset()) + 1) % 7;
+            if let Some(sunday) = before(back) {
+                due.extend(Period::holding("week", sunday));
+            }
+        }
+        if monthly {
+            let last = if day == day.last_of_month() {
+                Some(day)
+            } else {
+                day.first_of_month().yesterday().ok()
+            };
+            due.extend(last.map(|d| Period::Month(d.first_of_month())));
+        }
+        due
+    }
 }
 
 /// A report request for `from..=to` with the campaign's details.
@@ -75,11 +162,12 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), DailyError> {
     std::fs::rename(&tmp, path).map_err(err)
 }
 
-/// The files of one day's report in `dir`.
-pub fn paths(dir: &Path, day: Date, formats: &[Format]) -> Vec<PathBuf> {
+/// The files of one period's report in `dir`.
+pub fn paths(dir: &Path, period: Period, formats: &[Format]) -> Vec<PathBuf> {
+    let name = period.name();
     formats
         .iter()
-        .map(|f| dir.join(format!("{day}.{}", f.extension())))
+        .map(|f| dir.join(format!("{name}.{}", f.extension())))
         .collect()
 }
 
@@ -90,25 +178,29 @@ pub fn write_day(
     config: &Config,
     day: Date,
 ) -> Result<(Report, Vec<PathBuf>), DailyError> {
-    write_day_recording(store, config, day, |date, engagement, at| {
+    write_recording(store, config, Period::Day(day), |date, engagement, at| {
         store.record_reported_day(date, engagement, at)
     })
 }
 
-/// [`write_day`] reading `store` (which may be read-only) and keeping what the report
-/// told (its day, engagement, and when) through `record`, before any file is written.
-fn write_day_recording(
+/// Writes one period's report reading `store` (which may be read-only); a day's report
+/// keeps what it told (its day, engagement, and when) through `record`, before any file
+/// is written.
+fn write_recording(
     store: &Store,
     config: &Config,
-    day: Date,
+    period: Period,
     record: impl FnOnce(&str, Option<i64>, i64) -> Result<(), StoreError>,
 ) -> Result<(Report, Vec<PathBuf>), DailyError> {
-    let report = compute(store, &request(config, day, day))?;
+    let (from, to) = period.days();
+    let report = compute(store, &request(config, from, to))?;
     // What coordinators are told of the day, to name it later if it moves.
-    let now = jiff::Timestamp::now().as_second();
-    record(&report.date, report.totals.engagement, now)?;
+    if let Period::Day(_) = period {
+        let now = jiff::Timestamp::now().as_second();
+        record(&report.date, report.totals.engagement, now)?;
+    }
     let r = &config.reports;
-    let files = paths(&r.directory, day, &r.formats);
+    let files = paths(&r.directory, period, &r.formats);
     for (format, path) in r.formats.iter().zip(&files) {
         let top = match format {
             Format::Csv | Format::Json => None,
@@ -117,7 +209,8 @@ fn write_day_recording(
         write_private(path, &render(&report, *format, r.lang, top))?;
     }
     let dir = r.directory.display();
-    tracing::info!(day = %day, files = files.len(), dir = %dir, "daily report written");
+    let name = period.name();
+    tracing::info!(period = %name, kind = period.kind(), files = files.len(), dir = %dir, "report written");
     Ok((report, files))
 }
 
@@ -127,7 +220,12 @@ pub fn summary_text(r: &Report, lang: Lang) -> String {
     let t = &r.totals;
     let change = t.engagement.zip(r.previous.engagement).map(|(a, b)| a - b);
     let campaign = crate::report::neutral::terminal(&r.campaign);
-    let mut s = format!("{} — {campaign}\n{}\n", l.title, r.date);
+    let period = if r.is_one_day() {
+        long_date(&r.date, lang)
+    } else {
+        format!("{} – {}", long_date(&r.from, lang), long_date(&r.to, lang))
+    };
+    let mut s = format!("{} — {campaign}\n{period}\n", l.title);
     s.push_str(&format!(
         "{}: {} ({}, {})\n{}: {}\n{}: {}\n{}: {}\n",
         l.engagement,
@@ -469,71 +567,81 @@ impl DailyJob {
         local.date().checked_sub(jiff::Span::new().days(back)).ok()
     }
 
-    /// Writes the due report if it is not written yet and there is data for it, then
-    /// announces it. Returns the files written.
+    /// Writes the due reports that are not written yet and have data (yesterday's, and
+    /// the week's or month's that ended then, as configured), then announces each.
+    /// Returns the files written.
     ///
-    /// The report reads the database through a read-only connection of its own, beside
+    /// A report reads the database through a read-only connection of its own, beside
     /// `writer`, which records what it told.
     pub async fn tick(&self, writer: &Writer, now: jiff::Timestamp) -> Vec<PathBuf> {
-        let database = writer.path();
         let Some(day) = self.due_day(now) else {
             return Vec::new();
         };
         let r = &self.config.reports;
-        if paths(&r.directory, day, &r.formats)
-            .iter()
-            .all(|p| p.exists())
-        {
-            return Vec::new();
-        }
-        {
-            let end = day
-                .tomorrow()
-                .ok()
-                .and_then(|d| d.to_zoned(self.tz.clone()).ok())
-                .map(|z| z.timestamp().as_second());
-            let db = database.to_path_buf();
-            let first = tokio::task::spawn_blocking(move || {
-                Store::open_read_only(&db)?.first_observation()
-            })
-            .await
-            .unwrap_or_else(|e| Err(StoreError::Thread(e.to_string())));
-            match (first, end) {
-                (Ok(Some(first)), Some(end)) if first < end => {}
-                (Err(e), _) => {
-                    tracing::warn!(error = %e, "daily report skipped: cannot read the database");
-                    return Vec::new();
+        let mut files = Vec::new();
+        for period in Period::due_with(day, r.weekly, r.monthly) {
+            if paths(&r.directory, period, &r.formats)
+                .iter()
+                .all(|p| p.exists())
+            {
+                continue;
+            }
+            if !self.has_data(writer, period).await {
+                continue;
+            }
+            let written = match &self.child {
+                Some(child) => match self.run_child(child, period).await {
+                    Err(ChildError::Start(e)) => {
+                        tracing::warn!(exe = %child.exe.display(), error = %e, "cannot start the report process; writing the report in the daemon");
+                        self.here(writer, period).await
+                    }
+                    other => other.map_err(|e| e.to_string()),
+                },
+                None => self.here(writer, period).await,
+            };
+            match written {
+                Ok(written) => files.extend(written),
+                Err(e) => {
+                    let name = period.name();
+                    tracing::warn!(period = %name, error = %e, "report not written; retrying next cycle");
                 }
-                _ => return Vec::new(), // nothing observed by that day's end
             }
         }
-        let written = match &self.child {
-            Some(child) => match self.run_child(child, day).await {
-                Err(ChildError::Start(e)) => {
-                    tracing::warn!(exe = %child.exe.display(), error = %e, "cannot start the report process; writing the report in the daemon");
-                    self.here(writer, day).await
-                }
-                other => other.map_err(|e| e.to_string()),
-            },
-            None => self.here(writer, day).await,
-        };
-        match written {
-            Ok(files) => files,
-            Err(e) => {
-                tracing::warn!(day = %day, error = %e, "daily report not written; retrying next cycle");
-                Vec::new()
+        files
+    }
+
+    /// Whether anything was observed by the end of `period`'s last day.
+    async fn has_data(&self, writer: &Writer, period: Period) -> bool {
+        let end = period
+            .days()
+            .1
+            .tomorrow()
+            .ok()
+            .and_then(|d| d.to_zoned(self.tz.clone()).ok())
+            .map(|z| z.timestamp().as_second());
+        let db = writer.path().to_path_buf();
+        let first =
+            tokio::task::spawn_blocking(move || Store::open_read_only(&db)?.first_observation())
+                .await
+                .unwrap_or_else(|e| Err(StoreError::Thread(e.to_string())));
+        match (first, end) {
+            (Ok(Some(first)), Some(end)) => first < end,
+            (Err(e), _) => {
+                tracing::warn!(error = %e, "report skipped: cannot read the database");
+                false
             }
+            _ => false, // nothing observed by that day's end
         }
     }
 
     /// Writes and announces the report in this process.
-    async fn here(&self, writer: &Writer, day: Date) -> Result<Vec<PathBuf>, String> {
+    async fn here(&self, writer: &Writer, period: Period) -> Result<Vec<PathBuf>, String> {
         let (config, recorder) = (self.config.clone(), writer.clone());
         // Read through a read-only connection; what it told is recorded by the writer.
         let written = tokio::task::spawn_blocking(move || {
             let store = Store::open_read_only(recorder.path())?;
             store.require_latest_schema()?;
-            write_day_recording(&store, &config, day, |date, engagement, at| {
+            write_recording(&store, &config, period, |date, engagement, at| {
                 let date = date.to_string();
                 recorder.run_blocking(move |s| s.record_reported_day(&date, engagement, at))
             })
@@ -550,16 +658,26 @@ impl DailyJob {
         Ok(files)
     }
 
-    /// Writes one day's report in every configured format and logs it (what the child
-    /// process runs, and the daemon when it has no child).
-    pub fn write(&self, store: &Store, day: Date) -> Result<(Report, Vec<PathBuf>), DailyError> {
-        write_day(store, &self.config, day)
+    /// Writes one period's report in every configured format and logs it (what the child
+    /// process runs, and the daemon when it has no child). `store` is a writer.
+    pub fn write(
+        &self,
+        store: &Store,
+        period: Period,
+    ) -> Result<(Report, Vec<PathBuf>), DailyError> {
+        write_recording(store, &self.config, period, |date, engagement, at| {
+            store.record_reported_day(date, engagement, at)
+        })
     }
 
     /// `jempol daily-report --day D` with the daemon's config, logging and Telegram token
     /// (in the child's environment, never on its command line; the platforms' tokens are
     /// taken out of it).
-    async fn run_child(&self, child: &ChildProcess, day: Date) -> Result<Vec<PathBuf>, ChildError> {
+    async fn run_child(
+        &self,
+        child: &ChildProcess,
+        period: Period,
+    ) -> Result<Vec<PathBuf>, ChildError> {
         // Killed if the daemon stops meanwhile (the report is written again next time).
         let mut command = tokio::process::Command::new(&child.exe);
         command.kill_on_drop(true);
@@ -567,7 +685,8 @@ impl DailyJob {
             .arg("--config")
             .arg(&child.config)
             .args(&child.args)
-            .args(["daily-report", "--day", &day.to_string()])
+            .args(["daily-report", "--day", &period.days().0.to_string()])
+            .args(["--period", period.kind()])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null());
         // The report needs no platform credential: the child does not get them.
@@ -592,7 +711,7 @@ impl DailyJob {
             return Err(ChildError::Failed(status));
         }
         let r = &self.config.reports;
-        Ok(paths(&r.directory, day, &r.formats)
+        Ok(paths(&r.directory, period, &r.formats)
             .into_iter()
             .filter(|p| p.exists())
             .collect())
@@ -605,7 +724,7 @@ impl DailyJob {
         let mut record = |channel: &str, result: Result<(), String>| {
             pushes.push(PushRecord {
                 channel: channel.to_string(),
-                day: report.date.clone(),
+                day: period_label(report),
                 ok: result.is_ok(),
                 message: result.err(),
                 at: jiff::Timestamp::now().as_second(),
@@ -654,6 +773,15 @@ impl DailyJob {
     }
 }
 
+/// What a push record names: the day, or `from..to`.
+fn period_label(r: &Report) -> String {
+    if r.is_one_day() {
+        r.date.clone()
+    } else {
+        format!("{}..{}", r.from, r.to)
+    }
+}
+
 /// The header that carries the webhook body's signature: `sha256=` and the hex HMAC-SHA256
 /// of the raw body under the shared secret (check it before trusting the body).
 pub const SIGNATURE_HEADER: &str = "X-Jempol-Signature-256";
@@ -670,6 +798,12 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 /// The JSON a webhook receives for a daily report: the day's totals and the ones before,
 /// the top three, and the lists' counts (the full report is in the files).
 pub fn webhook_body(r: &Report, sent_at: jiff::Timestamp) -> Vec<u8> {
+    let days = r
+        .from
+        .parse::<Date>()
+        .ok()
+        .zip(r.to.parse::<Date>().ok())
+        .map_or(1, |(a, b)| (b - a).get_days() + 1);
     let top: Vec<serde_json::Value> = r
         .businesses
         .iter()
@@ -677,9 +811,15 @@ pub fn webhook_body(r: &Report, sent_at: jiff::Timestamp) -> Vec<u8> {
         .map(|b| serde_json::json!({"rank": b.rank, "key": b.key, "name": b.name, "engagement": b.engagement}))
         .collect();
     let body = serde_json::json!({
-        "event": "daily_report",
+        "event": match (days, r.is_one_day()) {
+            (_, true) => "daily_report",
+            (7, _) => "weekly_report",
+            _ => "monthly_report",
+        },
         "campaign": r.campaign,
         "date": r.date,
+        "from": r.from,
+        "to": r.to,
         "provisional": r.provisional,
         "totals": r.totals,
         "previous": r.previous,
@@ -769,6 +909,41 @@ enum ChildError {
 
 #[cfg(test)]
 mod tests {
+    use super::Period;
+
+    fn names(day: &str, weekly: bool, monthly: bool) -> Vec<String> {
+        Period::due_with(day.parse().unwrap(), weekly, monthly)
+            .into_iter()
+            .map(Period::name)
+            .collect()
+    }
+
+    #[test]
+    fn a_week_is_due_with_its_sunday_and_a_month_with_its_last_day() {
+        // Sunday 22 November 2026 closes ISO week 47 (Monday 16th to Sunday 22nd).
+        assert_eq!(names("2026-11-22", true, false), ["2026-11-22", "2026-W47"]);
+        // On a weekday the last whole week is the one due (written already, as a rule).
+        assert_eq!(names("2026-11-25", true, false), ["2026-11-25", "2026-W47"]);
+        assert_eq!(
+            names("2026-11-30", true, true),
+            ["2026-11-30", "2026-W48", "2026-11"]
+        );
+        assert_eq!(names("2026-12-01", false, true), ["2026-12-01", "2026-11"]);
+        assert_eq!(names("2026-12-01", false, false), ["2026-12-01"]);
+        // The ISO week of a year's first days may be the last year's.
+        let week = Period::holding("week", "2027-01-01".parse().unwrap()).unwrap();
+        assert_eq!(week.name(), "2026-W53");
+        assert_eq!(week.days().0.to_string(), "2026-12-28");
+        assert_eq!(
+            Period::holding("month", "2028-02-10".parse().unwrap())
+                .unwrap()
+                .days()
+                .1
+                .to_string(),
+            "2028-02-29"
+        );
+    }
+
     #[test]
     fn the_webhook_signature_is_hmac_sha256_of_the_body() {
         // RFC 4231, test case 2.

@@ -1129,7 +1129,7 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
     assert_eq!(body["chat_id"], "-100200300");
     let text = body["text"].as_str().unwrap();
     assert!(
-        text.contains("2026-11-21") && text.contains("Keterlibatan"),
+        text.contains("Sabtu, 21 November 2026") && text.contains("Keterlibatan"),
         "{text}"
     );
     assert!(!text.contains(BOT_TOKEN));
@@ -1405,6 +1405,100 @@ async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_
     assert_eq!(seen.len(), 1, "the child announced the report once");
     assert_eq!(seen[0].0, format!("bot{BOT_TOKEN}"));
     assert!(job.tick(&d.writer, now).await.is_empty(), "once only");
+}
+
+#[tokio::test]
+async fn after_a_sunday_the_week_is_reported_and_after_a_months_last_day_the_month() {
+    let d = Daily::new(true, Some(BOT_TOKEN)).await;
+    let mut job = d.job();
+    let at = |local: &str| jiff::Timestamp::from_second(wib(local)).unwrap();
+    let json = |name: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(d.ws.path(&format!("reports/{name}.json"))).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    // Saturday the 21st: its day only (the week before it holds no data: none is written).
+    let files = job.tick(&d.writer, at("2026-11-22T06:00:00")).await;
+    assert_eq!(
+        file_names(&files),
+        ["2026-11-21.html", "2026-11-21.json", "2026-11-21.csv"]
+    );
+
+    // Sunday the 22nd, written on Monday: its day and its week, Monday 16th to Sunday 22nd
+    // (ISO week 47), the week written in a report process of its own as the daemon does.
+    job.in_child_process(child_process(&d.ws, env!("CARGO_BIN_EXE_jempol")));
+    let files = job.tick(&d.writer, at("2026-11-23T06:00:00")).await;
+    assert_eq!(
+        file_names(&files),
+        [
+            "2026-11-22.html",
+            "2026-11-22.json",
+            "2026-11-22.csv",
+            "2026-W47.html",
+            "2026-W47.json",
+            "2026-W47.csv"
+        ]
+    );
+    let week = json("2026-W47");
+    assert_eq!(
+        (week["from"].as_str(), week["to"].as_str()),
+        (Some("2026-11-16"), Some("2026-11-22"))
+    );
+    // The week's figures are its days'.
+    let store = jempol::store::Store::open_read_only(d.writer.path()).unwrap();
+    let days: i64 = (16..=22)
+        .map(|n| {
+            day(&store, &format!("2026-11-{n}"))
+                .totals
+                .engagement
+                .unwrap_or(0)
+        })
+        .sum();
+    assert!(days > 0);
+    assert_eq!(week["totals"]["engagement"].as_i64(), Some(days));
+    // Each is announced: the week's summary names its days.
+    let seen = d.seen.lock().unwrap().clone();
+    let texts: Vec<&str> = seen
+        .iter()
+        .filter_map(|(_, b)| b["text"].as_str())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts[2].contains("Senin, 16 November 2026 – Minggu, 22 November 2026"),
+        "{}",
+        texts[2]
+    );
+    // Written once.
+    assert!(
+        job.tick(&d.writer, at("2026-11-23T09:00:00"))
+            .await
+            .is_empty()
+    );
+
+    // Monday the 30th is November's last day: its day, the week before, and November.
+    let files = job.tick(&d.writer, at("2026-12-01T06:00:00")).await;
+    assert_eq!(
+        file_names(&files),
+        [
+            "2026-11-30.html",
+            "2026-11-30.json",
+            "2026-11-30.csv",
+            "2026-W48.html",
+            "2026-W48.json",
+            "2026-W48.csv",
+            "2026-11.html",
+            "2026-11.json",
+            "2026-11.csv"
+        ]
+    );
+    let month = json("2026-11");
+    assert_eq!(
+        (month["from"].as_str(), month["to"].as_str()),
+        (Some("2026-11-01"), Some("2026-11-30"))
+    );
+    assert_eq!(
+        month["totals"]["engagement"], week["totals"]["engagement"],
+        "all of November's activity was in week 47"
+    );
 }
 
 #[tokio::test]

@@ -103,13 +103,17 @@ pub enum Command {
     /// the period before, leaderboard, top posts, new participants, businesses that have
     /// not posted, accounts outside the registry [default: yesterday, as a table].
     Report(Box<report::ReportArgs>),
-    /// One day's daily report in every configured format, plus the Telegram summary:
-    /// what `jempol run` starts at the report time, so its memory goes when it exits.
+    /// One scheduled report (a day's, week's or month's) in every configured format, plus
+    /// its pushes: what `jempol run` starts at the report time, so its memory goes when
+    /// it exits.
     #[command(hide = true)]
     DailyReport {
-        /// The day (YYYY-MM-DD, campaign time zone).
+        /// A day (YYYY-MM-DD, campaign time zone) of the period.
         #[arg(long)]
         day: String,
+        /// `day`, `week` (Monday to Sunday) or `month`.
+        #[arg(long, default_value = "day")]
+        period: String,
     },
     /// Run the local simulator of the four platform APIs (for rehearsals and tests).
     Sim(Box<sim::SimArgs>),
@@ -303,7 +307,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             poll::run(&cli.config, global)
         }
-        Command::DailyReport { day } => report::daily(&cli.config, &day),
+        Command::DailyReport { day, period } => report::daily(&cli.config, &day, &period),
         Command::Status { format } => poll::status(&cli.config, format),
     }
 }

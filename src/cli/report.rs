@@ -179,9 +179,10 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `jempol daily-report --day D` (hidden): the daemon's daily report job for one day, in
-/// a process of its own. Reads the database beside the running daemon; writes nothing to it.
-pub fn daily(config_path: &Path, day: &str) -> anyhow::Result<()> {
+/// `jempol daily-report --day D [--period week|month]` (hidden): the daemon's report job
+/// for one period, in a process of its own. Reads the database beside the running daemon;
+/// writes nothing to it but what the report told.
+pub fn daily(config_path: &Path, day: &str, period: &str) -> anyhow::Result<()> {
     use anyhow::Context;
     let config = crate::config::Config::load(config_path)?;
     let day: jiff::civil::Date = day
@@ -193,7 +194,9 @@ pub fn daily(config_path: &Path, day: &str) -> anyhow::Result<()> {
     };
     let store = crate::store::Store::open(&config.database)
         .with_context(|| format!("opening database {}", config.database.display()))?;
-    let (report, _files) = job.write(&store, day)?;
+    let period = daily::Period::holding(period, day)
+        .ok_or_else(|| bad(format!("--period {period}: write day, week or month")))?;
+    let (report, _files) = job.write(&store, period)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
