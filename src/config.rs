@@ -122,6 +122,9 @@ struct RawReports {
     weekly: bool,
     /// Also last month's report after the daily report of each month's last day.
     monthly: bool,
+    /// Where `directory` is served from: the summaries link to the HTML report there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     telegram: Option<RawTelegram>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +143,7 @@ impl Default for RawReports {
             settle_days: 2,
             weekly: true,
             monthly: true,
+            public_url: None,
             telegram: None,
             webhook: None,
         }
@@ -166,6 +170,9 @@ struct RawTelegram {
     bot_token_env: String,
     #[serde(default = "telegram_base_url")]
     base_url: String,
+    /// Also send the HTML report as a file (when no `reports.public_url` links to it).
+    #[serde(default = "yes")]
+    document: bool,
 }
 
 fn telegram_token_env() -> String {
@@ -442,6 +449,8 @@ pub struct Reports {
     /// Weekly (Monday–Sunday) and monthly reports beside the daily ones.
     pub weekly: bool,
     pub monthly: bool,
+    /// Where `directory` is served from (no trailing `/`): summaries link there.
+    pub public_url: Option<String>,
     pub telegram: Option<Telegram>,
     pub webhook: Option<Webhook>,
 }
@@ -461,6 +470,8 @@ pub struct Telegram {
     /// The variable holding the bot token; the token is only ever read from it.
     pub bot_token_env: String,
     pub base_url: String,
+    /// Send the HTML report as a file after the summary (`sendDocument`).
+    pub document: bool,
 }
 
 /// A validated config.
@@ -815,6 +826,7 @@ impl Config {
                     chat_id: t.chat_id.clone(),
                     bot_token_env: t.bot_token_env.clone(),
                     base_url: t.base_url.trim_end_matches('/').to_string(),
+                    document: t.document,
                 })
             }
         };
@@ -834,6 +846,9 @@ impl Config {
                 })
             }
         };
+        if let Some(url) = &rr.public_url {
+            check_url(url, "reports.public_url", &invalid)?;
+        }
         let reports = Reports {
             enabled: rr.enabled,
             directory: normalize(&base.join(&rr.directory)),
@@ -844,6 +859,10 @@ impl Config {
             settle_days: rr.settle_days as i32,
             weekly: rr.weekly,
             monthly: rr.monthly,
+            public_url: rr
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
             telegram,
             webhook,
         };

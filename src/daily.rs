@@ -396,14 +396,63 @@ pub async fn send_telegram(
     token: &str,
     text: &str,
 ) -> Result<(), PushError> {
+    let body = serde_json::json!({ "chat_id": telegram.chat_id, "text": text });
+    bot_call(client, telegram, token, "sendMessage", |r| r.json(&body)).await
+}
+
+/// One `sendDocument`: the file `name` with `contents` and a caption, as
+/// `multipart/form-data` (the Bot API's way to upload a file).
+pub async fn send_telegram_document(
+    client: &reqwest::Client,
+    telegram: &Telegram,
+    token: &str,
+    (name, contents): (&str, &str),
+    caption: &str,
+) -> Result<(), PushError> {
+    let file = reqwest::multipart::Part::text(contents.to_string())
+        .file_name(name.to_string())
+        .mime_str("text/html; charset=utf-8")
+        .map_err(|e| PushError::never(e.without_url().to_string()))?;
+    let form = reqwest::multipart::Form::new()
+        .text("chat_id", telegram.chat_id.clone())
+        .text("caption", caption.to_string())
+        .part("document", file);
+    bot_call(client, telegram, token, "sendDocument", |r| {
+        r.multipart(form)
+    })
+    .await
+}
+
+/// Sends the HTML report as a file to the configured chat, again as [`with_retries`] says.
+pub async fn push_telegram_document(
+    client: &reqwest::Client,
+    telegram: &Telegram,
+    token: &str,
+    file: (&str, &str),
+    caption: &str,
+    policy: PushRetry,
+) -> Result<(), PushError> {
+    with_retries("Telegram", policy, async || {
+        send_telegram_document(client, telegram, token, file, caption).await
+    })
+    .await
+}
+
+/// One Bot API call: `method` with the body `build` puts on the request; `ok: true`, or
+/// why not, and whether to try again. Errors never contain the token.
+async fn bot_call(
+    client: &reqwest::Client,
+    telegram: &Telegram,
+    token: &str,
+    method: &str,
+    build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+) -> Result<(), PushError> {
     use crate::platform::http::{Body, network_error, read_capped, redact, redirected};
     // The Bot API answers in a few hundred bytes.
     const ANSWER_MAX: usize = 64 << 10;
-    let url = format!("{}/bot{token}/sendMessage", telegram.base_url);
+    let url = format!("{}/bot{token}/{method}", telegram.base_url);
     let secrets = [token.to_string()];
-    let resp = client
-        .post(&url)
-        .json(&serde_json::json!({ "chat_id": telegram.chat_id, "text": text }))
+    let resp = build(client.post(&url))
         .send()
         .await
         .map_err(|e| PushError {
@@ -649,7 +698,7 @@ impl DailyJob {
         .await
         .map_err(|e| e.to_string())?;
         let (report, files) = written.map_err(|e| e.to_string())?;
-        let pushes = self.announce(&report).await;
+        let pushes = self.announce(&report, period).await;
         if !pushes.is_empty() {
             let _ = writer
                 .run(move |s| pushes.iter().try_for_each(|p| s.record_push(p)))
@@ -717,9 +766,10 @@ impl DailyJob {
             .collect())
     }
 
-    /// Sends the day's summary to Telegram and posts it to the webhook, as configured;
-    /// a failure is only logged. Returns how each push went, for `status`.
-    pub async fn announce(&self, report: &Report) -> Vec<PushRecord> {
+    /// Sends the report's summary to Telegram (with a link to the HTML report, or the
+    /// report as a file) and posts it to the webhook, as configured; a failure is only
+    /// logged. Returns how each push went, for `status`.
+    pub async fn announce(&self, report: &Report, period: Period) -> Vec<PushRecord> {
         let mut pushes = Vec::new();
         let mut record = |channel: &str, result: Result<(), String>| {
             pushes.push(PushRecord {
@@ -741,16 +791,41 @@ impl DailyJob {
             record("telegram", Err(format!("{} is not set", tg.bot_token_env)));
             return pushes;
         };
-        let text = summary_text(report, self.config.reports.lang);
-        match push_telegram(&self.client, tg, token, &text, self.push_retry).await {
-            Ok(()) => {
-                tracing::info!(chat = %tg.chat_id, "daily summary sent to Telegram");
-                record("telegram", Ok(()));
+        let r = &self.config.reports;
+        let html = r.formats.contains(&Format::Html);
+        let file = format!("{}.html", period.name());
+        let mut text = summary_text(report, r.lang);
+        if let (Some(base), true) = (&r.public_url, html) {
+            text.push_str(&format!("{}: {base}/{file}\n", r.lang.labels().full_report));
+        }
+        let sent = push_telegram(&self.client, tg, token, &text, self.push_retry).await;
+        match &sent {
+            Ok(()) => tracing::info!(chat = %tg.chat_id, "summary sent to Telegram"),
+            Err(e) => tracing::warn!(error = %e, "Telegram summary failed (polling goes on)"),
+        }
+        let summary_sent = sent.is_ok();
+        record("telegram", sent.map_err(|e| e.to_string()));
+        // No address to link to: the page itself, to open or forward from the chat (after
+        // its summary; a chat that refused the summary is not sent the page).
+        if summary_sent && tg.document && html && r.public_url.is_none() {
+            let page = render(report, Format::Html, r.lang, Some(r.top));
+            let caption = text.lines().take(2).collect::<Vec<_>>().join("\n");
+            let sent = push_telegram_document(
+                &self.client,
+                tg,
+                token,
+                (&file, &page),
+                &caption,
+                self.push_retry,
+            )
+            .await;
+            match &sent {
+                Ok(()) => {
+                    tracing::info!(chat = %tg.chat_id, file = %file, "HTML report sent to Telegram")
+                }
+                Err(e) => tracing::warn!(error = %e, "Telegram document failed (polling goes on)"),
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "Telegram summary failed (polling goes on)");
-                record("telegram", Err(e.to_string()));
-            }
+            record("telegram-document", sent.map_err(|e| e.to_string()));
         }
         pushes
     }

@@ -428,3 +428,35 @@ fn the_shipped_systemd_unit_rates_4_or_better_in_systemd_analyze_security() {
         .unwrap_or_else(|| panic!("unreadable rating: {overall}"));
     assert!(score <= 4.0, "rated {overall}");
 }
+
+#[test]
+fn the_reports_schedule_and_its_pushes_default_to_what_a_coordinator_expects() {
+    let c = parse(&format!(
+        "{MINIMAL_CONFIG}\n[reports]\n[reports.telegram]\nchat_id = \"-1\"\n"
+    ))
+    .unwrap();
+    let r = &c.reports;
+    assert!(
+        r.weekly && r.monthly,
+        "weekly and monthly reports beside the daily one"
+    );
+    assert_eq!(r.public_url, None);
+    assert!(
+        r.telegram.as_ref().unwrap().document,
+        "the page goes with its summary"
+    );
+    let c = parse(&format!(
+        "{MINIMAL_CONFIG}\n[reports]\nweekly = false\npublic_url = \"https://laporan.example/r/\"\n[reports.telegram]\nchat_id = \"-1\"\ndocument = false\n"
+    ))
+    .unwrap();
+    assert!(!c.reports.weekly && c.reports.monthly);
+    assert_eq!(
+        c.reports.public_url.as_deref(),
+        Some("https://laporan.example/r")
+    );
+    assert!(!c.reports.telegram.unwrap().document);
+    let err = error_of(&format!(
+        "{MINIMAL_CONFIG}\n[reports]\npublic_url = \"laporan.example\"\n"
+    ));
+    assert!(err.contains("reports.public_url"), "{err}");
+}

@@ -1011,6 +1011,25 @@ async fn scripted_telegram(answers: Vec<(u16, serde_json::Value)>) -> (String, S
                 },
             ),
         )
+        // A file comes as multipart/form-data: kept as text, its method in the path.
+        .route(
+            "/{bot}/sendDocument",
+            axum::routing::post(
+                |State(seen): State<Seen>,
+                 Path(bot): Path<String>,
+                 headers: axum::http::HeaderMap,
+                 body: axum::body::Bytes| async move {
+                    let form = serde_json::json!({
+                        "content_type": headers.get("content-type").and_then(|v| v.to_str().ok()),
+                        "multipart": String::from_utf8_lossy(&body),
+                    });
+                    seen.lock()
+                        .unwrap()
+                        .push((format!("{bot}/sendDocument"), form));
+                    Json(serde_json::json!({"ok": true, "result": {}}))
+                },
+            ),
+        )
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -1030,6 +1049,24 @@ fn daily_config(ws: &Workspace, telegram_url: &str) -> jempol::config::Config {
 }
 
 type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, serde_json::Value)>>>;
+
+/// The text messages a fake Bot API was sent (not the files).
+fn messages(seen: &Seen) -> Vec<(String, serde_json::Value)> {
+    let seen = seen.lock().unwrap();
+    seen.iter()
+        .filter(|(_, b)| b.get("text").is_some())
+        .cloned()
+        .collect()
+}
+
+/// The files a fake Bot API was sent: each upload's multipart body.
+fn documents(seen: &Seen) -> Vec<String> {
+    let seen = seen.lock().unwrap();
+    seen.iter()
+        .filter(|(bot, _)| bot.ends_with("/sendDocument"))
+        .map(|(_, b)| b["multipart"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
 
 /// What the daily-report specs start from: a campaign's database, a config whose
 /// Telegram summary goes to a fake Bot API (answering `ok` or 401), and the secrets
@@ -1106,14 +1143,16 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
         .unwrap()
         .last_pushes()
         .unwrap();
-    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    let pushes: Vec<(&str, &str, bool)> = pushes
+        .iter()
+        .map(|p| (p.channel.as_str(), p.day.as_str(), p.ok))
+        .collect();
     assert_eq!(
-        (
-            pushes[0].channel.as_str(),
-            pushes[0].day.as_str(),
-            pushes[0].ok
-        ),
-        ("telegram", "2026-11-21", true)
+        pushes,
+        [
+            ("telegram", "2026-11-21", true),
+            ("telegram-document", "2026-11-21", true)
+        ]
     );
     // Once only.
     assert!(
@@ -1122,7 +1161,7 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
             .is_empty()
     );
 
-    let seen = d.seen.lock().unwrap().clone();
+    let seen = messages(&d.seen);
     assert_eq!(seen.len(), 2, "one summary per report");
     let (bot, body) = &seen[1];
     assert_eq!(bot, &format!("bot{BOT_TOKEN}"));
@@ -1133,6 +1172,43 @@ async fn the_daemon_writes_yesterdays_report_once_after_six_and_announces_it() {
         "{text}"
     );
     assert!(!text.contains(BOT_TOKEN));
+    // After each summary, the HTML report itself as a file, to open or forward.
+    let files = documents(&d.seen);
+    assert_eq!(files.len(), 2, "one page per report");
+    for part in [
+        "name=\"chat_id\"",
+        "-100200300",
+        "name=\"document\"; filename=\"2026-11-21.html\"",
+        "text/html",
+        "<!DOCTYPE html>",
+        "Keterlibatan",
+    ] {
+        assert!(files[1].contains(part), "{part:?} not in the upload");
+    }
+    assert!(!files[1].contains(BOT_TOKEN));
+}
+
+#[tokio::test]
+async fn with_a_public_url_the_summary_links_to_the_report_instead_of_sending_it() {
+    let mut d = Daily::new(true, Some(BOT_TOKEN)).await;
+    d.config.reports.public_url = Some("https://laporan.padang.example/jempol".into());
+    let job = d.job();
+    let now = jiff::Timestamp::from_second(wib("2026-11-22T06:00:00")).unwrap();
+    assert_eq!(job.tick(&d.writer, now).await.len(), 3);
+    let sent = messages(&d.seen);
+    let text = sent[0].1["text"].as_str().unwrap();
+    assert!(
+        text.contains("Laporan lengkap: https://laporan.padang.example/jempol/2026-11-21.html"),
+        "{text}"
+    );
+    assert!(documents(&d.seen).is_empty(), "a link, not the file");
+
+    // Without HTML among the formats there is nothing to link to or send.
+    let mut d = Daily::new(true, Some(BOT_TOKEN)).await;
+    d.config.reports.formats = vec![Format::Json];
+    assert_eq!(d.job().tick(&d.writer, now).await.len(), 1);
+    assert_eq!(messages(&d.seen).len(), 1);
+    assert!(documents(&d.seen).is_empty());
 }
 
 #[tokio::test]
@@ -1166,7 +1242,7 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
         .to_string();
     assert!(err.contains("Unauthorized"), "{err}");
     assert_eq!(
-        d.seen.lock().unwrap().len(),
+        messages(&d.seen).len(),
         2,
         "the daemon's summary was refused once and not sent again; then this one"
     );
@@ -1401,7 +1477,7 @@ async fn the_daemon_can_write_its_daily_report_in_a_child_process_with_the_same_
         let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o640);
     }
-    let seen = d.seen.lock().unwrap().clone();
+    let seen = messages(&d.seen);
     assert_eq!(seen.len(), 1, "the child announced the report once");
     assert_eq!(seen[0].0, format!("bot{BOT_TOKEN}"));
     assert!(job.tick(&d.writer, now).await.is_empty(), "once only");
@@ -1456,7 +1532,7 @@ async fn after_a_sunday_the_week_is_reported_and_after_a_months_last_day_the_mon
     assert!(days > 0);
     assert_eq!(week["totals"]["engagement"].as_i64(), Some(days));
     // Each is announced: the week's summary names its days.
-    let seen = d.seen.lock().unwrap().clone();
+    let seen = messages(&d.seen);
     let texts: Vec<&str> = seen
         .iter()
         .filter_map(|(_, b)| b["text"].as_str())

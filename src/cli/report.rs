@@ -201,7 +201,7 @@ pub fn daily(config_path: &Path, day: &str, period: &str) -> anyhow::Result<()> 
         .enable_all()
         .build()?;
     // The same connection records how the pushes went (no transaction is open meanwhile).
-    for push in runtime.block_on(job.announce(&report)) {
+    for push in runtime.block_on(job.announce(&report, period)) {
         store.record_push(&push)?;
     }
     // What the report cost, for whoever sizes the server (this process does nothing else).
