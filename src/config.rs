@@ -104,6 +104,30 @@ struct RawConfig {
     schedule: RawSchedule,
     #[serde(default)]
     reports: RawReports,
+    #[serde(default)]
+    alerts: RawAlerts,
+}
+
+/// Where the operator is told that a platform stopped working.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAlerts {
+    /// Cycles in a row a platform must fail before the operator is told.
+    after_failures: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    telegram: Option<RawTelegram>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhook: Option<RawWebhook>,
+}
+
+impl Default for RawAlerts {
+    fn default() -> Self {
+        RawAlerts {
+            after_failures: 3,
+            telegram: None,
+            webhook: None,
+        }
+    }
 }
 
 /// The daily reports the daemon writes (and may announce on Telegram).
@@ -474,6 +498,23 @@ pub struct Telegram {
     pub document: bool,
 }
 
+/// Where the operator is told that a platform's credential was rejected or that it
+/// failed `after_failures` cycles in a row (and that it works again).
+#[derive(Debug, Clone)]
+pub struct Alerts {
+    pub after_failures: u32,
+    pub telegram: Option<Telegram>,
+    pub webhook: Option<Webhook>,
+}
+
+/// A secret a push needs: the key that names its variable, the variable, and what goes
+/// unsent without it.
+pub struct PushSecret<'a> {
+    pub key: &'static str,
+    pub var: &'a str,
+    pub unsent: &'static str,
+}
+
 /// A validated config.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -488,6 +529,7 @@ pub struct Config {
     pub platforms: Vec<PlatformConfig>,
     pub schedule: Schedule,
     pub reports: Reports,
+    pub alerts: Alerts,
     raw: RawConfig,
 }
 
@@ -806,45 +848,35 @@ impl Config {
                 "must be at most 30 (days during which a day's figures may still move)".into(),
             ));
         }
-        let telegram = match &rr.telegram {
-            None => None,
-            Some(t) => {
-                if t.chat_id.trim().is_empty() {
-                    return Err(invalid(
-                        "reports.telegram.chat_id",
-                        "must not be empty".into(),
-                    ));
-                }
-                if t.bot_token_env.trim().is_empty() {
-                    return Err(invalid(
-                        "reports.telegram.bot_token_env",
-                        "must name an environment variable".into(),
-                    ));
-                }
-                check_url(&t.base_url, "reports.telegram.base_url", &invalid)?;
-                Some(Telegram {
-                    chat_id: t.chat_id.clone(),
-                    bot_token_env: t.bot_token_env.clone(),
-                    base_url: t.base_url.trim_end_matches('/').to_string(),
-                    document: t.document,
-                })
-            }
-        };
-        let webhook = match &rr.webhook {
-            None => None,
-            Some(w) => {
-                check_url(&w.url, "reports.webhook.url", &invalid)?;
-                if w.secret_env.trim().is_empty() {
-                    return Err(invalid(
-                        "reports.webhook.secret_env",
-                        "must name an environment variable".into(),
-                    ));
-                }
-                Some(Webhook {
-                    url: w.url.clone(),
-                    secret_env: w.secret_env.clone(),
-                })
-            }
+        let telegram = rr
+            .telegram
+            .as_ref()
+            .map(|t| telegram_of(t, "reports.telegram", &invalid))
+            .transpose()?;
+        let webhook = rr
+            .webhook
+            .as_ref()
+            .map(|w| webhook_of(w, "reports.webhook", &invalid))
+            .transpose()?;
+        let ra = &raw.alerts;
+        if ra.after_failures == 0 {
+            return Err(invalid(
+                "alerts.after_failures",
+                "must be at least 1".into(),
+            ));
+        }
+        let alerts = Alerts {
+            after_failures: ra.after_failures,
+            telegram: ra
+                .telegram
+                .as_ref()
+                .map(|t| telegram_of(t, "alerts.telegram", &invalid))
+                .transpose()?,
+            webhook: ra
+                .webhook
+                .as_ref()
+                .map(|w| webhook_of(w, "alerts.webhook", &invalid))
+                .transpose()?,
         };
         if let Some(url) = &rr.public_url {
             check_url(url, "reports.public_url", &invalid)?;
@@ -868,6 +900,7 @@ impl Config {
         };
 
         Ok(Config {
+            alerts,
             file: path.to_path_buf(),
             campaign: Campaign {
                 name: c.name.clone(),
@@ -936,17 +969,47 @@ impl Config {
     /// it the summary is not sent, and a warning says so).
     pub fn report_secrets(&self, env: impl Fn(&str) -> Option<String>) -> Secrets {
         let mut secrets = BTreeMap::new();
-        if let Some(t) = &self.reports.telegram
-            && let Some(value) = env(&t.bot_token_env).filter(|v| !v.trim().is_empty())
-        {
-            secrets.insert(t.bot_token_env.clone(), Secret(value));
-        }
-        if let Some(w) = &self.reports.webhook
-            && let Some(value) = env(&w.secret_env).filter(|v| !v.trim().is_empty())
-        {
-            secrets.insert(w.secret_env.clone(), Secret(value));
+        for p in self.push_secrets() {
+            if let Some(value) = env(p.var).filter(|v| !v.trim().is_empty()) {
+                secrets.insert(p.var.to_string(), Secret(value));
+            }
         }
         Secrets(secrets)
+    }
+
+    /// The secrets of the configured pushes (reports and alerts; Telegram and webhooks).
+    pub fn push_secrets(&self) -> Vec<PushSecret<'_>> {
+        let mut out = Vec::new();
+        let (r, a) = (&self.reports, &self.alerts);
+        if let Some(t) = &r.telegram {
+            out.push(PushSecret {
+                key: "reports.telegram.bot_token_env",
+                var: &t.bot_token_env,
+                unsent: "the report summaries will not be sent to Telegram",
+            });
+        }
+        if let Some(w) = &r.webhook {
+            out.push(PushSecret {
+                key: "reports.webhook.secret_env",
+                var: &w.secret_env,
+                unsent: "the report summaries will not be posted to the webhook",
+            });
+        }
+        if let Some(t) = &a.telegram {
+            out.push(PushSecret {
+                key: "alerts.telegram.bot_token_env",
+                var: &t.bot_token_env,
+                unsent: "alerts will not be sent to Telegram",
+            });
+        }
+        if let Some(w) = &a.webhook {
+            out.push(PushSecret {
+                key: "alerts.webhook.secret_env",
+                var: &w.secret_env,
+                unsent: "alerts will not be posted to the webhook",
+            });
+        }
+        out
     }
 
     /// The effective config as TOML (defaults filled in, every platform shown), with
@@ -1005,28 +1068,61 @@ impl Config {
                 ));
             }
         }
-        if let Some(t) = &self.reports.telegram {
-            let state = match env(&t.bot_token_env).filter(|v| !v.trim().is_empty()) {
-                Some(_) => "***",
-                None => "NOT SET (daily summaries will not be sent)",
+        for p in self.push_secrets() {
+            let state = match env(p.var).filter(|v| !v.trim().is_empty()) {
+                Some(_) => "***".to_string(),
+                None => format!("NOT SET ({})", p.unsent),
             };
-            out.push_str(&format!(
-                "#   reports.telegram.bot_token_env: {} = {state}\n",
-                t.bot_token_env
-            ));
-        }
-        if let Some(w) = &self.reports.webhook {
-            let state = match env(&w.secret_env).filter(|v| !v.trim().is_empty()) {
-                Some(_) => "***",
-                None => "NOT SET (daily summaries will not be posted)",
-            };
-            out.push_str(&format!(
-                "#   reports.webhook.secret_env: {} = {state}\n",
-                w.secret_env
-            ));
+            out.push_str(&format!("#   {}: {} = {state}\n", p.key, p.var));
         }
         out
     }
+}
+
+/// A validated Telegram target; `key` is its table (`reports.telegram`, `alerts.telegram`).
+fn telegram_of(
+    t: &RawTelegram,
+    key: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<Telegram, ConfigError> {
+    if t.chat_id.trim().is_empty() {
+        return Err(invalid(
+            &format!("{key}.chat_id"),
+            "must not be empty".into(),
+        ));
+    }
+    if t.bot_token_env.trim().is_empty() {
+        return Err(invalid(
+            &format!("{key}.bot_token_env"),
+            "must name an environment variable".into(),
+        ));
+    }
+    check_url(&t.base_url, &format!("{key}.base_url"), invalid)?;
+    Ok(Telegram {
+        chat_id: t.chat_id.clone(),
+        bot_token_env: t.bot_token_env.clone(),
+        base_url: t.base_url.trim_end_matches('/').to_string(),
+        document: t.document,
+    })
+}
+
+/// A validated webhook target; `key` is its table.
+fn webhook_of(
+    w: &RawWebhook,
+    key: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<Webhook, ConfigError> {
+    check_url(&w.url, &format!("{key}.url"), invalid)?;
+    if w.secret_env.trim().is_empty() {
+        return Err(invalid(
+            &format!("{key}.secret_env"),
+            "must name an environment variable".into(),
+        ));
+    }
+    Ok(Webhook {
+        url: w.url.clone(),
+        secret_env: w.secret_env.clone(),
+    })
 }
 
 fn check_url(

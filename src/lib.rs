@@ -11,6 +11,7 @@ pub mod demo;
 pub mod hashtag;
 pub mod model;
 pub mod platform;
+pub mod push;
 pub mod quota;
 pub mod registry;
 pub mod report;

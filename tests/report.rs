@@ -1213,7 +1213,7 @@ async fn with_a_public_url_the_summary_links_to_the_report_instead_of_sending_it
 
 #[tokio::test]
 async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
-    use jempol::daily::send_telegram;
+    use jempol::push::send_telegram;
     let d = Daily::new(false, Some(BOT_TOKEN)).await;
     let job = d.job();
     let now = jiff::Timestamp::from_second(wib("2026-11-22T09:00:00")).unwrap();
@@ -1235,7 +1235,7 @@ async fn a_failing_webhook_never_stops_the_report_and_never_shows_the_token() {
     );
 
     let telegram = d.config.reports.telegram.clone().unwrap();
-    let client = jempol::daily::telegram_client().unwrap();
+    let client = jempol::push::telegram_client().unwrap();
     let err = send_telegram(&client, &telegram, BOT_TOKEN, "hi")
         .await
         .unwrap_err()
@@ -1309,7 +1309,7 @@ async fn the_daily_summary_is_posted_to_a_webhook_signed_with_its_secret() {
         .unwrap();
     let job = jempol::daily::DailyJob::new(&config, &secrets)
         .unwrap()
-        .with_push_retry(jempol::daily::PushRetry {
+        .with_push_retry(jempol::push::PushRetry {
             attempts: 3,
             base: std::time::Duration::from_millis(10),
             max_retry_after: std::time::Duration::from_secs(5),
@@ -1322,7 +1322,7 @@ async fn the_daily_summary_is_posted_to_a_webhook_signed_with_its_secret() {
     let (signature, body) = &posted[1];
     assert_eq!(
         signature.as_deref(),
-        Some(jempol::daily::signature(SECRET, body).as_str()),
+        Some(jempol::push::signature(SECRET, body).as_str()),
         "signed with the configured secret"
     );
     let json: serde_json::Value = serde_json::from_slice(body).unwrap();
@@ -1334,7 +1334,7 @@ async fn the_daily_summary_is_posted_to_a_webhook_signed_with_its_secret() {
 
 #[tokio::test]
 async fn a_summary_is_sent_again_after_a_429_and_a_5xx_waiting_as_long_as_telegram_asks() {
-    use jempol::daily::{PushRetry, push_telegram, telegram_client};
+    use jempol::push::{PushRetry, push_telegram, telegram_client};
     let ws = Workspace::new();
     let client = telegram_client().unwrap();
     let policy = PushRetry {
@@ -1393,7 +1393,7 @@ async fn a_summary_is_sent_again_after_a_429_and_a_5xx_waiting_as_long_as_telegr
 
 #[tokio::test]
 async fn a_telegram_redirect_is_refused_and_a_hostile_answer_reaches_the_log_cleaned() {
-    use jempol::daily::{send_telegram, telegram_client};
+    use jempol::push::{send_telegram, telegram_client};
     let (other, seen) = fake_telegram(true).await;
     let to = format!("{other}/bot{BOT_TOKEN}/sendMessage");
     let app = axum::Router::new()

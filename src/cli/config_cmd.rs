@@ -12,23 +12,14 @@ pub fn check(path: &Path) -> anyhow::Result<()> {
     for warning in config.warnings(super::poll::today_utc()) {
         eprintln!("warning: {warning}");
     }
-    if let Some(t) = &config.reports.telegram
-        && config.report_secrets(env).get(&t.bot_token_env).is_none()
-    {
-        eprintln!(
-            "warning: reports.telegram.bot_token_env: environment variable {} is not set (or \
-             empty): the daily summary will not be sent to Telegram",
-            t.bot_token_env
-        );
-    }
-    if let Some(w) = &config.reports.webhook
-        && config.report_secrets(env).get(&w.secret_env).is_none()
-    {
-        eprintln!(
-            "warning: reports.webhook.secret_env: environment variable {} is not set (or \
-             empty): the daily summary will not be posted to the webhook",
-            w.secret_env
-        );
+    let set = config.report_secrets(env);
+    for p in config.push_secrets() {
+        if set.get(p.var).is_none() {
+            eprintln!(
+                "warning: {}: environment variable {} is not set (or empty): {}",
+                p.key, p.var, p.unsent
+            );
+        }
     }
     eprintln!(
         "config OK: {} ({} platform{} enabled)",
