@@ -4,6 +4,7 @@
 //! Data flows one way: config → scheduler → platform clients (through quota) → store →
 //! views and reports. The simulator speaks the platforms' wire formats beside the clients.
 
+pub mod alert;
 pub mod cli;
 pub mod config;
 pub mod daily;

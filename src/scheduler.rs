@@ -9,6 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+use crate::alert::Alerter;
 use crate::config::{Config, Credentials, Schedule, Secrets};
 use crate::daily::{ChildProcess, DailyJob};
 use crate::hashtag::Hashtag;
@@ -19,6 +20,7 @@ use crate::platform::pager::{End, Page, Pager};
 use crate::platform::{
     Client, Harvest, Platform, PlatformClient, facebook, feed, instagram, tiktok, youtube,
 };
+use crate::push::PushRetry;
 use crate::quota::Budgets;
 use crate::store::{CLOCK_SLACK, Store, StoreError, SyncState, Writer};
 use crate::time::{Clock, SystemClock};
@@ -60,6 +62,8 @@ pub struct PlatformReport {
     /// JSON).
     #[serde(serialize_with = "rfc3339")]
     pub quota_until: Option<Timestamp>,
+    /// The platform refused the credential (the cycle failed for it).
+    pub credential_rejected: bool,
 }
 
 fn rfc3339<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
@@ -87,6 +91,7 @@ struct Core {
     /// Keeps a default `shutdown` open (a closed one would read as a request to stop).
     _never: Option<watch::Sender<bool>>,
     daily: Option<DailyJob>,
+    alerts: Option<Alerter>,
 }
 
 /// Assembles a [`Daemon`]: the one place where a config becomes clients, budgets and the
@@ -102,9 +107,16 @@ pub struct DaemonBuilder<'a> {
     only: Option<Platform>,
     retry: RetryPolicy,
     report_process: Option<ChildProcess>,
+    push_retry: Option<PushRetry>,
 }
 
 impl<'a> DaemonBuilder<'a> {
+    /// How reports' summaries and alerts are sent again (tests shorten the waits).
+    pub fn push_retry(mut self, policy: PushRetry) -> Self {
+        self.push_retry = Some(policy);
+        self
+    }
+
     /// The clock cycles and reports go by (a simulated one in tests and the demo).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -162,6 +174,7 @@ impl Daemon {
             only: None,
             retry: RetryPolicy::default(),
             report_process: None,
+            push_retry: None,
         }
     }
 
@@ -194,7 +207,13 @@ impl Daemon {
         }
         reports.sort_by_key(|(i, _)| *i);
         crate::release_free_memory();
-        reports.into_iter().map(|(_, r)| r).collect()
+        let reports: Vec<PlatformReport> = reports.into_iter().map(|(_, r)| r).collect();
+        if let Some(alerts) = &self.core.alerts {
+            alerts
+                .after_cycle(&self.core.writer, &reports, self.core.now())
+                .await;
+        }
+        reports
     }
 
     /// Writes the daily report if one is due (see [`crate::daily::DailyJob`]);
@@ -257,6 +276,7 @@ impl Core {
             only,
             retry,
             report_process,
+            push_retry,
         } = b;
         let (never, shutdown) = match shutdown {
             Some(shutdown) => (None, shutdown),
@@ -347,6 +367,11 @@ impl Core {
         let now = clock.now().as_second();
         writer.run_blocking(move |s| s.close_abandoned_runs(now))?;
         let mut daily = DailyJob::new(config, secrets);
+        let mut alerts = Alerter::new(config, secrets);
+        if let Some(policy) = push_retry {
+            daily = daily.map(|d| d.with_push_retry(policy));
+            alerts = alerts.map(|a| a.with_push_retry(policy));
+        }
         if let (Some(daily), Some(child)) = (daily.as_mut(), report_process) {
             daily.in_child_process(child);
         }
@@ -359,6 +384,7 @@ impl Core {
             shutdown,
             _never: never,
             daily,
+            alerts,
         })
     }
 
@@ -434,6 +460,7 @@ impl Core {
             snapshots: 0,
             error: None,
             quota_until: None,
+            credential_rejected: false,
         };
         let run_id = self
             .writer
@@ -482,6 +509,7 @@ impl Core {
                         if matches!(api, ApiError::Auth(_) | ApiError::TokenRefused(_)) {
                             tracing::error!(%platform, error = %message, "credential rejected: this platform stops until the credential is fixed; the others go on");
                             report.outcome = Outcome::Failed;
+                            report.credential_rejected = true;
                         }
                         break;
                     }

@@ -106,11 +106,27 @@ impl Rig {
         clock: Arc<dyn Clock>,
         only: Option<Platform>,
     ) -> Daemon {
-        Daemon::builder(config, &self.secrets, self.writer.clone())
+        self.daemon_for(config, &self.secrets, clock, only)
+    }
+
+    /// A daemon with credentials of its own (a credential replaced, say).
+    fn daemon_for(
+        &self,
+        config: &Config,
+        secrets: &Secrets,
+        clock: Arc<dyn Clock>,
+        only: Option<Platform>,
+    ) -> Daemon {
+        Daemon::builder(config, secrets, self.writer.clone())
             .clock(clock)
             .shutdown(self.shutdown.subscribe())
             .only(only)
             .retry(fast_retries())
+            .push_retry(jempol::push::PushRetry {
+                attempts: 2,
+                base: Duration::from_millis(1),
+                max_retry_after: Duration::from_millis(10),
+            })
             .build()
             .unwrap()
     }
@@ -783,6 +799,118 @@ async fn an_expired_credential_stops_that_platform_while_the_others_go_on() {
     }
     let status = rig.peek().platform_status(Platform::Instagram).unwrap();
     assert!(status.last_error.unwrap().1.contains("190"));
+}
+
+#[tokio::test]
+async fn the_operator_is_told_once_when_a_credential_is_rejected_or_cycles_keep_failing_and_when_it_works_again()
+ {
+    let (bot, seen) = common::bot::fake_telegram(true).await;
+    let rig = Rig::new(
+        sim_config(60),
+        &format!(
+            "[alerts]\nafter_failures = 2\n[alerts.telegram]\nchat_id = \"-42\"\nbase_url = \"{bot}\"\n"
+        ),
+    )
+    .await;
+    rig.advance_hours(48);
+    // What the operator's chat was told about `platform`.
+    let told = |platform: Platform| -> Vec<String> {
+        common::bot::messages(&seen)
+            .iter()
+            .map(|(_, b)| {
+                assert_eq!(b["chat_id"], "-42", "the operator's chat");
+                b["text"].as_str().unwrap().to_string()
+            })
+            .filter(|t| t.contains(&format!("\n{}", platform.name())))
+            .collect()
+    };
+
+    // A rejected credential is told at once (a cycle of Instagram alone: Facebook shares
+    // Graph's host, and so the fault).
+    rig.sim
+        .state
+        .inject(Platform::Instagram, Fault::TokenExpired, 1);
+    let instagram_alone = rig.daemon(Some(Platform::Instagram)).cycle().await;
+    assert_eq!(instagram_alone[0].outcome, Outcome::Failed);
+    let ig = told(Platform::Instagram);
+    assert_eq!(ig.len(), 1, "{ig:?}");
+    assert!(
+        ig[0].contains("Instagram: the credential was rejected"),
+        "{ig:?}"
+    );
+    assert!(!ig[0].contains(SECRET));
+    // Refused again (the token is dead): nothing new.
+    rig.advance_hours(1);
+    let reports = rig.cycle().await;
+    assert_eq!(reports[&Platform::Instagram].outcome, Outcome::Failed);
+    assert_eq!(told(Platform::Instagram).len(), 1, "told once");
+    // The operator puts in a new token: it works again, and that is said once.
+    let renewed = rig.config.secrets(|_| Some("tok-renewed".into())).unwrap();
+    for _ in 0..2 {
+        rig.advance_hours(1);
+        let daemon = rig.daemon_for(&rig.config, &renewed, rig.sim.state.clock.clone(), None);
+        let ig = daemon
+            .cycle()
+            .await
+            .into_iter()
+            .find(|r| r.platform == Platform::Instagram);
+        let ig = ig.unwrap();
+        assert_eq!(ig.outcome, Outcome::Ok, "{ig:?}");
+    }
+    let ig = told(Platform::Instagram);
+    assert_eq!(ig.len(), 2, "{ig:?}");
+    assert!(ig[1].contains("Instagram works again"), "{ig:?}");
+
+    // YouTube's server fails every retry of three cycles: told after the second, once.
+    rig.sim
+        .state
+        .inject(Platform::Youtube, Fault::ServerError, 500);
+    for n in 1..=3 {
+        rig.advance_hours(1);
+        let daemon = rig.daemon_for(&rig.config, &renewed, rig.sim.state.clock.clone(), None);
+        let reports: BTreeMap<Platform, PlatformReport> = daemon
+            .cycle()
+            .await
+            .into_iter()
+            .map(|r| (r.platform, r))
+            .collect();
+        assert_eq!(
+            reports[&Platform::Youtube].outcome,
+            Outcome::Failed,
+            "cycle {n}"
+        );
+        let yt = told(Platform::Youtube);
+        assert_eq!(yt.len(), usize::from(n > 1), "after cycle {n}: {yt:?}");
+    }
+    let yt = told(Platform::Youtube);
+    assert!(
+        yt[0].contains("YouTube: 2 cycles in a row failed"),
+        "{yt:?}"
+    );
+    assert_eq!(
+        told(Platform::Tiktok),
+        Vec::<String>::new(),
+        "TikTok was fine throughout"
+    );
+    // `status` shows how the alert went, beside the reports' pushes.
+    let pushes = rig.peek().last_pushes().unwrap();
+    assert!(
+        pushes.iter().any(|p| p.channel == "alert-telegram" && p.ok),
+        "{pushes:?}"
+    );
+    // ...and which platforms stand alerted.
+    let status = status_json(rig._dir.path(), &[]);
+    let alerted = |name: &str| {
+        status["platforms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["platform"] == name)
+            .unwrap()["operator_alerted"]
+            .clone()
+    };
+    assert_eq!(alerted("youtube")["kind"], "failures");
+    assert!(alerted("instagram").is_null(), "it works again");
 }
 
 #[tokio::test]

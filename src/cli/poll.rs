@@ -259,6 +259,8 @@ struct StatusRow {
     next_poll: Option<i64>,
     /// When the last run ended on a spent quota: when that window ended or ends.
     quota_until: Option<i64>,
+    /// What the operator was told and has not been told is over.
+    alert: Option<crate::store::StandingAlert>,
 }
 
 /// `jempol status` before the database exists: the config's view of things.
@@ -327,6 +329,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                 .filter(|_| status.last_outcome.as_deref() == Some(Outcome::QuotaSpent.as_str()))
                 .zip(limits.get(&platform))
                 .and_then(|(t, l)| Some(l.window.end(jiff::Timestamp::from_second(t).ok()?))),
+            alert: store.standing_alert(platform)?,
             status,
         });
     }
@@ -375,6 +378,7 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                         "accounts_unreachable": s.accounts_unreachable,
                         "quota": r.quota.map(|q| serde_json::json!({"used": q.used, "limit": q.limit, "window_start": iso(Some(q.window_start))})),
                         "next_poll": iso(r.next_poll),
+                        "operator_alerted": r.alert.as_ref().map(|a| serde_json::json!({"kind": a.kind, "at": iso(Some(a.at))})),
                     })
                 })
                 .collect();
@@ -452,6 +456,16 @@ pub fn status(config_path: &Path, format: StatusFormat) -> anyhow::Result<()> {
                     );
                 }
                 println!("  next poll      {}", when(r.next_poll));
+                if let Some(a) = &r.alert {
+                    let what = match a.kind.as_str() {
+                        "credential" => "credential rejected",
+                        _ => "cycles failing in a row",
+                    };
+                    println!(
+                        "  ALERT          {what} (operator told {})",
+                        when(Some(a.at))
+                    );
+                }
             }
             for w in &warnings {
                 println!("\nwarning: {w}");

@@ -4,6 +4,7 @@
 //! file: WAL mode lets readers see a consistent snapshot while the writer goes on.
 
 // Grouped by what they store.
+mod alerts;
 mod businesses;
 mod checkpoint;
 mod clock;
@@ -28,6 +29,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use writer::Writer;
+
+pub use alerts::StandingAlert;
 
 pub use crate::config::Tiers;
 pub use businesses::{BusinessRow, ImportOutcome, ImportPlan, ImportSummary};

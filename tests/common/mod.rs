@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 pub mod binary;
+pub mod bot;
 pub mod dataset;
 pub mod truth;
 
