@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the report screenshots in docs/ with headless Chromium (Debian: apt-get
 # install chromium): the demo's week in Bahasa Indonesia, its first and last day, at a
-# 390 px phone width and a 1366 px desktop width.
+# 390 px phone width and a 1366 px desktop width; and one business's week on a phone.
 #   bash docs/screenshots.sh        (from the repository root; builds the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,4 +16,9 @@ shot() { # WIDTH,HEIGHT DAY OUT
 shot 390,3400 2026-11-22 report-phone.png                 # the whole page on a phone
 shot 390,844 2026-11-16 report-unknown-days-phone.png     # first screen, days before tracking
 shot 1366,1500 2026-11-22 report-provisional-desktop.png  # desktop: provisional, revisions
+# One business's week (the week's leader): accounts, followers day by day, its posts.
+key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["businesses"][0]["key"])' "$dir/reports/2026-11-22.json")
+./target/release/jempol --config "$dir/jempol.toml" report --week 2026-11-22 --business "$key" \
+    --format html --lang id --out "$dir/reports/business.html" 2>/dev/null
+shot 390,2600 business report-business-phone.png         # drill-down on a phone
 ls -l docs/*.png

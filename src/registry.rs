@@ -43,12 +43,21 @@ pub enum Row {
     Invalid(InvalidRow),
 }
 
+/// How a required column may be named in Bahasa Indonesia, for the error that misses it.
+fn indonesian(column: &str) -> &'static str {
+    match column {
+        "key" => " (or `kode`)",
+        "name" => " (or `nama`)",
+        _ => "",
+    }
+}
+
 /// Problems with the file as a whole (the header), as opposed to single rows.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("the file is empty: expected a header line `{}`", HEADER.join(","))]
     Empty,
-    #[error("line 1: the header has no `{0}` column (expected `{header}`)", header = HEADER.join(","))]
+    #[error("line 1: the header has no `{0}` column{alias} (expected `{header}`)", alias = indonesian(.0), header = HEADER.join(","))]
     MissingColumn(&'static str),
     #[error("line 1: unknown column `{0}` (expected columns: {header}; or kode, nama, kategori, kecamatan)", header = HEADER.join(", "))]
     UnknownColumn(String),

@@ -481,7 +481,12 @@ impl Core {
             }
             if let Err(e) = result {
                 let message = e.to_string();
-                tracing::warn!(step = ?step, error = %message, "step failed");
+                // A spent quota is the budget at work: said, not warned about.
+                if matches!(e, StepError::Api(ApiError::Budget(_) | ApiError::Quota(_))) {
+                    tracing::info!(step = ?step, reason = %message, "quota spent; the step waits for its next window");
+                } else {
+                    tracing::warn!(step = ?step, error = %message, "step failed");
+                }
                 report.error = Some(message.clone());
                 match e {
                     StepError::Api(ApiError::Interrupted) => {

@@ -343,7 +343,8 @@ pub fn render(r: &Report, lang: Lang, top: usize) -> String {
         } else if !s.headers.is_empty() {
             let _ = write!(out, "<p class=\"note\">{}</p>", esc(l.none));
         }
-        for note in &s.notes {
+        // The legend of unknowns closes the page once.
+        for note in s.notes.iter().filter(|n| n.as_str() != l.unknown_legend) {
             let _ = write!(out, "<p class=\"note\">{}</p>", esc(note));
         }
     }

@@ -396,7 +396,7 @@ fn business_sections(b: &super::compute::BusinessDetail, lang: Lang, top: usize)
         ],
         &[false, false, true, true, false],
     );
-    accounts.droppable = vec![4];
+    accounts.droppable = vec![4, 3];
     for a in &b.accounts {
         accounts.rows.push(vec![
             a.platform.name().to_string(),
@@ -407,11 +407,24 @@ fn business_sections(b: &super::compute::BusinessDetail, lang: Lang, top: usize)
         ]);
     }
 
-    // One row a day, one column an account.
+    // One row a day, one column an account: named by its platform, and by its handle too
+    // when the business has two on one platform.
     let columns: Vec<String> = b
         .accounts
         .iter()
-        .map(|a| format!("{} {}", a.platform.name(), a.account))
+        .map(|a| {
+            let twice = b
+                .accounts
+                .iter()
+                .filter(|o| o.platform == a.platform)
+                .count()
+                > 1;
+            if twice {
+                format!("{} {}", a.platform.name(), a.account)
+            } else {
+                a.platform.name().to_string()
+            }
+        })
         .collect();
     let mut headers = vec![l.day];
     headers.extend(columns.iter().map(String::as_str));
@@ -451,7 +464,7 @@ fn business_sections(b: &super::compute::BusinessDetail, lang: Lang, top: usize)
         ],
         &[false, false, true, true, true, true, true, false],
     );
-    posts.droppable = vec![7, 5, 4, 3, 2, 1];
+    posts.droppable = vec![5, 4, 3, 2, 1];
     for p in b.posts.iter().take(top) {
         let mut link = p.url.clone().unwrap_or_default();
         if p.deleted {
