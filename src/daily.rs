@@ -192,14 +192,14 @@ fn write_recording(
     store: &Store,
     config: &Config,
     period: Period,
-    record: impl FnOnce(&str, Option<i64>, i64) -> Result<(), StoreError>,
+    record: impl FnOnce(Date, Option<i64>, i64) -> Result<(), StoreError>,
 ) -> Result<(Report, Vec<PathBuf>), DailyError> {
     let (from, to) = period.days();
     let report = compute(store, &request(config, from, to))?;
     // What coordinators are told of the day, to name it later if it moves.
-    if let Period::Day(_) = period {
+    if let Period::Day(day) = period {
         let now = jiff::Timestamp::now().as_second();
-        record(&report.date, report.totals.engagement, now)?;
+        record(day, report.totals.engagement, now)?;
     }
     let r = &config.reports;
     let files = paths(&r.directory, period, &r.formats);
@@ -448,8 +448,7 @@ impl DailyJob {
             let store = Store::open_read_only(recorder.path())?;
             store.require_latest_schema()?;
             write_recording(&store, &config, period, |date, engagement, at| {
-                let date = date.to_string();
-                recorder.run_blocking(move |s| s.record_reported_day(&date, engagement, at))
+                recorder.run_blocking(move |s| s.record_reported_day(date, engagement, at))
             })
         })
         .await

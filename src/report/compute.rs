@@ -365,7 +365,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let tracked_by = |last: Date| -> Vec<Platform> {
         tracked_from
             .iter()
-            .filter(|(_, first)| first.as_str() <= day(last).as_str())
+            .filter(|(_, first)| *first <= last)
             .map(|(x, _)| *x)
             .collect()
     };
@@ -385,7 +385,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
 
     // This period and the one before, the same way.
     let period = |from: Date, to: Date, s: i64, e: i64, at: usize| -> Result<_, StoreError> {
-        let posts = per_post(store, &day(from), &day(to), p, &keep)?;
+        let posts = per_post(store, from, to, p, &keep)?;
         let mut published = store.published(s, e, p)?;
         published.retain(|x| keep(x.business_id));
         Ok((
@@ -516,13 +516,13 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
 
     // Accounts outside the registry and posts of no known account are in no district.
     let outside_registry = match scoped {
-        None => outsiders(store, (&day(req.from), &day(req.to)), &published, end, p)?,
+        None => outsiders(store, (req.from, req.to), &published, end, p)?,
         Some(_) => Vec::new(),
     };
     let unattributed = if scoped.is_some() {
         Unattributed::default()
     } else {
-        let gains = store.unattributed_gains(&day(req.from), &day(req.to), p)?;
+        let gains = store.unattributed_gains(req.from, req.to, p)?;
         Unattributed {
             posts_published: published
                 .iter()
@@ -538,7 +538,7 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         .to
         .checked_sub(jiff::Span::new().days(req.trend_days.max(1) - 1))
         .unwrap_or(req.to);
-    let mut trend: BTreeMap<(String, Platform), Gains> = BTreeMap::new();
+    let mut trend: BTreeMap<(Date, Platform), Gains> = BTreeMap::new();
     let mut d = trend_from;
     while d <= req.to {
         let tracked = tracked_by(d);
@@ -551,37 +551,37 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
             } else {
                 Gains::UNKNOWN
             };
-            trend.insert((day(d), x), nothing);
+            trend.insert((d, x), nothing);
         }
         d = d.tomorrow().unwrap_or(req.to.tomorrow().unwrap_or(req.to));
     }
     let daily = match &scoped {
-        None => store.daily_gains(&day(trend_from), &day(req.to), p)?,
+        None => store.daily_gains(trend_from, req.to, p)?,
         Some(ids) => {
             let ids: Vec<BusinessId> = ids.iter().copied().collect();
-            store.scoped_daily_gains(&day(trend_from), &day(req.to), p, &ids)?
+            store.scoped_daily_gains(trend_from, req.to, p, &ids)?
         }
     };
     for g in daily {
         trend.insert((g.day, g.platform), g.gains);
     }
     let settled_until = store.settled_until()?;
-    let provisional = |d: &str| settled_until.as_deref().is_none_or(|s| d > s);
-    let mut per_day: BTreeMap<String, Gains> = BTreeMap::new();
+    let provisional = |d: Date| settled_until.is_none_or(|s| d > s);
+    let mut per_day: BTreeMap<Date, Gains> = BTreeMap::new();
     for ((date, _), gains) in &trend {
         per_day
-            .entry(date.clone())
+            .entry(*date)
             .and_modify(|g| *g = g.plus(*gains))
             .or_insert(*gains);
     }
     let revisions = match req.from.yesterday() {
         Ok(before) if p.is_none() && scoped.is_none() => store
-            .reported_days(&day(trend_from), &day(before))?
+            .reported_days(trend_from, before)?
             .into_iter()
             .filter_map(|(date, reported)| {
                 let now = per_day.get(&date).and_then(|g| g.engagement());
                 moved(reported, now).then_some(Revision {
-                    date,
+                    date: day(date),
                     reported,
                     now,
                 })
@@ -592,8 +592,8 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
     let trend = trend
         .into_iter()
         .map(|((date, platform), gains)| TrendPoint {
-            provisional: provisional(&date),
-            date,
+            provisional: provisional(date),
+            date: day(date),
             platform,
             engagement: gains.engagement(),
             gains,
@@ -628,8 +628,8 @@ pub fn compute(store: &Store, req: &Request) -> Result<Report, StoreError> {
         platform: p,
         scope: req.scope.clone(),
         data_until: store.last_observation()?.map(iso),
-        provisional: provisional(&day(req.to)),
-        settled_until,
+        provisional: provisional(req.to),
+        settled_until: settled_until.map(day),
         revisions,
         registered_businesses: registry.len(),
         totals: now.totals(None),
@@ -734,8 +734,8 @@ type PostGains = HashMap<PostId, (Option<BusinessId>, Platform, Gains)>;
 /// Each post's gains summed over the period's days, with its business and platform.
 fn per_post(
     store: &Store,
-    from: &str,
-    to: &str,
+    from: Date,
+    to: Date,
     platform: Option<Platform>,
     keep: &dyn Fn(Option<BusinessId>) -> bool,
 ) -> Result<PostGains, StoreError> {
@@ -754,7 +754,7 @@ fn per_post(
 /// Accounts outside the registry that published tagged posts or gained on them.
 fn outsiders(
     store: &Store,
-    (from, to): (&str, &str),
+    (from, to): (Date, Date),
     published: &[crate::store::Published],
     end: i64,
     p: Option<Platform>,

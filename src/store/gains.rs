@@ -1,7 +1,8 @@
 //! Reads of what was gained per business, post and day, from the `post_days` rollup,
-//! and followers at given instants. Days are `YYYY-MM-DD` in the campaign time zone;
-//! instants are Unix seconds.
+//! and followers at given instants. Days are campaign days (civil dates, written
+//! `YYYY-MM-DD` only in SQL); instants are Unix seconds.
 
+use jiff::civil::Date;
 use rusqlite::{Row, params};
 
 use super::{Store, StoreError};
@@ -110,7 +111,7 @@ pub struct PostGain {
 /// Gains of every registered business on one campaign day and platform.
 #[derive(Debug, Clone)]
 pub struct DayGain {
-    pub day: String,
+    pub day: Date,
     pub platform: Platform,
     pub gains: Gains,
 }
@@ -157,9 +158,26 @@ pub(super) fn platform_of(r: &Row, i: usize) -> rusqlite::Result<Platform> {
 /// A row of day, platform and the four gains.
 fn day_gain(r: &Row) -> rusqlite::Result<DayGain> {
     Ok(DayGain {
-        day: r.get(0)?,
+        day: date_of(r, 0)?,
         platform: platform_of(r, 1)?,
         gains: Gains::from_row(r, 2)?,
+    })
+}
+
+/// A campaign day as SQL holds it: `YYYY-MM-DD`.
+pub(super) fn sql_day(d: Date) -> String {
+    d.to_string()
+}
+
+/// Column `i`, a `YYYY-MM-DD` day.
+pub(super) fn date_of(r: &Row, i: usize) -> rusqlite::Result<Date> {
+    let s: String = r.get(i)?;
+    s.parse().map_err(|e: jiff::Error| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("day {s:?}: {e}").into(),
+        )
     })
 }
 
@@ -178,8 +196,8 @@ impl Store {
     /// not collected first).
     pub fn post_gains(
         &self,
-        from: &str,
-        to: &str,
+        from: Date,
+        to: Date,
         platform: Option<Platform>,
         mut each: impl FnMut(PostDay),
     ) -> Result<(), StoreError> {
@@ -189,7 +207,7 @@ impl Store {
              FROM post_days
              WHERE day BETWEEN ?1 AND ?2 AND (?3 IS NULL OR platform = ?3)",
         )?;
-        let rows = stmt.query_map(params![from, to, name(platform)], |r| {
+        let rows = stmt.query_map(params![sql_day(from), sql_day(to), name(platform)], |r| {
             Ok(PostDay {
                 post_id: r.get(0)?,
                 business_id: r.get(1)?,
@@ -207,8 +225,8 @@ impl Store {
     /// the `day_totals` the triggers keep.
     pub fn daily_gains(
         &self,
-        from: &str,
-        to: &str,
+        from: Date,
+        to: Date,
         platform: Option<Platform>,
     ) -> Result<Vec<DayGain>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -222,7 +240,10 @@ impl Store {
                AND (?3 IS NULL OR platform = ?3)
              ORDER BY day, platform",
         )?;
-        let rows = stmt.query_map(params![from, to, name(platform)], day_gain)?;
+        let rows = stmt.query_map(
+            params![sql_day(from), sql_day(to), name(platform)],
+            day_gain,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -231,8 +252,8 @@ impl Store {
     /// post are left out, as in [`Store::daily_gains`]).
     pub fn scoped_daily_gains(
         &self,
-        from: &str,
-        to: &str,
+        from: Date,
+        to: Date,
         platform: Option<Platform>,
         ids: &[BusinessId],
     ) -> Result<Vec<DayGain>, StoreError> {
@@ -250,7 +271,10 @@ impl Store {
              GROUP BY day, platform
              ORDER BY day, platform",
         )?;
-        let rows = stmt.query_map(params![from, to, name(platform), ids], day_gain)?;
+        let rows = stmt.query_map(
+            params![sql_day(from), sql_day(to), name(platform), ids],
+            day_gain,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -364,8 +388,8 @@ impl Store {
     /// Gains over `from..=to` of posts outside the registry, per account.
     pub fn outsider_gains(
         &self,
-        from: &str,
-        to: &str,
+        from: Date,
+        to: Date,
         platform: Option<Platform>,
     ) -> Result<Vec<Outsider>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -376,7 +400,7 @@ impl Store {
                AND (?3 IS NULL OR d.platform = ?3) AND p.account_id IS NOT NULL
              GROUP BY p.account_id",
         )?;
-        let rows = stmt.query_map(params![from, to, name(platform)], |r| {
+        let rows = stmt.query_map(params![sql_day(from), sql_day(to), name(platform)], |r| {
             Ok(Outsider {
                 account_id: r.get(0)?,
                 gains: Gains::from_row(r, 1)?,
@@ -389,8 +413,8 @@ impl Store {
     /// media until Business Discovery lists them): never in a business's figures.
     pub fn unattributed_gains(
         &self,
-        from: &str,
-        to: &str,
+        from: Date,
+        to: Date,
         platform: Option<Platform>,
     ) -> Result<Gains, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -400,13 +424,15 @@ impl Store {
              WHERE d.day BETWEEN ?1 AND ?2 AND d.business_id IS NULL
                AND (?3 IS NULL OR d.platform = ?3) AND p.account_id IS NULL",
         )?;
-        Ok(stmt.query_row(params![from, to, name(platform)], |r| {
-            let rows: i64 = r.get(0)?;
-            if rows == 0 {
-                Ok(Gains::ZERO)
-            } else {
-                Gains::from_row(r, 1)
-            }
-        })?)
+        Ok(
+            stmt.query_row(params![sql_day(from), sql_day(to), name(platform)], |r| {
+                let rows: i64 = r.get(0)?;
+                if rows == 0 {
+                    Ok(Gains::ZERO)
+                } else {
+                    Gains::from_row(r, 1)
+                }
+            })?,
+        )
     }
 }

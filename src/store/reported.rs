@@ -1,8 +1,10 @@
 //! What reports told: each day's engagement as first reported, and how far the days
 //! are settled, so that a figure that moves after it was sent is named.
 
+use jiff::civil::Date;
 use rusqlite::{OptionalExtension, params};
 
+use super::gains::{date_of, sql_day};
 use super::{Store, StoreError};
 
 /// How one push of a daily report went.
@@ -21,22 +23,25 @@ pub struct PushRecord {
 impl Store {
     /// The last settled day, as the views define it (`campaign_tz.settled_until`); `None`
     /// before there is any data.
-    pub fn settled_until(&self) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT settled_until FROM campaign_tz", [], |r| r.get(0))?)
+    pub fn settled_until(&self) -> Result<Option<Date>, StoreError> {
+        let day: Option<String> =
+            self.conn
+                .query_row("SELECT settled_until FROM campaign_tz", [], |r| r.get(0))?;
+        Ok(day.and_then(|d| d.parse().ok()))
     }
 
     /// The campaign engagement each daily report said, for days `from..=to`.
     pub fn reported_days(
         &self,
-        from: &str,
-        to: &str,
-    ) -> Result<Vec<(String, Option<i64>)>, StoreError> {
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<(Date, Option<i64>)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT day, engagement FROM reported_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
         )?;
-        let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map(params![sql_day(from), sql_day(to)], |r| {
+            Ok((date_of(r, 0)?, r.get(1)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -84,7 +89,7 @@ impl Store {
     /// what coordinators received).
     pub fn record_reported_day(
         &self,
-        day: &str,
+        day: Date,
         engagement: Option<i64>,
         at: i64,
     ) -> Result<(), StoreError> {
@@ -93,7 +98,7 @@ impl Store {
                 "INSERT INTO reported_days (day, engagement, reported_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (day) DO NOTHING",
             )?
-            .execute(params![day, engagement, at])?;
+            .execute(params![sql_day(day), engagement, at])?;
         Ok(())
     }
 }
