@@ -15,7 +15,7 @@ shot() { # WIDTH,HEIGHT DAY OUT
 }
 shot 390,3400 2026-11-22 report-phone.png                 # the whole page on a phone
 shot 390,844 2026-11-16 report-unknown-days-phone.png     # first screen, days before tracking
-shot 1366,1500 2026-11-22 report-provisional-desktop.png  # desktop: provisional, revisions
+shot 1366,2600 2026-11-22 report-provisional-desktop.png  # desktop: provisional, revisions, the whole leaderboard
 # One business's week (the week's leader): accounts, followers day by day, its posts.
 key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["businesses"][0]["key"])' "$dir/reports/2026-11-22.json")
 ./target/release/jempol --config "$dir/jempol.toml" report --week 2026-11-22 --business "$key" \

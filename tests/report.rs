@@ -864,7 +864,7 @@ fn every_format_parses_or_renders() {
     chromium_renders(&html, &r.campaign);
 }
 
-/// Renders the page in headless Chromium when it is installed (it is not in CI).
+/// Renders the page in headless Chromium when it is installed (CI installs it).
 fn chromium_renders(html: &str, expect: &str) {
     let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
@@ -875,6 +875,7 @@ fn chromium_renders(html: &str, expect: &str) {
                 .is_ok_and(|o| o.status.success())
         })
     else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have Chromium");
         eprintln!("no Chromium here: HTML checked for structure only");
         return;
     };
@@ -1854,4 +1855,146 @@ fn the_report_command_narrows_by_business_district_or_category_and_names_what_it
         "Padang Utara",
     ])
     .expect_code(2);
+}
+
+// ---- in a real browser ----
+
+/// The layout of the page open in `browser`: its width and the page's, the leaderboard's
+/// header cells (shown, right edge), whether its table fits its box, the chart texts that
+/// stick out of their chart, the charts' text heights and the main column's width.
+fn layout(browser: &common::browser::Browser, leaderboard: &str) -> serde_json::Value {
+    browser.eval(&format!(
+        r#"
+        const vw = document.documentElement.clientWidth;
+        let el = [...document.querySelectorAll('h2')].find(h => h.textContent === {leaderboard:?});
+        while (el && !el.querySelector('table')) el = el.nextElementSibling;
+        const cols = [...el.querySelectorAll('thead th')].map(th => ({{
+            text: th.textContent,
+            shown: getComputedStyle(th).display !== 'none',
+            right: th.getBoundingClientRect().right,
+        }}));
+        const svgs = [...document.querySelectorAll('svg')];
+        const cut = svgs.flatMap(s => {{
+            const b = s.getBoundingClientRect();
+            return [...s.querySelectorAll('text')]
+                .filter(t => {{ const r = t.getBoundingClientRect(); return r.left < b.left - 1 || r.right > b.right + 1; }})
+                .map(t => t.textContent);
+        }});
+        return {{
+            vw, page: document.documentElement.scrollWidth, cols,
+            table: el.querySelector('table').scrollWidth, box: el.clientWidth, cut,
+            text: svgs.map(s => s.querySelector('text').getBoundingClientRect().height),
+            main: document.querySelector('main').getBoundingClientRect().width,
+        }};
+        "#
+    ))
+}
+
+#[test]
+fn in_chromium_the_phone_page_keeps_the_ranking_in_view_and_the_desktop_page_uses_the_width() {
+    use common::browser::{Browser, Screen};
+    let sim = simulated();
+    let r = sim.outcome.last.as_ref().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("laporan.html");
+    std::fs::write(&page, render(r, Format::Html, Lang::Id, None)).unwrap();
+    let l = Lang::Id.labels();
+    let col = |layout: &serde_json::Value, name: &str| {
+        layout["cols"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["text"] == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+            .clone()
+    };
+
+    let Some(phone) = Browser::start(Screen::Phone) else {
+        return;
+    };
+    phone.open(&page);
+    let at = layout(&phone, l.leaderboard);
+    let vw = at["vw"].as_f64().unwrap();
+    assert_eq!(vw, 390.0, "{at}");
+    assert!(at["page"].as_f64() <= Some(vw), "no sideways scroll: {at}");
+    assert!(
+        at["table"].as_f64() <= at["box"].as_f64(),
+        "the leaderboard fits its box: {at}"
+    );
+    for kept in [l.rank, l.business, l.engagement] {
+        let c = col(&at, kept);
+        assert_eq!(c["shown"], true, "{kept} on a phone");
+        assert!(c["right"].as_f64() <= Some(vw), "{kept} in view: {c}");
+    }
+    for left_out in [l.category, l.likes, l.engagement_rate] {
+        assert_eq!(
+            col(&at, left_out)["shown"],
+            false,
+            "{left_out} waits for a wider screen"
+        );
+    }
+    assert_eq!(
+        at["cut"],
+        serde_json::json!([]),
+        "no chart label is cut off"
+    );
+    for h in at["text"].as_array().unwrap() {
+        assert!(
+            h.as_f64() >= Some(10.0),
+            "chart text legible on a phone: {at}"
+        );
+    }
+    // One business's drill-down: no table wider than its box, no sideways scroll.
+    let store = Store::open_read_only(&sim.outcome.database).unwrap();
+    let mut req = request(&r.from, &r.to);
+    req.scope = Scope::Business(r.businesses[0].key.clone());
+    let drill = dir.path().join("usaha.html");
+    std::fs::write(
+        &drill,
+        render(
+            &compute(&store, &req).unwrap(),
+            Format::Html,
+            Lang::Id,
+            None,
+        ),
+    )
+    .unwrap();
+    phone.open(&drill);
+    let fits = phone.eval(
+        "const vw = document.documentElement.clientWidth;
+         const over = [...document.querySelectorAll('.box')].map(b => b.scrollWidth - b.clientWidth);
+         const which = [...document.querySelectorAll('.box')].filter(b => b.scrollWidth > b.clientWidth).map(b => b.previousElementSibling.textContent);
+         return {vw, page: document.documentElement.scrollWidth, over: Math.max(...over), which};",
+    );
+    assert!(fits["page"].as_f64() <= fits["vw"].as_f64(), "{fits}");
+    assert!(
+        fits["over"].as_f64() <= Some(0.0),
+        "every table fits its box: {fits}"
+    );
+    drop(phone);
+
+    let desktop = Browser::start(Screen::Desktop).unwrap();
+    desktop.open(&page);
+    let at = layout(&desktop, l.leaderboard);
+    let vw = at["vw"].as_f64().unwrap();
+    assert!(vw > 1300.0, "{at}");
+    assert!(at["page"].as_f64() <= Some(vw), "{at}");
+    assert!(
+        at["main"].as_f64() > Some(1200.0),
+        "the page uses the width: {at}"
+    );
+    assert!(
+        at["table"].as_f64() <= at["box"].as_f64(),
+        "every column without scrolling: {at}"
+    );
+    for c in at["cols"].as_array().unwrap() {
+        assert_eq!(c["shown"], true, "{c} on a desktop");
+    }
+    assert_eq!(at["cut"], serde_json::json!([]));
+    for h in at["text"].as_array().unwrap() {
+        assert!(
+            h.as_f64() <= Some(24.0),
+            "chart text not huge on a desktop: {at}"
+        );
+    }
 }

@@ -48,9 +48,10 @@ h2{font-size:1.05rem;margin:1.4rem 0 .5rem}
 .d{font-size:.8rem}
 .box{background:#fff;border-radius:10px;padding:10px;box-shadow:0 1px 2px rgba(0,0,0,.08);overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.85rem}
-th,td{padding:6px 8px;border-bottom:1px solid #e3e7eb;text-align:left;white-space:nowrap}
+th,td{padding:6px 8px;border-bottom:1px solid #e3e7eb;text-align:left}
 th{font-weight:600;color:#3b444d;background:#fafbfc;white-space:normal;vertical-align:bottom}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{white-space:nowrap}
 svg{display:block;width:100%;height:auto;max-width:520px;margin:0 auto}
 @media (max-width:640px){.opt{display:none}th,td{white-space:normal;padding:6px 5px}.wide{display:none}}
 @media (min-width:641px){.narrow{display:none}}
@@ -169,7 +170,7 @@ fn leaderboard_svg(r: &Report, lang: Lang, top: usize) -> String {
     // at 12 px), and capped by the stylesheet so that it stays readable on a desktop.
     let (w, row_h) = (400.0, 28.0);
     let h = row_h * rows.len() as f64 + 4.0;
-    let (label_w, bar_w) = (176.0, 160.0);
+    let (label_w, bar_w) = (196.0, 146.0);
     let mut s = format!(
         r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="{}">"#,
         esc(lang.labels().leaderboard)

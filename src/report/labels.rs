@@ -394,13 +394,14 @@ pub fn long_date(day: &str, lang: Lang) -> String {
     format!("{weekday}, {} {month} {}", d.day(), d.year())
 }
 
-/// A day without its weekday and year: "22 November".
+/// A day in a narrow column: "22 Nov" ("16 Agu", "3 Des" in Bahasa Indonesia: each
+/// month's first three letters in both languages).
 pub fn short_date(day: &str, lang: Lang) -> String {
     let Ok(d) = day.parse::<jiff::civil::Date>() else {
         return day.to_string();
     };
     let month = MONTHS[usize::from(lang == Lang::Id)][usize::from(d.month() as u8 - 1)];
-    format!("{} {month}", d.day())
+    format!("{} {}", d.day(), month.get(..3).unwrap_or(month))
 }
 
 /// An instant in the campaign's zone as people write it: "Monday, 23 November 2026 at

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod bot;
+pub mod browser;
 pub mod dataset;
 pub mod truth;
 
