@@ -41,27 +41,44 @@ pub enum Period {
     Month(Date),
 }
 
+/// What kind of period a scheduled report covers (`daily-report --period`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PeriodKind {
+    Day,
+    Week,
+    Month,
+}
+
+impl PeriodKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Day => "day",
+            PeriodKind::Week => "week",
+            PeriodKind::Month => "month",
+        }
+    }
+}
+
 impl Period {
-    /// The period of `kind` (`day`, `week`, `month`) that holds `day`.
-    pub fn holding(kind: &str, day: Date) -> Option<Period> {
+    /// The period of `kind` that holds `day` (`None` only at the calendar's edge).
+    pub fn holding(kind: PeriodKind, day: Date) -> Option<Period> {
         match kind {
-            "day" => Some(Period::Day(day)),
-            "week" => {
+            PeriodKind::Day => Some(Period::Day(day)),
+            PeriodKind::Week => {
                 let back = i64::from(day.weekday().to_monday_zero_offset());
                 day.checked_sub(jiff::Span::new().days(back))
                     .ok()
                     .map(Period::Week)
             }
-            "month" => Some(Period::Month(day.first_of_month())),
-            _ => None,
+            PeriodKind::Month => Some(Period::Month(day.first_of_month())),
         }
     }
 
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> PeriodKind {
         match self {
-            Period::Day(_) => "day",
-            Period::Week(_) => "week",
-            Period::Month(_) => "month",
+            Period::Day(_) => PeriodKind::Day,
+            Period::Week(_) => PeriodKind::Week,
+            Period::Month(_) => PeriodKind::Month,
         }
     }
 
@@ -100,7 +117,7 @@ impl Period {
             // The last Sunday on or before `day`.
             let back = (i64::from(day.weekday().to_monday_zero_offset()) + 1) % 7;
             if let Some(sunday) = before(back) {
-                due.extend(Period::holding("week", sunday));
+                due.extend(Period::holding(PeriodKind::Week, sunday));
             }
         }
         if monthly {
@@ -212,7 +229,7 @@ fn write_recording(
     }
     let dir = r.directory.display();
     let name = period.name();
-    tracing::info!(period = %name, kind = period.kind(), files = files.len(), dir = %dir, "report written");
+    tracing::info!(period = %name, kind = period.kind().as_str(), files = files.len(), dir = %dir, "report written");
     Ok((report, files))
 }
 
@@ -491,7 +508,7 @@ impl DailyJob {
             .arg(&child.config)
             .args(&child.args)
             .args(["daily-report", "--day", &period.days().0.to_string()])
-            .args(["--period", period.kind()])
+            .args(["--period", period.kind().as_str()])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null());
         // The report needs no platform credential: the child does not get them.
@@ -661,7 +678,7 @@ enum ChildError {
 
 #[cfg(test)]
 mod tests {
-    use super::Period;
+    use super::{Period, PeriodKind};
 
     fn names(day: &str, weekly: bool, monthly: bool) -> Vec<String> {
         Period::due_with(day.parse().unwrap(), weekly, monthly)
@@ -683,11 +700,11 @@ mod tests {
         assert_eq!(names("2026-12-01", false, true), ["2026-12-01", "2026-11"]);
         assert_eq!(names("2026-12-01", false, false), ["2026-12-01"]);
         // The ISO week of a year's first days may be the last year's.
-        let week = Period::holding("week", "2027-01-01".parse().unwrap()).unwrap();
+        let week = Period::holding(PeriodKind::Week, "2027-01-01".parse().unwrap()).unwrap();
         assert_eq!(week.name(), "2026-W53");
         assert_eq!(week.days().0.to_string(), "2026-12-28");
         assert_eq!(
-            Period::holding("month", "2028-02-10".parse().unwrap())
+            Period::holding(PeriodKind::Month, "2028-02-10".parse().unwrap())
                 .unwrap()
                 .days()
                 .1

@@ -112,8 +112,8 @@ pub enum Command {
         #[arg(long)]
         day: String,
         /// `day`, `week` (Monday to Sunday) or `month`.
-        #[arg(long, default_value = "day")]
-        period: String,
+        #[arg(long, value_enum, default_value_t = crate::daily::PeriodKind::Day)]
+        period: crate::daily::PeriodKind,
     },
     /// Run the local simulator of the four platform APIs (for rehearsals and tests).
     Sim(Box<sim::SimArgs>),
@@ -307,7 +307,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             }
             poll::run(&cli.config, global)
         }
-        Command::DailyReport { day, period } => report::daily(&cli.config, &day, &period),
+        Command::DailyReport { day, period } => report::daily(&cli.config, &day, period),
         Command::Status { format } => poll::status(&cli.config, format),
     }
 }

@@ -182,7 +182,7 @@ pub fn run(config_path: &Path, args: ReportArgs) -> anyhow::Result<()> {
 /// `jempol daily-report --day D [--period week|month]` (hidden): the daemon's report job
 /// for one period, in a process of its own. Reads the database beside the running daemon;
 /// writes nothing to it but what the report told.
-pub fn daily(config_path: &Path, day: &str, period: &str) -> anyhow::Result<()> {
+pub fn daily(config_path: &Path, day: &str, period: daily::PeriodKind) -> anyhow::Result<()> {
     use anyhow::Context;
     let config = crate::config::Config::load(config_path)?;
     let day: jiff::civil::Date = day
@@ -195,7 +195,7 @@ pub fn daily(config_path: &Path, day: &str, period: &str) -> anyhow::Result<()> 
     let store = crate::store::Store::open(&config.database)
         .with_context(|| format!("opening database {}", config.database.display()))?;
     let period = daily::Period::holding(period, day)
-        .ok_or_else(|| bad(format!("--period {period}: write day, week or month")))?;
+        .ok_or_else(|| bad(format!("--day {day}: no {} holds it", period.as_str())))?;
     let (report, _files) = job.write(&store, period)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
