@@ -402,6 +402,8 @@ impl DailyJob {
         };
         let r = &self.config.reports;
         let mut files = Vec::new();
+        // When the first post was observed: read once, and only if a report is missing.
+        let mut first: Option<Option<i64>> = None;
         for period in Period::due_with(day, r.weekly, r.monthly) {
             if paths(&r.directory, period, &r.formats)
                 .iter()
@@ -409,7 +411,12 @@ impl DailyJob {
             {
                 continue;
             }
-            if !self.has_data(writer, period).await {
+            if first.is_none() {
+                first = Some(first_observation(writer).await);
+            }
+            // Nothing observed by the period's end: nothing to report.
+            let end = self.end_of(period);
+            if first.flatten().zip(end).is_none_or(|(f, e)| f >= e) {
                 continue;
             }
             let written = match &self.child {
@@ -433,28 +440,15 @@ impl DailyJob {
         files
     }
 
-    /// Whether anything was observed by the end of `period`'s last day.
-    async fn has_data(&self, writer: &Writer, period: Period) -> bool {
-        let end = period
+    /// The instant `period`'s last day ends (campaign time zone).
+    fn end_of(&self, period: Period) -> Option<i64> {
+        period
             .days()
             .1
             .tomorrow()
             .ok()
             .and_then(|d| d.to_zoned(self.tz.clone()).ok())
-            .map(|z| z.timestamp().as_second());
-        let db = writer.path().to_path_buf();
-        let first =
-            tokio::task::spawn_blocking(move || Store::open_read_only(&db)?.first_observation())
-                .await
-                .unwrap_or_else(|e| Err(StoreError::Thread(e.to_string())));
-        match (first, end) {
-            (Ok(Some(first)), Some(end)) => first < end,
-            (Err(e), _) => {
-                tracing::warn!(error = %e, "report skipped: cannot read the database");
-                false
-            }
-            _ => false, // nothing observed by that day's end
-        }
+            .map(|z| z.timestamp().as_second())
     }
 
     /// Writes and announces the report in this process.
@@ -619,6 +613,20 @@ impl DailyJob {
         }
         Some(sent.map_err(|e| e.to_string()))
     }
+}
+
+/// When the first post was observed, through a read-only connection of its own (`None`
+/// when nothing was, or the database cannot be read: then said in the log).
+async fn first_observation(writer: &Writer) -> Option<i64> {
+    let db = writer.path().to_path_buf();
+    let first =
+        tokio::task::spawn_blocking(move || Store::open_read_only(&db)?.first_observation())
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Thread(e.to_string())));
+    first.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "report skipped: cannot read the database");
+        None
+    })
 }
 
 /// What a push record names: the day, or `from..to`.

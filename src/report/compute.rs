@@ -14,7 +14,7 @@ use jiff::tz::{Offset, TimeZone};
 
 use crate::model::{AccountId, BusinessId, PostId};
 use crate::platform::Platform;
-use crate::store::{Gains, RegistryEntry, RegistryField, Store, StoreError};
+use crate::store::{Gains, RegistryEntry, Store, StoreError};
 
 /// The JSON structure's version: bumped when a field changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -48,16 +48,6 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The registry field it narrows by (none for the whole campaign).
-    pub fn field(&self) -> Option<(RegistryField, &str)> {
-        match self {
-            Scope::Campaign => None,
-            Scope::Business(k) => Some((RegistryField::Key, k)),
-            Scope::District(d) => Some((RegistryField::District, d)),
-            Scope::Category(c) => Some((RegistryField::Category, c)),
-        }
-    }
-
     fn admits(&self, b: &RegistryEntry) -> bool {
         let named =
             |v: &Option<String>, want: &str| v.as_deref().is_some_and(|v| same_name(v, want));

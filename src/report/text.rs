@@ -257,10 +257,7 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
             (None, Some(a)) => format!("{a} ({})", l.not_registered),
             (None, None) => l.not_registered.to_string(),
         };
-        let mut link = p.url.clone().unwrap_or_default();
-        if p.deleted {
-            link = format!("{link} ({})", l.deleted);
-        }
+        let link = post_link(p, lang);
         posts.rows.push(vec![
             p.rank.to_string(),
             p.platform.name().to_string(),
@@ -380,6 +377,16 @@ pub fn sections(r: &Report, lang: Lang, top: usize) -> Vec<Section> {
     out
 }
 
+/// A post's address, marked when the post was deleted.
+fn post_link(p: &super::compute::TopPost, lang: Lang) -> String {
+    let link = p.url.clone().unwrap_or_default();
+    if p.deleted {
+        format!("{link} ({})", lang.labels().deleted)
+    } else {
+        link
+    }
+}
+
 /// A business's drill-down: its accounts, their followers day by day, its posts.
 fn business_sections(b: &super::compute::BusinessDetail, lang: Lang, top: usize) -> Vec<Section> {
     let l = lang.labels();
@@ -466,10 +473,7 @@ fn business_sections(b: &super::compute::BusinessDetail, lang: Lang, top: usize)
     );
     posts.droppable = vec![5, 4, 3, 2, 1];
     for p in b.posts.iter().take(top) {
-        let mut link = p.url.clone().unwrap_or_default();
-        if p.deleted {
-            link = format!("{link} ({})", l.deleted);
-        }
+        let link = post_link(p, lang);
         posts.rows.push(vec![
             p.platform.name().to_string(),
             p.posted_at
