@@ -563,6 +563,52 @@ DROP TABLE poll_runs;
 ALTER TABLE poll_runs_8 RENAME TO poll_runs;
 CREATE INDEX poll_runs_platform ON poll_runs(platform, started_at);
 
+
+-- @migration 9
+-- Consent: the accounts that businesses connected themselves (platform-apis-consent.md),
+-- and the OAuth round trips in flight. Tokens are sealed with an AEAD whose key lives in
+-- the environment (JEMPOL_SECRET_KEY), bound to their row and field: this file never
+-- holds one in clear, and a sealed value copied to another row does not open.
+
+CREATE TABLE connections (
+    id                 INTEGER PRIMARY KEY,
+    business_id        INTEGER NOT NULL REFERENCES businesses(id),
+    platform           TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    external_id        TEXT NOT NULL,          -- TikTok open_id, Meta app-scoped user id, Page id
+    handle             TEXT,                   -- the account's username, as the registry keeps it
+    account_id         INTEGER REFERENCES accounts(id),
+    status             TEXT NOT NULL CHECK (status IN ('connected', 'partial', 'needs_reconsent', 'revoked')),
+    status_reason      TEXT,                   -- why, in words (never a token)
+    scopes             TEXT,                   -- granted, comma-separated
+    access_token       BLOB,                   -- sealed; NULL once revoked
+    refresh_token      BLOB,                   -- sealed; NULL once revoked or where none exists
+    access_expires_at  INTEGER,                -- NULL: no expiry (Page tokens)
+    refresh_expires_at INTEGER,                -- the consent's end: re-consent needed by then
+    connected_at       INTEGER NOT NULL,
+    updated_at         INTEGER NOT NULL,
+    UNIQUE (platform, external_id)
+) STRICT;
+CREATE INDEX connections_business ON connections(business_id);
+
+-- A connect started on a business's page: its `state` (single use) and the sealed PKCE
+-- verifier, until the platform sends the browser back or the round trip expires.
+CREATE TABLE oauth_states (
+    state       TEXT PRIMARY KEY,
+    business_id INTEGER NOT NULL REFERENCES businesses(id),
+    platform    TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
+    verifier    BLOB,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+) STRICT;
+
+-- Platform callbacks already handled (they arrive at least once).
+CREATE TABLE consent_events (
+    platform    TEXT NOT NULL,
+    event_key   TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (platform, event_key)
+) STRICT;
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.
@@ -573,6 +619,7 @@ DROP VIEW IF EXISTS post_daily;
 DROP VIEW IF EXISTS posts_latest;
 DROP VIEW IF EXISTS campaign_tz;
 DROP VIEW IF EXISTS tracked_from;
+DROP VIEW IF EXISTS business_connections;
 
 -- The campaign time zone's offset, written by jempol from the config (Indonesian zones
 -- have no daylight saving, so one offset is exact); WIB when never written.
@@ -725,3 +772,19 @@ SELECT
     tracked,
     day <= (SELECT settled_until FROM campaign_tz) AS settled
 FROM span;
+
+-- Which businesses connected which accounts, and until when (never a token).
+CREATE VIEW business_connections AS
+SELECT
+    b.key AS business_key,
+    b.name AS business_name,
+    c.platform,
+    c.handle,
+    c.status,
+    c.status_reason,
+    c.scopes,
+    strftime('%Y-%m-%dT%H:%M:%S', c.connected_at + tz.off, 'unixepoch') || tz.suffix AS connected_at,
+    strftime('%Y-%m-%dT%H:%M:%S', c.refresh_expires_at + tz.off, 'unixepoch') || tz.suffix AS consent_ends_at
+FROM connections c
+CROSS JOIN campaign_tz tz
+JOIN businesses b ON b.id = c.business_id;

@@ -106,6 +106,37 @@ struct RawConfig {
     reports: RawReports,
     #[serde(default)]
     alerts: RawAlerts,
+    #[serde(default)]
+    consent: RawConsent,
+}
+
+/// How businesses connect their own accounts: `jempol serve` and its links.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawConsent {
+    /// Where `jempol serve` listens (behind a TLS reverse proxy in production).
+    listen: String,
+    /// The address businesses reach it at: links and OAuth redirect URIs start with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_url: Option<String>,
+    /// How long a business's personal link works.
+    link_days: u32,
+    /// Names the variable that holds the key sealing tokens and signing links.
+    secret_key_env: String,
+    /// Consents ending within this many days are listed for the coordinators.
+    lapse_warning_days: u32,
+}
+
+impl Default for RawConsent {
+    fn default() -> Self {
+        RawConsent {
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            link_days: 30,
+            secret_key_env: crate::consent::vault::DEFAULT_KEY_ENV.into(),
+            lapse_warning_days: 14,
+        }
+    }
 }
 
 /// Where the operator is told that a platform stopped working.
@@ -393,6 +424,26 @@ struct RawTiktok {
     client_secret_env: String,
     #[serde(default = "tiktok_daily_requests")]
     daily_requests: u32,
+    /// `research` (the Research API: academic access only) or `display` (each
+    /// business's own consent through `jempol serve`).
+    #[serde(default)]
+    api: TiktokApi,
+    /// The browser-facing host of the consent page (Login Kit).
+    #[serde(default = "tiktok_auth_url")]
+    auth_url: String,
+}
+
+/// Which TikTok API jempol reads with (platform-apis-consent.md, top).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TiktokApi {
+    #[default]
+    Research,
+    Display,
+}
+
+fn tiktok_auth_url() -> String {
+    "https://www.tiktok.com".into()
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -439,6 +490,10 @@ pub struct PlatformConfig {
     /// Facebook: read Pages and refresh posts with `GET /?ids=…` (apps created before
     /// 4 Nov 2026 only); otherwise one Page per request and posts from Page listings.
     pub multi_id_requests: bool,
+    /// TikTok: the Research API or each business's consent (Display API).
+    pub tiktok_api: TiktokApi,
+    /// TikTok Display: the browser-facing host of the consent page.
+    pub auth_url: Option<String>,
     /// Pacing of requests (governor).
     pub requests_per_second: u32,
     pub timeout_seconds: u32,
@@ -530,7 +585,19 @@ pub struct Config {
     pub schedule: Schedule,
     pub reports: Reports,
     pub alerts: Alerts,
+    pub consent: Consent,
     raw: RawConfig,
+}
+
+/// How businesses connect their own accounts (`[consent]`).
+#[derive(Debug, Clone)]
+pub struct Consent {
+    pub listen: std::net::SocketAddr,
+    /// Without a trailing `/`; `None` until set (then `serve` and `links` refuse to start).
+    pub public_url: Option<String>,
+    pub link_seconds: i64,
+    pub secret_key_env: String,
+    pub lapse_warning_seconds: i64,
 }
 
 /// Credentials read from the environment for the enabled platforms, by variable name.
@@ -706,6 +773,8 @@ impl Config {
                 daily_quota_units: None,
                 graph_version: Some(version),
                 multi_id_requests: false,
+                tiktok_api: TiktokApi::Research,
+                auth_url: None,
                 secret_envs: vec![("access_token_env", ig.access_token_env.clone())],
                 requests_per_second: ig.requests_per_second,
                 timeout_seconds: ig.timeout_seconds,
@@ -727,6 +796,8 @@ impl Config {
                 daily_quota_units: None,
                 graph_version: Some(version),
                 multi_id_requests: fb.multi_id_requests,
+                tiktok_api: TiktokApi::Research,
+                auth_url: None,
                 secret_envs: vec![("access_token_env", fb.access_token_env.clone())],
                 requests_per_second: fb.requests_per_second,
                 timeout_seconds: fb.timeout_seconds,
@@ -735,12 +806,15 @@ impl Config {
         }
         if let Some(tt) = p.tiktok.as_ref().filter(|s| s.enabled) {
             check_url(&tt.base_url, "platforms.tiktok.base_url", &invalid)?;
+            check_url(&tt.auth_url, "platforms.tiktok.auth_url", &invalid)?;
             platforms.push(PlatformConfig {
                 platform: Platform::Tiktok,
                 base_url: tt.base_url.clone(),
                 ig_user_id: None,
                 graph_version: None,
                 multi_id_requests: false,
+                tiktok_api: tt.api,
+                auth_url: Some(tt.auth_url.trim_end_matches('/').to_string()),
                 daily_quota_units: None,
                 secret_envs: vec![
                     ("client_key_env", tt.client_key_env.clone()),
@@ -748,7 +822,12 @@ impl Config {
                 ],
                 requests_per_second: tt.requests_per_second,
                 timeout_seconds: tt.timeout_seconds,
-                quota: u64::from(tt.daily_requests),
+                // The Display API counts a sliding minute per endpoint (600), not a day
+                // (platform-apis-consent.md §7.5): the day's budget is what 600 a minute allows.
+                quota: match tt.api {
+                    TiktokApi::Research => u64::from(tt.daily_requests),
+                    TiktokApi::Display => 600 * 60 * 24,
+                },
             });
         }
         if let Some(yt) = p.youtube.as_ref().filter(|s| s.enabled) {
@@ -766,6 +845,8 @@ impl Config {
                 graph_version: None,
                 multi_id_requests: false,
                 daily_quota_units: Some(yt.daily_quota_units),
+                tiktok_api: TiktokApi::Research,
+                auth_url: None,
                 secret_envs: vec![("api_key_env", yt.api_key_env.clone())],
                 requests_per_second: yt.requests_per_second,
                 timeout_seconds: yt.timeout_seconds,
@@ -899,8 +980,42 @@ impl Config {
             webhook,
         };
 
+        let rc = &raw.consent;
+        let listen = rc.listen.trim().parse().map_err(|_| {
+            invalid(
+                "consent.listen",
+                format!(
+                    "{:?} is not an address: write HOST:PORT, e.g. \"127.0.0.1:8080\"",
+                    rc.listen
+                ),
+            )
+        })?;
+        if let Some(url) = &rc.public_url {
+            check_url(url, "consent.public_url", &invalid)?;
+        }
+        if rc.link_days == 0 {
+            return Err(invalid("consent.link_days", "must be at least 1".into()));
+        }
+        if rc.secret_key_env.trim().is_empty() {
+            return Err(invalid(
+                "consent.secret_key_env",
+                "must name an environment variable".into(),
+            ));
+        }
+        let consent = Consent {
+            listen,
+            public_url: rc
+                .public_url
+                .as_ref()
+                .map(|u| u.trim_end_matches('/').to_string()),
+            link_seconds: i64::from(rc.link_days) * 86_400,
+            secret_key_env: rc.secret_key_env.trim().to_string(),
+            lapse_warning_seconds: i64::from(rc.lapse_warning_days) * 86_400,
+        };
+
         Ok(Config {
             alerts,
+            consent,
             file: path.to_path_buf(),
             campaign: Campaign {
                 name: c.name.clone(),
@@ -961,8 +1076,32 @@ impl Config {
                 }
             }
         }
+        if self.uses_consent() {
+            let var = &self.consent.secret_key_env;
+            match env(var).filter(|v| !v.trim().is_empty()) {
+                Some(value) => {
+                    secrets.insert(var.clone(), Secret(value));
+                }
+                None => {
+                    return Err(ConfigError::MissingEnv {
+                        file: self.file.clone(),
+                        line: line_of(&text, "consent.secret_key_env"),
+                        key: "consent.secret_key_env".into(),
+                        var: var.clone(),
+                        platform: Platform::Tiktok,
+                    });
+                }
+            }
+        }
         secrets.extend(self.report_secrets(env).0);
         Ok(Secrets(secrets))
+    }
+
+    /// Whether a platform reads with businesses' own consent (and so needs the key).
+    pub fn uses_consent(&self) -> bool {
+        self.platforms
+            .iter()
+            .any(|p| p.platform == Platform::Tiktok && p.tiktok_api == TiktokApi::Display)
     }
 
     /// Only the secret the daily report needs: the Telegram bot token, optional (without
@@ -1044,6 +1183,8 @@ impl Config {
             base_url: tiktok_base_url(),
             client_key_env: tiktok_key_env(),
             client_secret_env: tiktok_secret_env(),
+            api: TiktokApi::Research,
+            auth_url: tiktok_auth_url(),
         });
         p.youtube.get_or_insert_with(|| RawYoutube {
             enabled: false,

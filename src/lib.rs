@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod cli;
 pub mod config;
+pub mod consent;
 pub mod daily;
 pub mod demo;
 pub mod hashtag;
@@ -20,6 +21,7 @@ pub mod scheduler;
 pub mod sim;
 pub mod store;
 pub mod time;
+pub mod web;
 
 /// Caps glibc's malloc arenas at four (call first thing in `main`). glibc gives threads
 /// that allocate at once arenas of their own, up to 8 per core; with a thread per

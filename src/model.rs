@@ -79,4 +79,6 @@ row_id! {
     AccountId;
     /// A row of `poll_runs`: one platform's cycle.
     RunId;
+    /// A row of `connections`: an account a business connected with its consent.
+    ConnectionId;
 }

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::alert::Alerter;
-use crate::config::{Config, Credentials, Schedule, Secrets};
+use crate::config::{Config, Credentials, Schedule, Secrets, TiktokApi};
 use crate::daily::{ChildProcess, DailyJob};
 use crate::hashtag::Hashtag;
 use crate::model::DiscoveryState;
@@ -46,6 +46,8 @@ pub enum DaemonError {
     Http(String),
     #[error("no platform is enabled{0}")]
     NothingToPoll(String),
+    #[error(transparent)]
+    Vault(#[from] crate::consent::VaultError),
 }
 
 /// One platform's cycle, as `poll --once` reports it.
@@ -343,6 +345,44 @@ impl Core {
                         access_token.expose().to_string(),
                         tags.clone(),
                         pc.multi_id_requests,
+                    ))
+                }
+                Credentials::Tiktok {
+                    client_key,
+                    client_secret,
+                } if pc.tiktok_api == TiktokApi::Display => {
+                    let vault =
+                        crate::consent::Vault::from_env(&config.consent.secret_key_env, |v| {
+                            secrets.get(v).map(|s| s.expose().to_string())
+                        })?;
+                    // Token renewals: unmetered (not Display API calls), same pacing.
+                    let oauth_http = Http::new(
+                        pc.platform,
+                        &settings,
+                        all_secrets.clone(),
+                        Arc::new(crate::platform::http::Unmetered),
+                        shutdown.clone(),
+                    )
+                    .map_err(|e| DaemonError::Http(e.to_string()))?;
+                    let oauth = crate::consent::tiktok::TiktokOauth::new(
+                        oauth_http,
+                        pc.auth_url.as_deref().unwrap_or_default(),
+                        &pc.base_url,
+                        client_key.expose().to_string(),
+                        client_secret.expose().to_string(),
+                    );
+                    let keeper = crate::consent::Keeper::new(
+                        Platform::Tiktok,
+                        writer.clone(),
+                        Arc::new(vault),
+                        oauth,
+                        clock.clone(),
+                    );
+                    Client::TiktokDisplay(tiktok::display::TiktokDisplay::new(
+                        http,
+                        &pc.base_url,
+                        tags.clone(),
+                        Arc::new(keeper),
                     ))
                 }
                 Credentials::Tiktok {

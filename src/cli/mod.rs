@@ -8,6 +8,7 @@ mod demo;
 mod output;
 mod poll;
 mod report;
+mod serve;
 mod sim;
 
 use std::path::PathBuf;
@@ -115,6 +116,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::daily::PeriodKind::Day)]
         period: crate::daily::PeriodKind,
     },
+    /// The web face: businesses open their personal link (`businesses links`) and
+    /// connect their own TikTok account with their consent. Listens on `[consent]
+    /// listen` (127.0.0.1:8080) for a TLS reverse proxy at `[consent] public_url`; runs
+    /// beside `jempol run` (it writes only the consent tables). Needs the key in
+    /// $JEMPOL_SECRET_KEY (`jempol config new-key`). Stops on SIGINT/SIGTERM.
+    #[command(
+        after_help = "Examples:\n  jempol serve\n  jempol serve --listen 0.0.0.0:8080   # inside a container, behind the proxy"
+    )]
+    Serve {
+        /// Listen here instead of `[consent] listen`.
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Run the local simulator of the four platform APIs (for rehearsals and tests).
     Sim(Box<sim::SimArgs>),
     /// See everything work in one command, no tokens: simulator + daemon over a
@@ -138,6 +152,13 @@ pub enum StatusFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
+    /// Print a fresh random key for $JEMPOL_SECRET_KEY (it seals business tokens and
+    /// signs their links: keep it like a password; a new key voids every link and
+    /// every stored token).
+    #[command(
+        after_help = "Example:\n  echo \"JEMPOL_SECRET_KEY=$(jempol config new-key)\" >> /etc/jempol/env"
+    )]
+    NewKey,
     /// Validate the config, check that every enabled platform's secret is set in the
     /// environment, and print the effective config (defaults filled, secrets as ***).
     ///
@@ -160,6 +181,28 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum BusinessesCommand {
+    /// Each business's personal link to its connect page (for the coordinators to
+    /// send by WhatsApp): signed, it works for `[consent] link_days` days and only for
+    /// that business. Needs `[consent] public_url` and $JEMPOL_SECRET_KEY.
+    #[command(
+        after_help = "Examples:\n  jempol businesses links\n  jempol businesses links --format csv > tautan.csv\n  jempol businesses links --business UMKM-007"
+    )]
+    Links {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only this business (its registry key).
+        #[arg(long, value_name = "KEY")]
+        business: Option<String>,
+    },
+    /// Businesses that must connect again soon: a consent ending within `--days`
+    /// (default `[consent] lapse_warning_days`) or one already refused, each with a
+    /// fresh link to send. Exits 0 also when the list is empty.
+    Reconnect {
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        #[arg(long, value_name = "N")]
+        days: Option<u32>,
+    },
     /// Import or update businesses from a CSV file (all or nothing by default).
     ///
     /// Header: key,name,category,district,instagram,tiktok,facebook,youtube (only key
@@ -275,6 +318,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Businesses(BusinessesCommand::List { format }) => {
             businesses::list(&cli.config, format)
         }
+        Command::Businesses(BusinessesCommand::Links { format, business }) => {
+            serve::links(&cli.config, format, business.as_deref())
+        }
+        Command::Businesses(BusinessesCommand::Reconnect { format, days }) => {
+            serve::reconnect(&cli.config, format, days)
+        }
+        Command::Serve { listen } => serve::serve(&cli.config, listen),
+        Command::Config(ConfigCommand::NewKey) => {
+            println!("{}", crate::consent::Vault::new_key_hex());
+            Ok(())
+        }
         Command::Db(DbCommand::Migrate) => db::migrate(&cli.config),
         Command::Db(DbCommand::Check { format }) => db::check(&cli.config, format),
         Command::Db(DbCommand::RebuildRollups) => db::rebuild_rollups(&cli.config),
@@ -315,7 +369,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 /// 2 for invalid input (config, CSV), the code a [`Failed`] asks for, else 1.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if cause.is::<ConfigError>() || cause.is::<RegistryError>() || cause.is::<ImportRejected>()
+        if cause.is::<ConfigError>()
+            || cause.is::<RegistryError>()
+            || cause.is::<ImportRejected>()
+            || cause.is::<crate::consent::VaultError>()
+            || cause.is::<crate::web::ServeError>()
         {
             return 2;
         }

@@ -103,7 +103,7 @@ fn setup(
 }
 
 /// Sets the shutdown flag on SIGINT or SIGTERM.
-fn on_signals(tx: watch::Sender<bool>) {
+pub(super) fn on_signals(tx: watch::Sender<bool>) {
     tokio::spawn(async move {
         #[cfg(unix)]
         {

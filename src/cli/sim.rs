@@ -19,6 +19,7 @@ Control endpoints (fixed, for scripts):
   GET  /__sim/registry.csv         the registered businesses, for `jempol businesses import`
   POST /__sim/advance?hours=H      move simulated time forward
   POST /__sim/faults?profile=P     none | flaky | hostile; also &inject=KIND&platform=P&count=N
+  POST /__sim/tiktok/remove?username=U   the user disconnects the app in TikTok (signed webhook)
   GET  /__sim/stats                requests served, quota used and refused, faults served")]
 pub struct SimArgs {
     /// Port to listen on (0: any free port).
@@ -78,9 +79,24 @@ pub struct SimArgs {
     /// does for apps created before 4 Nov 2026. Default: a new app's rules, which refuse them.
     #[arg(long)]
     pub legacy_graph_app: bool,
-    /// Accept only this TikTok client secret.
+    /// Accept only this TikTok client secret (it also signs the webhooks; default
+    /// `sim-client-secret`).
     #[arg(long, value_name = "SECRET")]
     pub require_tiktok_secret: Option<String>,
+    /// A redirect URI registered for the TikTok Login Kit app, exactly (repeat for
+    /// more). Default: any http(s) URL is accepted.
+    #[arg(long, value_name = "URI")]
+    pub tiktok_redirect_uri: Vec<String>,
+    /// Where the TikTok app's webhook (`authorization.removed`) is posted, e.g.
+    /// http://127.0.0.1:8080/webhooks/tiktok.
+    #[arg(long, value_name = "URL")]
+    pub tiktok_webhook: Option<String>,
+    /// Lifetime of a TikTok user access token, simulated seconds (2026 docs: 7200).
+    #[arg(long, default_value_t = 7_200)]
+    pub tiktok_access_seconds: i64,
+    /// Lifetime of a TikTok consent (refresh token), simulated seconds (2026 docs: 180 days).
+    #[arg(long, default_value_t = 15_552_000)]
+    pub tiktok_refresh_seconds: i64,
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<()> {
@@ -91,6 +107,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
     config.faults = args.faults;
     config.slow_ms = args.slow_ms;
     config.graph_legacy_app = args.legacy_graph_app;
+    config.tiktok_app.redirect_uris = args.tiktok_redirect_uri.clone();
+    config.tiktok_app.webhook_url = args.tiktok_webhook.clone();
+    config.tiktok_app.access_ttl = args.tiktok_access_seconds.max(1);
+    config.tiktok_app.refresh_ttl = args.tiktok_refresh_seconds.max(1);
     if args.unlimited_quotas {
         config.quotas = Quotas::unlimited();
     }
@@ -130,6 +150,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<()> {
         println!("jempol simulator listening on {}", sim.urls.root);
         println!("  instagram, facebook  {}", sim.urls.graph);
         println!("  tiktok               {}", sim.urls.tiktok);
+        println!("  tiktok consent page  {}", sim.urls.tiktok_auth);
         println!("  youtube              {}", sim.urls.youtube);
         println!(
             "  control              {}/__sim/{{truth,registry.csv,advance,faults,stats}}",

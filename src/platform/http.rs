@@ -14,8 +14,18 @@ use serde_json::Value;
 use super::Platform;
 
 /// Query parameters that carry secrets (Graph `access_token`, YouTube `key`, TikTok
-/// `client_secret`).
-const SECRET_PARAMS: [&str; 4] = ["access_token", "key", "client_secret", "client_key"];
+/// `client_secret`; OAuth codes, verifiers and refresh tokens on the consent path).
+const SECRET_PARAMS: [&str; 9] = [
+    "access_token",
+    "key",
+    "client_secret",
+    "client_key",
+    "refresh_token",
+    "code",
+    "code_verifier",
+    "fb_exchange_token",
+    "input_token",
+];
 
 /// Removes secrets from text: values of secret query parameters, and every known
 /// secret value wherever it appears (an error may quote a URL or a body).

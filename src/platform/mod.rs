@@ -312,11 +312,12 @@ pub trait PlatformClient {
     fn redact(&self, text: &str) -> String;
 }
 
-/// The four clients as one type, so the scheduler never names a platform.
+/// The clients as one type, so the scheduler never names a platform.
 pub enum Client {
     Instagram(instagram::Instagram),
     Facebook(facebook::Facebook),
     Tiktok(tiktok::Tiktok),
+    TiktokDisplay(tiktok::display::TiktokDisplay),
     Youtube(youtube::Youtube),
 }
 
@@ -326,6 +327,7 @@ macro_rules! each {
             Client::Instagram($c) => $e,
             Client::Facebook($c) => $e,
             Client::Tiktok($c) => $e,
+            Client::TiktokDisplay($c) => $e,
             Client::Youtube($c) => $e,
         }
     };

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod faults;
 mod graph;
 mod tiktok;
+pub mod tiktok_consent;
 pub mod world;
 mod youtube;
 
@@ -117,6 +118,8 @@ pub struct SimConfig {
     /// created before 4 Nov 2026. Off by default: a city sets up a new app, which
     /// Meta refuses them (platform-apis.md, corrections).
     pub graph_legacy_app: bool,
+    /// The simulated TikTok Login Kit app (consent, platform-apis-consent.md §10.1).
+    pub tiktok_app: tiktok_consent::TiktokApp,
 }
 
 impl SimConfig {
@@ -131,6 +134,7 @@ impl SimConfig {
             token_ttl_secs: 7_200,
             retry_after_secs: (1, 2),
             graph_legacy_app: false,
+            tiktok_app: tiktok_consent::TiktokApp::default(),
         }
     }
 }
@@ -174,6 +178,7 @@ pub struct SimState {
     pub clock: Arc<SimClock>,
     pub config: SimConfig,
     m: Mutex<Mutable>,
+    consent: Mutex<tiktok_consent::ConsentState>,
 }
 
 type Shared = Arc<SimState>;
@@ -210,6 +215,7 @@ impl SimState {
             world,
             clock,
             config,
+            consent: Mutex::new(tiktok_consent::ConsentState::default()),
         }
     }
 
@@ -428,6 +434,8 @@ pub struct BaseUrls {
     pub root: String,
     pub graph: String,
     pub tiktok: String,
+    /// TikTok's browser-facing host (the consent page), apart from its API host.
+    pub tiktok_auth: String,
     pub youtube: String,
 }
 
@@ -437,6 +445,7 @@ impl BaseUrls {
             root: root.to_string(),
             graph: format!("{root}/graph/{}", crate::platform::graph_version::DEFAULT),
             tiktok: format!("{root}/tiktok"),
+            tiktok_auth: format!("{root}/tiktok-www"),
             youtube: format!("{root}/youtube/v3"),
         }
     }
@@ -456,6 +465,7 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(graph::routes())
         .merge(tiktok::routes())
+        .merge(tiktok_consent::routes())
         .merge(youtube::routes())
         .route("/__sim/truth", get(truth))
         .route("/__sim/registry.csv", get(registry_csv_route))

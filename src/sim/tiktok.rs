@@ -22,15 +22,15 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/tiktok/v2/research/user/info/", post(user_info))
 }
 
-fn log_id(state: &SimState) -> String {
+pub(super) fn log_id(state: &SimState) -> String {
     format!("2026{:016X}", state.now() as u64 ^ 0x9F1)
 }
 
-fn envelope(state: &SimState, data: Value) -> Value {
+pub(super) fn envelope(state: &SimState, data: Value) -> Value {
     json!({"data": data, "error": {"code": "ok", "message": "", "log_id": log_id(state)}})
 }
 
-fn fail(state: &SimState, status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn fail(state: &SimState, status: StatusCode, code: &str, message: &str) -> Response {
     let body =
         json!({"data": {}, "error": {"code": code, "message": message, "log_id": log_id(state)}});
     finish(None, status, body, vec![])
@@ -55,6 +55,12 @@ async fn token(State(state): State<Shared>, body: Bytes) -> Response {
             "internal_error",
             "Something went wrong. Please try again later.",
         );
+    }
+    if matches!(
+        form.get("grant_type").map(String::as_str),
+        Some("authorization_code" | "refresh_token")
+    ) {
+        return super::tiktok_consent::user_grant(&state, &form);
     }
     if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
         return oauth_error(

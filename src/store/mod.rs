@@ -8,6 +8,7 @@ mod alerts;
 mod businesses;
 mod checkpoint;
 mod clock;
+mod connections;
 pub mod datasette;
 mod discovery;
 mod due;
@@ -35,6 +36,10 @@ pub use alerts::StandingAlert;
 pub use crate::config::Tiers;
 pub use businesses::{BusinessRow, ImportOutcome, ImportPlan, ImportSummary};
 pub use clock::CLOCK_SLACK;
+pub use connections::{
+    Connection as ConsentConnection, ConnectionStatus, Lapsing, NewConnection, OauthState,
+    TokenUpdate,
+};
 pub use discovery::SyncState;
 pub use gains::{AccountFollowers, DayGain, Gains, Outsider, PostDay, PostGain, Published};
 pub use migrate::Migration;
@@ -62,7 +67,7 @@ macro_rules! sql_row_id {
     )*};
 }
 
-sql_row_id!(PostId, BusinessId, AccountId, RunId);
+sql_row_id!(PostId, BusinessId, AccountId, RunId, ConnectionId);
 
 /// What can go wrong with the database, in the store's terms.
 #[derive(Debug, thiserror::Error)]

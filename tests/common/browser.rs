@@ -138,6 +138,69 @@ impl Browser {
         self.call("url", json!({ "url": url }));
     }
 
+    /// Opens a URL (and waits for the page to load).
+    pub fn goto(&self, url: &str) {
+        self.call("url", json!({ "url": url }));
+    }
+
+    /// The page's URL now.
+    pub fn url(&self) -> String {
+        self.get("url").as_str().unwrap_or_default().to_string()
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let url = format!("{}/session/{}/{path}", self.base, self.session);
+        let answer: Value = self
+            .http
+            .get(url)
+            .send()
+            .and_then(|r| r.json())
+            .unwrap_or_else(|e| panic!("WebDriver {path}: {e}"));
+        answer["value"].clone()
+    }
+
+    fn element(&self, css: &str) -> String {
+        let found = self.call("element", json!({"using": "css selector", "value": css}));
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_string()
+    }
+
+    /// Clicks the element `css` selects, as a user would (and waits for a navigation
+    /// it starts).
+    pub fn click(&self, css: &str) {
+        let id = self.element(css);
+        self.call(&format!("element/{id}/click"), json!({}));
+    }
+
+    /// Types `text` into the element `css` selects.
+    pub fn type_into(&self, css: &str, text: &str) {
+        let id = self.element(css);
+        self.call(&format!("element/{id}/value"), json!({ "text": text }));
+    }
+
+    /// The rendered text of the element `css` selects.
+    pub fn text(&self, css: &str) -> String {
+        let id = self.element(css);
+        self.get(&format!("element/{id}/text"))
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// A PNG of the viewport, into `path`.
+    pub fn screenshot(&self, path: &Path) {
+        use base64::Engine;
+        let png = self.get("screenshot");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .expect("a base64 screenshot");
+        std::fs::write(path, bytes).unwrap();
+    }
+
     /// Runs `script` (a function body; `return` gives the result) in the page.
     pub fn eval(&self, script: &str) -> Value {
         self.call("execute/sync", json!({ "script": script, "args": [] }))

@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod bot;
 pub mod browser;
+pub mod consent;
 pub mod dataset;
 pub mod truth;
 

@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use super::http::{ApiError, Http, Raw, Request, Verdict};
-use super::pager::{End, Page, Pager};
-use super::{
+use crate::hashtag::Hashtag;
+use crate::platform::http::{ApiError, Http, Raw, Request, Verdict};
+use crate::platform::pager::{End, Page, Pager};
+use crate::platform::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
     TrackedAccount, TrackedPost, count, endpoint, fit, stored_caption,
 };
-use crate::hashtag::Hashtag;
 use crate::time::Clock;
 
 const VIDEO_FIELDS: &str = "id,video_description,create_time,region_code,share_count,view_count,like_count,comment_count,hashtag_names,username";
@@ -363,7 +363,7 @@ impl PlatformClient for Tiktok {
     /// Re-reads the windows that hold the posts; a post missing from a complete window
     /// read is no longer served (deleted or private).
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
-        let (feeder, mut backlog) = super::feed::unbounded();
+        let (feeder, mut backlog) = crate::platform::feed::unbounded();
         self.refresh_in_parts(posts, &feeder).await?;
         Ok(backlog.drain())
     }
@@ -374,7 +374,7 @@ impl PlatformClient for Tiktok {
     async fn refresh_in_parts(
         &self,
         posts: &[TrackedPost],
-        feeder: &super::feed::Feeder,
+        feeder: &crate::platform::feed::Feeder,
     ) -> Result<bool, ApiError> {
         let today = Self::utc_date(self.clock.now());
         let Some(oldest) = posts
