@@ -597,6 +597,7 @@ CREATE TABLE oauth_states (
     business_id INTEGER NOT NULL REFERENCES businesses(id),
     platform    TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
     verifier    BLOB,
+    link_expires_at INTEGER,                   -- the link it started from, to return to
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
 ) STRICT;

@@ -22,3 +22,7 @@ key=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["businesse
     --format html --lang id --out "$dir/reports/business.html" 2>/dev/null
 shot 390,2600 business report-business-phone.png         # drill-down on a phone
 ls -l docs/*.png
+# The consent pages (jempol serve) in Chromium, from the browser spec: a business's link
+# before and after connecting TikTok, after a cancel, and on a desktop in English.
+JEMPOL_SCREENSHOTS="$PWD/docs" cargo test --locked --test consent in_chromium -- --quiet
+ls -l docs/consent-*.png

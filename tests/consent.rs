@@ -245,3 +245,550 @@ fn a_tampered_or_expired_link_and_a_callback_with_a_wrong_state_are_refused() {
     assert_eq!(http.get(&cancel).send().unwrap().status(), 303);
     assert_eq!(http.get(&cancel).send().unwrap().status(), 400);
 }
+
+/// The simulator, `jempol serve`'s web face and the daemon in this process on one
+/// simulated clock: for lifetimes (renewal, lapse) that the wall clock would take
+/// hours or months to reach.
+struct OnOneClock {
+    sim: jempol::sim::Simulator,
+    writer: jempol::store::Writer,
+    config: jempol::config::Config,
+    secrets: jempol::config::Secrets,
+    public: String,
+    _dir: tempfile::TempDir,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+impl OnOneClock {
+    async fn new(app: impl FnOnce(&mut jempol::sim::tiktok_consent::TiktokApp)) -> OnOneClock {
+        use common::consent::{CLIENT_KEY, config_text, free_port};
+        let mut sc = common::sim_config(12);
+        sc.credentials.tiktok_client_key = Some(CLIENT_KEY.into());
+        sc.credentials.tiktok_client_secret = Some(CLIENT_SECRET.into());
+        let port = free_port();
+        let public = format!("http://127.0.0.1:{port}");
+        sc.tiktok_app.webhook_url = Some(format!("{public}/webhooks/tiktok"));
+        app(&mut sc.tiktok_app);
+        let sim = common::start_sim(sc).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jempol.toml");
+        std::fs::write(&path, config_text(&sim, &public, port)).unwrap();
+        let config = jempol::config::Config::load(&path).unwrap();
+        let env = common::consent::ENV;
+        let secrets = config
+            .secrets(|v| {
+                env.iter()
+                    .find(|(k, _)| *k == v)
+                    .map(|(_, x)| x.to_string())
+            })
+            .unwrap();
+        let mut store = jempol::store::Store::open(&config.database).unwrap();
+        let csv = jempol::sim::registry_csv(&sim.state.world);
+        store
+            .import_registry(
+                jempol::registry::reader(csv.as_bytes()).unwrap(),
+                0,
+                Default::default(),
+                |bad| panic!("{bad:?}"),
+            )
+            .unwrap();
+        let (shutdown, rx) = tokio::sync::watch::channel(false);
+        let writer = jempol::store::Writer::start(store, config.wal_limit, rx.clone()).unwrap();
+        let web = jempol::web::Web::new(
+            &config,
+            &secrets,
+            writer.clone(),
+            sim.state.clock.clone(),
+            rx.clone(),
+        )
+        .unwrap();
+        let (ready_tx, ready) = tokio::sync::oneshot::channel();
+        tokio::spawn(jempol::web::serve(
+            web,
+            config.consent.listen,
+            rx,
+            move |_| {
+                let _ = ready_tx.send(());
+            },
+        ));
+        ready.await.unwrap();
+        OnOneClock {
+            sim,
+            writer,
+            config,
+            secrets,
+            public,
+            _dir: dir,
+            shutdown,
+        }
+    }
+
+    fn link(&self, key: &str) -> String {
+        let vault = jempol::consent::Vault::from_env("K", |_| Some(KEY.into())).unwrap();
+        let expires = self.sim.state.now() + 30 * 86_400;
+        jempol::web::personal_link(&self.public, &vault, key, expires)
+    }
+
+    async fn connect(&self, key: &str, username: &str) {
+        let (link, user) = (self.link(key), username.to_string());
+        let (landed, _) =
+            tokio::task::spawn_blocking(move || connect_over_http(&link, &user, true, &[]))
+                .await
+                .unwrap();
+        assert!(landed.contains("pesan=terhubung"), "{landed}");
+    }
+
+    async fn cycle(&self) -> Vec<jempol::scheduler::PlatformReport> {
+        jempol::scheduler::Daemon::builder(&self.config, &self.secrets, self.writer.clone())
+            .clock(self.sim.state.clock.clone())
+            .shutdown(self.shutdown.subscribe())
+            .build()
+            .unwrap()
+            .cycle()
+            .await
+    }
+
+    fn advance_hours(&self, h: i64) {
+        self.sim
+            .state
+            .clock
+            .advance(jiff::SignedDuration::from_hours(h));
+    }
+
+    async fn connection(&self, key: &str) -> jempol::store::ConsentConnection {
+        let key = key.to_string();
+        self.writer
+            .run(move |s| {
+                let (id, _) = s.business_by_key(&key)?.unwrap();
+                Ok(s.connections_of(id)?.remove(0))
+            })
+            .await
+            .unwrap()
+    }
+
+    fn vault(&self) -> jempol::consent::Vault {
+        jempol::consent::Vault::from_env("K", |_| Some(KEY.into())).unwrap()
+    }
+
+    /// The stored refresh token, opened.
+    async fn refresh_token(&self, key: &str) -> String {
+        let c = self.connection(key).await;
+        self.vault()
+            .open(
+                &jempol::consent::token_context(Platform::Tiktok, &c.external_id, "refresh"),
+                c.refresh_token.as_deref().unwrap(),
+            )
+            .unwrap()
+    }
+
+    /// What the simulated token endpoint says to a refresh with `token`.
+    async fn try_refresh(&self, token: &str) -> serde_json::Value {
+        reqwest::Client::new()
+            .post(format!("{}/v2/oauth/token/", self.sim.urls.tiktok))
+            .form(&[
+                ("client_key", common::consent::CLIENT_KEY),
+                ("client_secret", CLIENT_SECRET),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    fn requests(&self, endpoint: &str) -> u64 {
+        self.sim
+            .state
+            .stats()
+            .requests
+            .get(&format!("tiktok {endpoint}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn token_requests(&self) -> u64 {
+        // The token endpoint counts every grant type under one name.
+        self.requests("oauth/token")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_near_expiry_is_renewed_once_and_the_rotated_refresh_token_is_the_one_kept() {
+    let rig = OnOneClock::new(|_| {}).await;
+    let (key, user) = common::consent::business_with_tagged_videos(&rig.sim, 0);
+    rig.connect(&key, &user).await;
+    let first = rig.refresh_token(&key).await;
+    let after_connect = rig.token_requests();
+    assert_eq!(rig.cycle().await[0].outcome, jempol::scheduler::Outcome::Ok);
+    assert_eq!(
+        rig.token_requests(),
+        after_connect,
+        "a fresh token is used as it is"
+    );
+
+    // 2 h tokens: at 1 h 40 min under a fifth of the lifetime is left.
+    rig.sim
+        .state
+        .clock
+        .advance(jiff::SignedDuration::from_mins(100));
+    let reports = rig.cycle().await;
+    assert_eq!(
+        reports[0].outcome,
+        jempol::scheduler::Outcome::Ok,
+        "{reports:?}"
+    );
+    assert_eq!(
+        rig.token_requests(),
+        after_connect + 1,
+        "exactly one renewal"
+    );
+    let kept = rig.refresh_token(&key).await;
+    assert_ne!(kept, first, "TikTok rotated the refresh token");
+    // The old one died with the renewal; the kept one is the live one.
+    assert_eq!(rig.try_refresh(&first).await["error"], "invalid_grant");
+    assert!(rig.try_refresh(&kept).await["access_token"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lapsed_consent_marks_only_that_business_and_its_link_asks_it_to_reconnect() {
+    // Consents of 3 hours, tokens of 2: the first business's consent ends before the second's.
+    let rig = OnOneClock::new(|app| app.refresh_ttl = 3 * 3600).await;
+    let (a, a_user) = common::consent::business_with_tagged_videos(&rig.sim, 0);
+    let (b, b_user) = common::consent::business_with_tagged_videos(&rig.sim, 1);
+    rig.connect(&a, &a_user).await;
+    rig.advance_hours(2);
+    rig.connect(&b, &b_user).await;
+    // Listed for the coordinators ahead of time: a ends within two hours, b later.
+    let soon = rig.sim.state.now() + 2 * 3600;
+    let lapsing = rig
+        .writer
+        .run(move |s| s.lapsing_connections(soon))
+        .await
+        .unwrap();
+    assert_eq!(
+        lapsing
+            .iter()
+            .map(|l| l.business_key.as_str())
+            .collect::<Vec<_>>(),
+        [a.as_str()]
+    );
+
+    rig.advance_hours(2); // a's consent has ended; b's has an hour left
+    let before = rig.token_requests();
+    let reports = rig.cycle().await;
+    assert_eq!(
+        reports[0].outcome,
+        jempol::scheduler::Outcome::Ok,
+        "the platform goes on: {reports:?}"
+    );
+    let ca = rig.connection(&a).await;
+    assert_eq!(ca.status, jempol::store::ConnectionStatus::NeedsReconsent);
+    // b's token (2 h old) was renewed and b's videos read; a's consent was not even tried.
+    assert_eq!(
+        rig.connection(&b).await.status,
+        jempol::store::ConnectionStatus::Connected
+    );
+    assert_eq!(rig.token_requests(), before + 1);
+    let now = rig.sim.state.now();
+    let reconnect = rig
+        .writer
+        .run(move |s| s.lapsing_connections(now))
+        .await
+        .unwrap();
+    assert_eq!(reconnect[0].business_key, a);
+    assert_eq!(reconnect[0].ends_at, None);
+    // The link says so.
+    let link = rig.link(&a);
+    let page = reqwest::get(&link).await.unwrap().text().await.unwrap();
+    assert!(page.contains("perlu dihubungkan ulang"), "{page}");
+    assert!(page.contains("id=\"connect-tiktok\""), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renewal_tiktok_refuses_marks_the_business_for_reconsent_and_the_cycle_goes_on() {
+    let rig = OnOneClock::new(|app| app.webhook_url = None).await;
+    let (a, a_user) = common::consent::business_with_tagged_videos(&rig.sim, 0);
+    let (b, b_user) = common::consent::business_with_tagged_videos(&rig.sim, 1);
+    rig.connect(&a, &a_user).await;
+    rig.connect(&b, &b_user).await;
+    // a removes the app in TikTok; the webhook never reaches jempol.
+    let removed = reqwest::Client::new()
+        .post(format!(
+            "{}/__sim/tiktok/remove?username={a_user}",
+            rig.sim.urls.root
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(removed.status().is_success());
+    let reports = rig.cycle().await;
+    assert_eq!(
+        reports[0].outcome,
+        jempol::scheduler::Outcome::Ok,
+        "{reports:?}"
+    );
+    assert_eq!(
+        rig.connection(&a).await.status,
+        jempol::store::ConnectionStatus::NeedsReconsent
+    );
+    assert_eq!(
+        rig.connection(&b).await.status,
+        jempol::store::ConnectionStatus::Connected
+    );
+    let videos_of = |user: String| {
+        let db = rig.config.database.clone();
+        move || -> i64 {
+            Connection::open(db)
+                .unwrap()
+                .query_row(
+                    "SELECT count(*) FROM posts p JOIN accounts a ON a.id = p.account_id WHERE a.handle = ?1",
+                    [user],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        }
+    };
+    assert_eq!(videos_of(a_user)(), 0);
+    assert!(videos_of(b_user)() > 0, "the other business is read");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_removal_in_tiktok_revokes_the_connection_and_a_forged_one_changes_nothing() {
+    let rig = OnOneClock::new(|_| {}).await;
+    let (key, user) = common::consent::business_with_tagged_videos(&rig.sim, 0);
+    rig.connect(&key, &user).await;
+    let open_id = rig.connection(&key).await.external_id;
+    let http = reqwest::Client::new();
+    let webhook = format!("{}/webhooks/tiktok", rig.public);
+    let now = rig.sim.state.now();
+    let body = serde_json::json!({
+        "client_key": common::consent::CLIENT_KEY, "event": "authorization.removed",
+        "create_time": now, "user_openid": open_id, "content": "{\"reason\":1}",
+    })
+    .to_string();
+    let sign = |secret: &str, t: i64| {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.as_bytes());
+        let tag = aws_lc_rs::hmac::sign(&key, format!("{t}.{body}").as_bytes());
+        format!("t={t},s={}", jempol::consent::vault::hex(tag.as_ref()))
+    };
+    for (why, header) in [
+        ("another secret", Some(sign("not-the-secret", now))),
+        ("a stale signature", Some(sign(CLIENT_SECRET, now - 3600))),
+        ("no signature", None),
+    ] {
+        let mut req = http.post(&webhook).body(body.clone());
+        if let Some(h) = header {
+            req = req.header("TikTok-Signature", h);
+        }
+        assert_eq!(req.send().await.unwrap().status(), 401, "{why}");
+        assert_eq!(
+            rig.connection(&key).await.status,
+            jempol::store::ConnectionStatus::Connected,
+            "{why}"
+        );
+    }
+    let signed = http
+        .post(&webhook)
+        .header("TikTok-Signature", sign(CLIENT_SECRET, now))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 200);
+    let c = rig.connection(&key).await;
+    assert_eq!(c.status, jempol::store::ConnectionStatus::Revoked);
+    assert!(
+        c.access_token.is_none() && c.refresh_token.is_none(),
+        "its tokens are deleted"
+    );
+    // Delivered again (at least once): still 200, nothing more happens.
+    let again = http
+        .post(&webhook)
+        .header("TikTok-Signature", sign(CLIENT_SECRET, now))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+
+    // The simulated TikTok signs its own webhook when another business removes the app.
+    let (other, other_user) = common::consent::business_with_tagged_videos(&rig.sim, 1);
+    rig.connect(&other, &other_user).await;
+    let answer: serde_json::Value = http
+        .post(format!(
+            "{}/__sim/tiktok/remove?username={other_user}",
+            rig.sim.urls.root
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["webhook_status"], 200);
+    assert_eq!(
+        rig.connection(&other).await.status,
+        jempol::store::ConnectionStatus::Revoked
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn disconnect_on_the_page_revokes_at_tiktok_and_deletes_the_tokens() {
+    let rig = OnOneClock::new(|_| {}).await;
+    let (key, user) = common::consent::business_with_tagged_videos(&rig.sim, 0);
+    rig.connect(&key, &user).await;
+    let refresh = rig.refresh_token(&key).await;
+    let link = rig.link(&key);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"disconnect-tiktok\""), "{page}");
+    let done = http
+        .post(format!("{link}/tiktok/putuskan"))
+        .form(&[("csrf", field(&page, "csrf"))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    assert!(
+        done.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("pesan=putus")
+    );
+    assert_eq!(rig.requests("oauth/revoke"), 1, "revoked at TikTok");
+    assert_eq!(
+        rig.try_refresh(&refresh).await["error"],
+        "invalid_grant",
+        "the grant is dead"
+    );
+    let c = rig.connection(&key).await;
+    assert_eq!(c.status, jempol::store::ConnectionStatus::Revoked);
+    assert!(c.access_token.is_none() && c.refresh_token.is_none());
+    let page = http.get(&link).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Persetujuan dicabut"), "{page}");
+}
+
+/// Where the browser spec keeps its screenshots: `$JEMPOL_SCREENSHOTS` (docs/ through
+/// `bash docs/screenshots.sh`), else nowhere.
+fn screenshot(browser: &common::browser::Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("JEMPOL_SCREENSHOTS") {
+        browser.screenshot(&std::path::Path::new(&dir).join(name));
+    }
+}
+
+#[test]
+fn in_chromium_a_business_connects_tiktok_cancels_disconnects_and_forged_links_are_refused() {
+    use common::browser::{Browser, Screen};
+    let Some(phone) = Browser::start(Screen::Phone) else {
+        return;
+    };
+    let mut rig = ConsentRig::new(|_| {});
+    rig.start_serve();
+    let (key, username) = rig.business_with_tagged_videos(0);
+    let link = rig.link(&key);
+    let width =
+        |b: &Browser| b.eval("return [document.documentElement.scrollWidth, window.innerWidth];");
+
+    phone.goto(&link);
+    assert!(phone.text("#card-tiktok").contains("Belum terhubung"));
+    assert!(
+        phone.text("main").contains("membaca angka saja"),
+        "what jempol reads, first"
+    );
+    let w = width(&phone);
+    assert!(
+        w[0].as_f64() <= w[1].as_f64(),
+        "no sideways scroll on a phone: {w}"
+    );
+    screenshot(&phone, "consent-connect-phone.png");
+
+    // Connect: jempol's button, TikTok's login and consent pages, back to the link.
+    phone.click("#connect-tiktok");
+    phone.wait_for_url(&rig.sim.urls.tiktok_auth);
+    phone.type_into("#username", &username);
+    phone.click("#login");
+    assert!(phone.text("#who").contains(&username));
+    phone.click("#authorize");
+    phone.wait_for_url(&link);
+    assert!(
+        phone.text("#flash").contains("TikTok terhubung"),
+        "{}",
+        phone.text("main")
+    );
+    assert!(phone.text("#card-tiktok").contains(&format!("@{username}")));
+    assert!(
+        phone
+            .text("#card-tiktok")
+            .contains("Persetujuan berlaku sampai")
+    );
+    screenshot(&phone, "consent-connected-phone.png");
+
+    // poll --once reads the business's videos with its own token.
+    rig.run(&["poll", "--once", "--platform", "tiktok"]);
+    let db = Connection::open(rig.path("jempol.db")).unwrap();
+    let stored: i64 = db
+        .query_row(
+            "SELECT count(*) FROM posts_latest WHERE platform = 'tiktok' AND business_key = ?1",
+            [&key],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(stored > 0, "the business's videos are stored");
+
+    // Cancel on TikTok's consent page: a clear message, nothing connected.
+    let (other, _) = rig.business_with_tagged_videos(1);
+    phone.goto(&rig.link(&other));
+    phone.click("#connect-tiktok");
+    phone.click("#cancel");
+    phone.wait_for_url(&format!("{}/hubungkan/", rig.public));
+    assert!(
+        phone.text("#flash").contains("Anda membatalkan"),
+        "{}",
+        phone.text("main")
+    );
+    assert!(phone.text("#card-tiktok").contains("Belum terhubung"));
+    screenshot(&phone, "consent-cancelled-phone.png");
+
+    // A desktop shows the same page in its own width.
+    let desktop = Browser::start(Screen::Desktop).unwrap();
+    desktop.goto(&format!("{link}?lang=en"));
+    assert!(desktop.text("#card-tiktok").contains("Connected as"));
+    let w = width(&desktop);
+    assert!(w[0].as_f64() <= w[1].as_f64(), "{w}");
+    screenshot(&desktop, "consent-connected-desktop.png");
+
+    // Disconnect: revoked at TikTok, the page says consent was withdrawn.
+    phone.goto(&link);
+    phone.click("#disconnect-tiktok");
+    phone.wait_for_url(&format!("{link}?pesan=putus"));
+    assert!(phone.text("#flash").contains("Akun diputuskan"));
+    assert!(phone.text("#card-tiktok").contains("Persetujuan dicabut"));
+    assert_eq!(connection(&rig, &key).unwrap().0, "revoked");
+    assert_eq!(requests(&rig, "oauth/revoke"), 1);
+
+    // A tampered link, and a callback with a state jempol never issued.
+    phone.goto(&link.replace("/hubungkan/", "/hubungkan/x"));
+    assert!(
+        phone
+            .text("#message")
+            .contains("bukan tautan jempol yang sah")
+    );
+    let exchanges = requests(&rig, "oauth/token");
+    phone.goto(&format!(
+        "{}/oauth/tiktok?code=abc&state=forged",
+        rig.public
+    ));
+    assert!(phone.text("main").contains("Tautan masuk tidak berlaku"));
+    assert_eq!(
+        requests(&rig, "oauth/token"),
+        exchanges,
+        "no exchange for a forged state"
+    );
+    assert_no_secret("serve's log", rig.serve_log().as_bytes());
+}

@@ -103,6 +103,9 @@ pub struct OauthState {
     pub business: BusinessId,
     pub platform: Platform,
     pub verifier: Option<Vec<u8>>,
+    /// The expiry of the personal link the round trip started from (the browser
+    /// returns to that same link).
+    pub link_expires_at: Option<i64>,
 }
 
 /// A connection whose consent ends soon, for the coordinators' list.
@@ -367,10 +370,19 @@ impl Store {
             .execute([now])?;
         self.conn
             .prepare_cached(
-                "INSERT INTO oauth_states (state, business_id, platform, verifier, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO oauth_states (state, business_id, platform, verifier, link_expires_at,
+                     created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![state, s.business, s.platform.as_str(), s.verifier, now, expires_at])?;
+            .execute(params![
+                state,
+                s.business,
+                s.platform.as_str(),
+                s.verifier,
+                s.link_expires_at,
+                now,
+                expires_at
+            ])?;
         Ok(())
     }
 
@@ -380,25 +392,27 @@ impl Store {
         state: &str,
         now: i64,
     ) -> Result<Option<OauthState>, StoreError> {
-        let found: Option<(BusinessId, String, Option<Vec<u8>>, i64)> = self
+        type Found = (BusinessId, String, Option<Vec<u8>>, Option<i64>, i64);
+        let found: Option<Found> = self
             .conn
             .prepare_cached(
                 "DELETE FROM oauth_states WHERE state = ?1
-                 RETURNING business_id, platform, verifier, expires_at",
+                 RETURNING business_id, platform, verifier, link_expires_at, expires_at",
             )?
             .query_row([state], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })
             .optional()?;
-        Ok(
-            found.and_then(|(business, platform, verifier, expires_at)| {
+        Ok(found.and_then(
+            |(business, platform, verifier, link_expires_at, expires_at)| {
                 (expires_at > now).then(|| OauthState {
                     business,
                     platform: platform.parse().unwrap_or(Platform::Tiktok),
                     verifier,
+                    link_expires_at,
                 })
-            }),
-        )
+            },
+        ))
     }
 
     /// Records a platform callback by its key; `false` when it was handled before.

@@ -199,9 +199,9 @@ async fn checked_form(
     web: &Web,
     token: &str,
     form: &HashMap<String, String>,
-) -> Result<(BusinessId, String), Response> {
+) -> Result<(BusinessId, String, i64), Response> {
     let lang = Lang::Id;
-    let (business, key, _, _) = business_of(web, token)
+    let (business, key, _, expires) = business_of(web, token)
         .await
         .map_err(|e| refused_link(lang, e))?;
     let sent = form.get("csrf").map(String::as_str).unwrap_or("");
@@ -215,7 +215,7 @@ async fn checked_form(
             ),
         ));
     }
-    Ok((business, key))
+    Ok((business, key, expires))
 }
 
 /// "Connect TikTok": a fresh `state` and PKCE verifier, then TikTok's consent page.
@@ -224,7 +224,7 @@ pub async fn start_tiktok(
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (business, _) = match checked_form(&web, &token, &form).await {
+    let (business, _, link_expires) = match checked_form(&web, &token, &form).await {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -245,6 +245,7 @@ pub async fn start_tiktok(
                     business,
                     platform: Platform::Tiktok,
                     verifier: Some(sealed),
+                    link_expires_at: Some(link_expires),
                 },
                 now,
                 now + STATE_SECONDS,
@@ -299,7 +300,12 @@ pub async fn tiktok_callback(
     let Ok(Some((key, _))) = web.writer.run(move |s| s.business_by_id(business)).await else {
         return server_error(lang);
     };
-    let back = |pesan: &str| see_other(&format!("{}?pesan={pesan}", web.link(&key)));
+    // Back to the very link it came from (while it works; a fresh one once it expired).
+    let link = match round.link_expires_at.filter(|e| *e > now) {
+        Some(expires) => super::personal_link(&web.public_url, &web.vault, &key, expires),
+        None => web.link(&key),
+    };
+    let back = |pesan: &str| see_other(&format!("{link}?pesan={pesan}"));
     if q.contains_key("error") || !q.contains_key("code") {
         tracing::info!(business = %key, error = q.get("error").map(String::as_str).unwrap_or(""), "the business did not grant access on TikTok");
         return back("batal");
@@ -382,7 +388,7 @@ pub async fn disconnect_tiktok(
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let (business, key) = match checked_form(&web, &token, &form).await {
+    let (business, key, _) = match checked_form(&web, &token, &form).await {
         Ok(b) => b,
         Err(r) => return r,
     };

@@ -42,6 +42,7 @@ main{max-width:640px;margin:0 auto}
 h1{font-size:1.35rem;margin:.2rem 0 .6rem}
 h2{font-size:1.1rem;margin:0 0 .4rem}
 .card{background:#fff;border-radius:10px;padding:14px 16px;margin:12px 0;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.card>:first-child{margin-top:0}
 .state{margin:.2rem 0 .7rem}
 .ok{color:#12703a}.warn{color:#9a5b00}.bad{color:#b3261e}.muted{color:#5b6570}
 button,.button{display:inline-block;font:inherit;font-size:1rem;padding:.65rem 1.1rem;border-radius:8px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;text-decoration:none;cursor:pointer;margin:.2rem .4rem .2rem 0}

@@ -148,6 +148,19 @@ impl Browser {
         self.get("url").as_str().unwrap_or_default().to_string()
     }
 
+    /// Waits up to 10 s for the page's URL to start with `prefix` (a click's navigation).
+    pub fn wait_for_url(&self, prefix: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.url().starts_with(prefix) {
+            assert!(
+                Instant::now() < deadline,
+                "still at {}, not {prefix}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     fn get(&self, path: &str) -> Value {
         let url = format!("{}/session/{}/{path}", self.base, self.session);
         let answer: Value = self
@@ -159,14 +172,34 @@ impl Browser {
         answer["value"].clone()
     }
 
+    /// The element `css` selects, waited for up to 10 s (a click's navigation may still
+    /// be under way: a form's POST and its redirects).
     fn element(&self, css: &str) -> String {
-        let found = self.call("element", json!({"using": "css selector", "value": css}));
-        found
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("no element {css}"))
-            .to_string()
+        let url = format!("{}/session/{}/element", self.base, self.session);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found: Value = self
+                .http
+                .post(&url)
+                .json(&json!({"using": "css selector", "value": css}))
+                .send()
+                .and_then(|r| r.json())
+                .unwrap_or_default();
+            if let Some(id) = found["value"]
+                .as_object()
+                .filter(|o| o.get("error").is_none())
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str)
+            {
+                return id.to_string();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no element {css} at {}: {found}",
+                self.url()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Clicks the element `css` selects, as a user would (and waits for a navigation

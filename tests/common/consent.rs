@@ -30,29 +30,10 @@ pub struct ConsentRig {
     serve: Option<Child>,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap()
-}
-
-impl ConsentRig {
-    /// A rig whose simulated TikTok app is set up by `app` (lifetimes, rotation).
-    pub fn new(app: impl FnOnce(&mut jempol::sim::tiktok_consent::TiktokApp)) -> ConsentRig {
-        let port = free_port();
-        let public = format!("http://127.0.0.1:{port}");
-        // A stopped clock at the wall clock's now: the counts jempol reads are the ones
-        // the spec compares with.
-        let mut config = SimConfig::new(11, 12, jiff::Timestamp::now());
-        config.credentials.tiktok_client_key = Some(CLIENT_KEY.into());
-        config.credentials.tiktok_client_secret = Some(CLIENT_SECRET.into());
-        config.tiktok_app.redirect_uris = vec![format!("{public}/oauth/tiktok")];
-        config.tiktok_app.webhook_url = Some(format!("{public}/webhooks/tiktok"));
-        app(&mut config.tiktok_app);
-        let (rt, sim, dir) = binary_rig_with(config);
-        let text = format!(
-            r#"[campaign]
+/// A config whose TikTok reads with consent from the simulator, serving at `public`.
+pub fn config_text(sim: &Simulator, public: &str, port: u16) -> String {
+    format!(
+        r#"[campaign]
 name = "Sedekah Jempol"
 hashtags = ["{tag}"]
 
@@ -72,14 +53,62 @@ listen = "127.0.0.1:{port}"
 [schedule]
 warm_refresh_hours = 1
 account_refresh_hours = 1
+hot_refresh_minutes = 30
 
 [reports]
 enabled = false
 "#,
-            tag = sim.state.world.config.hashtag,
-            api = sim.urls.tiktok,
-            auth = sim.urls.tiktok_auth,
-        );
+        tag = sim.state.world.config.hashtag,
+        api = sim.urls.tiktok,
+        auth = sim.urls.tiktok_auth,
+    )
+}
+
+/// A free port on 127.0.0.1 (for a server whose address must be known before it starts).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+/// A business with a TikTok account that has tagged videos now, as (key, username).
+pub fn business_with_tagged_videos(sim: &Simulator, skip: usize) -> (String, String) {
+    let w = &sim.state.world;
+    let now = sim.state.now();
+    w.businesses
+        .iter()
+        .filter_map(|b| {
+            let a = b
+                .accounts
+                .iter()
+                .map(|&a| &w.accounts[a as usize])
+                .find(|a| a.platform == Platform::Tiktok)?;
+            let tagged = w
+                .visible_posts(a, now)
+                .filter(|(_, p)| w.tagged(p) && p.posted_at > now - 20 * 86_400)
+                .count();
+            (tagged > 0).then(|| (b.key.clone(), a.handle.clone()))
+        })
+        .nth(skip)
+        .expect("a business with tagged TikTok videos")
+}
+
+impl ConsentRig {
+    /// A rig whose simulated TikTok app is set up by `app` (lifetimes, rotation).
+    pub fn new(app: impl FnOnce(&mut jempol::sim::tiktok_consent::TiktokApp)) -> ConsentRig {
+        let port = free_port();
+        let public = format!("http://127.0.0.1:{port}");
+        // A stopped clock at the wall clock's now: the counts jempol reads are the ones
+        // the spec compares with.
+        let mut config = SimConfig::new(11, 24, jiff::Timestamp::now());
+        config.credentials.tiktok_client_key = Some(CLIENT_KEY.into());
+        config.credentials.tiktok_client_secret = Some(CLIENT_SECRET.into());
+        config.tiktok_app.redirect_uris = vec![format!("{public}/oauth/tiktok")];
+        config.tiktok_app.webhook_url = Some(format!("{public}/webhooks/tiktok"));
+        app(&mut config.tiktok_app);
+        let (rt, sim, dir) = binary_rig_with(config);
+        let text = config_text(&sim, &public, port);
         std::fs::write(dir.path().join("jempol.toml"), text).unwrap();
         let out = jempol(dir.path(), &["businesses", "import", "umkm.csv"], &ENV)
             .output()
@@ -152,24 +181,7 @@ enabled = false
 
     /// A business with a TikTok account that has tagged videos now, as (key, username).
     pub fn business_with_tagged_videos(&self, skip: usize) -> (String, String) {
-        let w = &self.sim.state.world;
-        let now = self.sim.state.now();
-        w.businesses
-            .iter()
-            .filter_map(|b| {
-                let a = b
-                    .accounts
-                    .iter()
-                    .map(|&a| &w.accounts[a as usize])
-                    .find(|a| a.platform == Platform::Tiktok)?;
-                let tagged = w
-                    .visible_posts(a, now)
-                    .filter(|(_, p)| w.tagged(p) && p.posted_at > now - 20 * 86_400)
-                    .count();
-                (tagged > 0).then(|| (b.key.clone(), a.handle.clone()))
-            })
-            .nth(skip)
-            .expect("a business with tagged TikTok videos")
+        business_with_tagged_videos(&self.sim, skip)
     }
 }
 
