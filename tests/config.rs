@@ -460,3 +460,64 @@ fn the_reports_schedule_and_its_pushes_default_to_what_a_coordinator_expects() {
     ));
     assert!(err.contains("reports.public_url"), "{err}");
 }
+
+#[test]
+fn consent_keys_are_checked_and_the_key_comes_only_from_its_variable() {
+    let display = format!("{MINIMAL_CONFIG}\n[platforms.tiktok]\napi = \"display\"\n");
+    let err = error_of(&format!("{display}\n[consent]\nlisten = \"somewhere\"\n"));
+    assert!(err.contains("consent.listen"), "{err}");
+    let err = error_of(&format!(
+        "{display}\n[consent]\npublic_url = \"not a url\"\n"
+    ));
+    assert!(err.contains("consent.public_url"), "{err}");
+    let err = error_of(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.tiktok]\napi = \"scraping\"\n"
+    ));
+    assert!(err.contains("api"), "{err}");
+    // The display route needs the key, and names the key that names its variable.
+    let config = parse(&display).unwrap();
+    let env = |v: &str| (v != "JEMPOL_SECRET_KEY").then(|| "x".to_string());
+    let err = config.secrets(env).unwrap_err().to_string();
+    assert!(err.contains("consent.secret_key_env"), "{err}");
+    assert!(err.contains("JEMPOL_SECRET_KEY"), "{err}");
+    // The research route does not.
+    let research = parse(&format!("{MINIMAL_CONFIG}\n[platforms.tiktok]\n")).unwrap();
+    assert!(research.secrets(env).is_ok());
+}
+
+#[test]
+fn serve_and_links_without_a_public_url_or_a_key_exit_2_naming_what_is_missing() {
+    let ws = Workspace::with_config(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.tiktok]\napi = \"display\"\n"
+    ));
+    let env = [
+        ("JEMPOL_TIKTOK_CLIENT_KEY", "k"),
+        ("JEMPOL_TIKTOK_CLIENT_SECRET", "s"),
+        ("JEMPOL_SECRET_KEY", "00"),
+    ];
+    let run = ws.jempol_env(&["serve"], &env).expect_code(2);
+    assert!(
+        run.stderr().contains("consent.public_url"),
+        "{}",
+        run.stderr()
+    );
+    let run = ws.jempol_env(&["businesses", "links"], &env).expect_code(2);
+    assert!(
+        run.stderr().contains("consent.public_url"),
+        "{}",
+        run.stderr()
+    );
+    let ws = Workspace::with_config(&format!(
+        "{MINIMAL_CONFIG}\n[platforms.tiktok]\napi = \"display\"\n[consent]\npublic_url = \"https://jempol.example.go.id\"\n"
+    ));
+    let run = ws.jempol_env(&["businesses", "links"], &env).expect_code(2);
+    assert!(
+        run.stderr()
+            .contains("JEMPOL_SECRET_KEY must be 64 hex characters"),
+        "{}",
+        run.stderr()
+    );
+    let key = ws.jempol(&["config", "new-key"]).expect_code(0).stdout();
+    assert_eq!(key.trim().len(), 64);
+    assert!(key.trim().chars().all(|c| c.is_ascii_hexdigit()));
+}
