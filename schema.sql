@@ -576,6 +576,7 @@ CREATE TABLE connections (
     platform           TEXT NOT NULL CHECK (platform IN ('instagram', 'facebook', 'tiktok', 'youtube')),
     external_id        TEXT NOT NULL,          -- TikTok open_id, Meta app-scoped user id, Page id
     handle             TEXT,                   -- the account's username, as the registry keeps it
+    grantor_id         TEXT,                   -- Meta: the app-scoped id of the user who granted it
     account_id         INTEGER REFERENCES accounts(id),
     status             TEXT NOT NULL CHECK (status IN ('connected', 'partial', 'needs_reconsent', 'revoked')),
     status_reason      TEXT,                   -- why, in words (never a token)

@@ -125,6 +125,41 @@ struct RawConsent {
     secret_key_env: String,
     /// Consents ending within this many days are listed for the coordinators.
     lapse_warning_days: u32,
+    /// The Meta app (Facebook Login for Business) businesses connect Pages and
+    /// Instagram accounts with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<RawMeta>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    app_id: String,
+    #[serde(default = "meta_secret_env")]
+    app_secret_env: String,
+    /// The Facebook Login for Business configuration (it replaces `scope`).
+    config_id: String,
+    /// The browser-facing host of the login dialog.
+    #[serde(default = "meta_dialog_url")]
+    dialog_url: String,
+}
+
+fn meta_secret_env() -> String {
+    "JEMPOL_META_APP_SECRET".into()
+}
+
+fn meta_dialog_url() -> String {
+    "https://www.facebook.com".into()
+}
+
+/// How Facebook or Instagram is read: the campaign's own token over public content, or
+/// each business's Page token from its consent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetaApi {
+    #[default]
+    Public,
+    Consent,
 }
 
 impl Default for RawConsent {
@@ -135,6 +170,7 @@ impl Default for RawConsent {
             link_days: 30,
             secret_key_env: crate::consent::vault::DEFAULT_KEY_ENV.into(),
             lapse_warning_days: 14,
+            meta: None,
         }
     }
 }
@@ -384,6 +420,10 @@ struct RawInstagram {
     access_token_env: String,
     #[serde(default = "graph_calls_per_hour")]
     calls_per_hour: u32,
+    /// `public` (hashtag search and Business Discovery with the campaign's token) or
+    /// `consent` (each business's own account and insights, `[consent.meta]`).
+    #[serde(default)]
+    api: MetaApi,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -405,6 +445,9 @@ struct RawFacebook {
     /// 4 Nov 2026 that already use multi-ID requests may (platform-apis.md, corrections).
     #[serde(default)]
     multi_id_requests: bool,
+    /// `public` (the campaign's token) or `consent` (each business's Page token).
+    #[serde(default)]
+    api: MetaApi,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -492,6 +535,8 @@ pub struct PlatformConfig {
     pub multi_id_requests: bool,
     /// TikTok: the Research API or each business's consent (Display API).
     pub tiktok_api: TiktokApi,
+    /// Instagram and Facebook: the campaign's token or each business's consent.
+    pub meta_api: MetaApi,
     /// TikTok Display: the browser-facing host of the consent page.
     pub auth_url: Option<String>,
     /// Pacing of requests (governor).
@@ -598,6 +643,19 @@ pub struct Consent {
     pub link_seconds: i64,
     pub secret_key_env: String,
     pub lapse_warning_seconds: i64,
+    pub meta: Option<MetaApp>,
+}
+
+/// The Meta app businesses connect with (`[consent.meta]`).
+#[derive(Debug, Clone)]
+pub struct MetaApp {
+    pub app_id: String,
+    pub app_secret_env: String,
+    pub config_id: String,
+    /// The dialog host with the Graph version (`https://www.facebook.com/v25.0`).
+    pub dialog_url: String,
+    /// The Graph host with the version, as the Meta platforms use it.
+    pub graph_url: String,
 }
 
 /// Credentials read from the environment for the enabled platforms, by variable name.
@@ -760,7 +818,9 @@ impl Config {
                 &invalid,
             )?;
             let user = ig.ig_user_id.as_deref().map(str::trim).unwrap_or("");
-            if user.is_empty() || !user.chars().all(|c| c.is_ascii_digit()) {
+            if ig.api == MetaApi::Public
+                && (user.is_empty() || !user.chars().all(|c| c.is_ascii_digit()))
+            {
                 return Err(invalid(
                     "platforms.instagram.ig_user_id",
                     "required while Instagram is enabled: the numeric id of the campaign's own Instagram professional account".into(),
@@ -769,13 +829,17 @@ impl Config {
             platforms.push(PlatformConfig {
                 platform: Platform::Instagram,
                 base_url,
-                ig_user_id: Some(user.to_string()),
+                ig_user_id: Some(user.to_string()).filter(|u| !u.is_empty()),
                 daily_quota_units: None,
                 graph_version: Some(version),
                 multi_id_requests: false,
                 tiktok_api: TiktokApi::Research,
+                meta_api: ig.api,
                 auth_url: None,
-                secret_envs: vec![("access_token_env", ig.access_token_env.clone())],
+                secret_envs: match ig.api {
+                    MetaApi::Public => vec![("access_token_env", ig.access_token_env.clone())],
+                    MetaApi::Consent => Vec::new(),
+                },
                 requests_per_second: ig.requests_per_second,
                 timeout_seconds: ig.timeout_seconds,
                 quota: u64::from(ig.calls_per_hour),
@@ -795,10 +859,14 @@ impl Config {
                 ig_user_id: None,
                 daily_quota_units: None,
                 graph_version: Some(version),
-                multi_id_requests: fb.multi_id_requests,
+                multi_id_requests: fb.multi_id_requests && fb.api == MetaApi::Public,
                 tiktok_api: TiktokApi::Research,
+                meta_api: fb.api,
                 auth_url: None,
-                secret_envs: vec![("access_token_env", fb.access_token_env.clone())],
+                secret_envs: match fb.api {
+                    MetaApi::Public => vec![("access_token_env", fb.access_token_env.clone())],
+                    MetaApi::Consent => Vec::new(),
+                },
                 requests_per_second: fb.requests_per_second,
                 timeout_seconds: fb.timeout_seconds,
                 quota: u64::from(fb.calls_per_hour),
@@ -814,6 +882,7 @@ impl Config {
                 graph_version: None,
                 multi_id_requests: false,
                 tiktok_api: tt.api,
+                meta_api: MetaApi::Public,
                 auth_url: Some(tt.auth_url.trim_end_matches('/').to_string()),
                 daily_quota_units: None,
                 secret_envs: vec![
@@ -846,6 +915,7 @@ impl Config {
                 multi_id_requests: false,
                 daily_quota_units: Some(yt.daily_quota_units),
                 tiktok_api: TiktokApi::Research,
+                meta_api: MetaApi::Public,
                 auth_url: None,
                 secret_envs: vec![("api_key_env", yt.api_key_env.clone())],
                 requests_per_second: yt.requests_per_second,
@@ -1002,7 +1072,54 @@ impl Config {
                 "must name an environment variable".into(),
             ));
         }
+        let meta = match &rc.meta {
+            None => None,
+            Some(m) => {
+                check_url(&m.dialog_url, "consent.meta.dialog_url", &invalid)?;
+                if m.app_id.trim().is_empty()
+                    || !m.app_id.trim().chars().all(|c| c.is_ascii_digit())
+                {
+                    return Err(invalid(
+                        "consent.meta.app_id",
+                        "the Meta app's numeric id".into(),
+                    ));
+                }
+                if m.config_id.trim().is_empty() {
+                    return Err(invalid(
+                        "consent.meta.config_id",
+                        "the Facebook Login for Business configuration's id".into(),
+                    ));
+                }
+                let graph_url = platforms
+                    .iter()
+                    .find(|p| p.graph_version.is_some())
+                    .map(|p| p.base_url.clone())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "{GRAPH_BASE_URL}/{}",
+                            crate::platform::graph_version::DEFAULT
+                        )
+                    });
+                let version = graph_url.rsplit('/').next().unwrap_or("v25.0").to_string();
+                Some(MetaApp {
+                    app_id: m.app_id.trim().to_string(),
+                    app_secret_env: m.app_secret_env.trim().to_string(),
+                    config_id: m.config_id.trim().to_string(),
+                    dialog_url: format!("{}/{version}", m.dialog_url.trim_end_matches('/')),
+                    graph_url,
+                })
+            }
+        };
+        for pc in &platforms {
+            if pc.meta_api == MetaApi::Consent && meta.is_none() {
+                return Err(invalid(
+                    &format!("platforms.{}.api", pc.platform),
+                    "\"consent\" needs a [consent.meta] table (the Meta app businesses connect with)".into(),
+                ));
+            }
+        }
         let consent = Consent {
+            meta,
             listen,
             public_url: rc
                 .public_url
@@ -1093,15 +1210,46 @@ impl Config {
                 }
             }
         }
+        if let Some(meta) = self
+            .consent
+            .meta
+            .as_ref()
+            .filter(|_| self.uses_meta_consent())
+        {
+            let var = &meta.app_secret_env;
+            match env(var).filter(|v| !v.trim().is_empty()) {
+                Some(value) => {
+                    secrets.insert(var.clone(), Secret(value));
+                }
+                None => {
+                    return Err(ConfigError::MissingEnv {
+                        file: self.file.clone(),
+                        line: line_of(&text, "consent.meta.app_secret_env"),
+                        key: "consent.meta.app_secret_env".into(),
+                        var: var.clone(),
+                        platform: Platform::Facebook,
+                    });
+                }
+            }
+        }
         secrets.extend(self.report_secrets(env).0);
         Ok(Secrets(secrets))
     }
 
     /// Whether a platform reads with businesses' own consent (and so needs the key).
     pub fn uses_consent(&self) -> bool {
+        self.platforms.iter().any(|p| {
+            p.platform == Platform::Tiktok && p.tiktok_api == TiktokApi::Display
+                || p.meta_api == MetaApi::Consent
+        })
+    }
+
+    /// Whether Facebook or Instagram reads with businesses' consent (and so needs the
+    /// Meta app's secret).
+    pub fn uses_meta_consent(&self) -> bool {
         self.platforms
             .iter()
-            .any(|p| p.platform == Platform::Tiktok && p.tiktok_api == TiktokApi::Display)
+            .any(|p| p.meta_api == MetaApi::Consent)
     }
 
     /// Only the secret the daily report needs: the Telegram bot token, optional (without
@@ -1165,6 +1313,7 @@ impl Config {
             base_url: graph_base_url(),
             ig_user_id: None,
             access_token_env: instagram_token_env(),
+            api: MetaApi::Public,
         });
         p.facebook.get_or_insert_with(|| RawFacebook {
             enabled: false,
@@ -1174,6 +1323,7 @@ impl Config {
             base_url: graph_base_url(),
             access_token_env: facebook_token_env(),
             multi_id_requests: false,
+            api: MetaApi::Public,
         });
         p.tiktok.get_or_insert_with(|| RawTiktok {
             enabled: false,

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::alert::Alerter;
-use crate::config::{Config, Credentials, Schedule, Secrets, TiktokApi};
+use crate::config::{Config, Credentials, MetaApi, Schedule, Secrets, TiktokApi};
 use crate::daily::{ChildProcess, DailyJob};
 use crate::hashtag::Hashtag;
 use crate::model::DiscoveryState;
@@ -319,7 +319,39 @@ impl Core {
             )
             .map_err(|e| DaemonError::Http(e.to_string()))?;
             // Each credential by its name, matched with the platform it belongs to.
+            let consent_keeper = |oauth| -> Result<Arc<crate::consent::Keeper>, DaemonError> {
+                let vault = crate::consent::Vault::from_env(&config.consent.secret_key_env, |v| {
+                    secrets.get(v).map(|s| s.expose().to_string())
+                })?;
+                Ok(Arc::new(crate::consent::Keeper::new(
+                    pc.platform,
+                    writer.clone(),
+                    Arc::new(vault),
+                    oauth,
+                    clock.clone(),
+                )))
+            };
             clients.push(match secrets.credentials(pc) {
+                Credentials::Instagram { .. } if pc.meta_api == MetaApi::Consent => {
+                    Client::InstagramOwn(instagram::own::InstagramOwn::new(
+                        http,
+                        &pc.base_url,
+                        tags.clone(),
+                        consent_keeper(None)?,
+                    ))
+                }
+                Credentials::Facebook { .. } if pc.meta_api == MetaApi::Consent => {
+                    Client::Facebook(
+                        facebook::Facebook::new(
+                            http,
+                            &pc.base_url,
+                            String::new(),
+                            tags.clone(),
+                            false,
+                        )
+                        .with_consent(consent_keeper(None)?),
+                    )
+                }
                 Credentials::Instagram { access_token } => {
                     let week_ago = clock.now().as_second() - 7 * 86_400;
                     let (ids, searched) = writer.run_blocking(move |s| {
@@ -351,10 +383,6 @@ impl Core {
                     client_key,
                     client_secret,
                 } if pc.tiktok_api == TiktokApi::Display => {
-                    let vault =
-                        crate::consent::Vault::from_env(&config.consent.secret_key_env, |v| {
-                            secrets.get(v).map(|s| s.expose().to_string())
-                        })?;
                     // Token renewals: unmetered (not Display API calls), same pacing.
                     let oauth_http = Http::new(
                         pc.platform,
@@ -371,18 +399,11 @@ impl Core {
                         client_key.expose().to_string(),
                         client_secret.expose().to_string(),
                     );
-                    let keeper = crate::consent::Keeper::new(
-                        Platform::Tiktok,
-                        writer.clone(),
-                        Arc::new(vault),
-                        oauth,
-                        clock.clone(),
-                    );
                     Client::TiktokDisplay(tiktok::display::TiktokDisplay::new(
                         http,
                         &pc.base_url,
                         tags.clone(),
-                        Arc::new(keeper),
+                        consent_keeper(Some(Arc::new(oauth)))?,
                     ))
                 }
                 Credentials::Tiktok {

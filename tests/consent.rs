@@ -755,6 +755,42 @@ fn in_chromium_a_business_connects_tiktok_cancels_disconnects_and_forged_links_a
     assert!(phone.text("#card-tiktok").contains("Belum terhubung"));
     screenshot(&phone, "consent-cancelled-phone.png");
 
+    // One Facebook login connects a business's Page and its Instagram account.
+    let (meta_key, page, ig) = common::consent::business_with_meta(&rig.sim);
+    let meta_link = rig.link(&meta_key);
+    phone.goto(&meta_link);
+    phone.click("#connect-meta");
+    phone.wait_for_url(&rig.sim.urls.facebook_www);
+    phone.type_into("#fb-user", &page);
+    phone.click("#fb-login");
+    assert!(
+        phone.text("#asset-ig").contains(&ig),
+        "the linked Instagram account is offered"
+    );
+    phone.click("#fb-continue");
+    phone.wait_for_url(&meta_link);
+    assert!(
+        phone
+            .text("#flash")
+            .contains("Facebook dan Instagram terhubung"),
+        "{}",
+        phone.text("main")
+    );
+    assert!(phone.text("#card-meta").contains(&format!("@{ig}")));
+    screenshot(&phone, "consent-meta-connected-phone.png");
+    rig.run(&["poll", "--once", "--platform", "instagram"]);
+    let with_insights: i64 = db
+        .query_row(
+            "SELECT count(*) FROM posts_latest WHERE platform = 'instagram' AND business_key = ?1 AND views IS NOT NULL",
+            [&meta_key],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        with_insights > 0,
+        "Instagram media stored with their insights"
+    );
+
     // A desktop shows the same page in its own width.
     let desktop = Browser::start(Screen::Desktop).unwrap();
     desktop.goto(&format!("{link}?lang=en"));
@@ -791,4 +827,321 @@ fn in_chromium_a_business_connects_tiktok_cancels_disconnects_and_forged_links_a
         "no exchange for a forged state"
     );
     assert_no_secret("serve's log", rig.serve_log().as_bytes());
+}
+
+/// What the database holds of a business's connections on `platform`: (status, handle).
+fn meta_connection(
+    rig: &ConsentRig,
+    key: &str,
+    platform: &str,
+) -> Option<(String, Option<String>, bool)> {
+    let db = Connection::open(rig.path("jempol.db")).unwrap();
+    db.query_row(
+        "SELECT c.status, c.handle, c.access_token IS NOT NULL FROM connections c
+         JOIN businesses b ON b.id = c.business_id WHERE b.key = ?1 AND c.platform = ?2",
+        [key, platform],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
+    .ok()
+}
+
+#[test]
+fn one_facebook_login_connects_the_page_and_its_instagram_and_poll_once_stores_posts_and_insights()
+{
+    use common::consent::{business_with_meta, connect_meta_over_http};
+    let mut rig = ConsentRig::new(|_| {});
+    rig.start_serve();
+    let (key, page, ig) = business_with_meta(&rig.sim);
+    let (landed, html) = connect_meta_over_http(&rig.link(&key), &page, true);
+    assert!(landed.contains("pesan=meta-terhubung"), "{landed}");
+    assert!(html.contains(&format!("@{ig}")), "{html}");
+    assert_eq!(
+        meta_connection(&rig, &key, "facebook").unwrap().0,
+        "connected"
+    );
+    assert_eq!(
+        meta_connection(&rig, &key, "instagram")
+            .unwrap()
+            .1
+            .as_deref(),
+        Some(ig.as_str())
+    );
+
+    let (fb_out, fb_err) = rig.run(&[
+        "poll",
+        "--once",
+        "--platform",
+        "facebook",
+        "--format",
+        "json",
+    ]);
+    let (ig_out, ig_err) = rig.run(&[
+        "poll",
+        "--once",
+        "--platform",
+        "instagram",
+        "--format",
+        "json",
+    ]);
+    for out in [&fb_out, &ig_out] {
+        let r: serde_json::Value = serde_json::from_str(out).unwrap();
+        assert_eq!(r[0]["outcome"], "ok", "{out}\n{fb_err}\n{ig_err}");
+    }
+    let w = &rig.sim.state.world;
+    let now = rig.sim.state.now();
+    let db = Connection::open(rig.path("jempol.db")).unwrap();
+    let stored = |platform: &str,
+                  id: &str|
+     -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>, String) {
+        db.query_row(
+            "SELECT likes, comments, shares, views, business_key FROM posts_latest
+             WHERE platform = ?1 AND platform_post_id = ?2",
+            [platform, id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .unwrap_or_else(|e| panic!("{platform} post {id} not stored: {e}"))
+    };
+    let n = |c: Option<u64>| c.map(|c| c as i64);
+    // The Page's tagged posts, read with its own Page token.
+    let (_, fb) = w.account_by_handle(Platform::Facebook, &page).unwrap();
+    let mut fb_posts = 0;
+    for (_, p) in w
+        .visible_posts(fb, now)
+        .filter(|(_, p)| w.tagged(p) && p.posted_at >= now - 30 * 86_400)
+    {
+        fb_posts += 1;
+        let c = w.reported(p, now);
+        let s = stored("facebook", &p.id);
+        assert_eq!(
+            (s.0, s.1, s.2),
+            (n(c.likes), n(c.comments), n(c.shares)),
+            "post {}",
+            p.id
+        );
+        assert_eq!(s.4, key);
+    }
+    assert!(fb_posts > 0);
+    // The Instagram media with their insights: views and shares, hidden likes read directly.
+    let (_, ig_account) = w.account_by_handle(Platform::Instagram, &ig).unwrap();
+    let mut ig_posts = 0;
+    for (_, p) in w
+        .visible_posts(ig_account, now)
+        .filter(|(_, p)| w.tagged(p) && p.posted_at >= now - 30 * 86_400)
+    {
+        ig_posts += 1;
+        let raw = w.raw_counts(p, now);
+        let (views, shares) =
+            jempol::sim::meta_consent::insight_counts(&rig.sim.state, &p.id).unwrap();
+        let s = stored("instagram", &p.id);
+        assert_eq!(
+            s.0,
+            Some(raw.likes as i64),
+            "likes of {} (the owner sees hidden likes)",
+            p.id
+        );
+        assert_eq!(s.1, n(w.reported(p, now).comments));
+        assert_eq!(s.3, Some(views as i64), "views of {}", p.id);
+        assert_eq!(s.2, n(shares), "shares of {} (unknown where refused)", p.id);
+        assert_eq!(s.4, key);
+    }
+    assert!(ig_posts > 0);
+    let followers: i64 = db
+        .query_row(
+            "SELECT s.followers FROM account_snapshots s JOIN accounts a ON a.id = s.account_id
+             WHERE a.platform = 'instagram' AND a.handle = ?1 ORDER BY s.taken_at DESC LIMIT 1",
+            [&ig],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(Some(followers as u64), w.figures(ig_account, now).followers);
+    for (what, text) in [
+        ("the database", database_bytes(&rig.path("jempol.db"))),
+        ("serve's log", rig.serve_log().into_bytes()),
+        (
+            "poll's output",
+            format!("{fb_out}{fb_err}{ig_out}{ig_err}").into_bytes(),
+        ),
+    ] {
+        let text = String::from_utf8_lossy(&text);
+        for needle in ["EAAJsim", "AQDsim", common::consent::APP_SECRET] {
+            assert!(!text.contains(needle), "{needle} in {what}");
+        }
+    }
+}
+
+#[test]
+fn cancel_on_facebook_and_disconnect_revoke_the_login_and_the_page_tokens_stop_working() {
+    use common::consent::{business_with_meta, connect_meta_over_http};
+    let mut rig = ConsentRig::new(|_| {});
+    rig.start_serve();
+    let (key, page, _) = business_with_meta(&rig.sim);
+    let link = rig.link(&key);
+    let (landed, html) = connect_meta_over_http(&link, &page, false);
+    assert!(landed.contains("pesan=meta-batal"), "{landed}");
+    assert!(html.contains("Anda membatalkan di halaman Facebook"));
+    assert_eq!(meta_connection(&rig, &key, "facebook"), None);
+
+    connect_meta_over_http(&link, &page, true);
+    // The Page token jempol keeps, opened with the campaign's key, works now.
+    let (page_id, sealed): (String, Vec<u8>) = Connection::open(rig.path("jempol.db"))
+        .unwrap()
+        .query_row(
+            "SELECT external_id, access_token FROM connections WHERE platform = 'facebook'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let vault = jempol::consent::Vault::from_env("K", |_| Some(KEY.into())).unwrap();
+    let page_token = vault
+        .open(
+            &jempol::consent::token_context(Platform::Facebook, &page_id, "access"),
+            &sealed,
+        )
+        .unwrap();
+    let read_page = || -> serde_json::Value {
+        reqwest::blocking::get(format!(
+            "{}/{page_id}?fields=id,followers_count&access_token={page_token}",
+            rig.sim.urls.graph
+        ))
+        .unwrap()
+        .json()
+        .unwrap()
+    };
+    assert_eq!(read_page()["id"], page_id.as_str());
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = http.get(&link).send().unwrap().text().unwrap();
+    let done = http
+        .post(format!("{link}/meta/putuskan"))
+        .form(&[("csrf", field(&html, "csrf"))])
+        .send()
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    for platform in ["facebook", "instagram"] {
+        let (status, _, has_token) = meta_connection(&rig, &key, platform).unwrap();
+        assert_eq!(
+            (status.as_str(), has_token),
+            ("revoked", false),
+            "{platform}"
+        );
+    }
+    assert_eq!(
+        rig.sim
+            .state
+            .stats()
+            .requests
+            .get("facebook permissions")
+            .copied(),
+        Some(1),
+        "the login was ended at Meta"
+    );
+    let refused = read_page();
+    assert_eq!(refused["error"]["code"], 190, "{refused}");
+    assert_eq!(refused["error"]["error_subcode"], 458, "{refused}");
+    // Nothing is read for it any more, and polling goes on.
+    let (out, _) = rig.run(&[
+        "poll",
+        "--once",
+        "--platform",
+        "facebook",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["outcome"],
+        "ok"
+    );
+}
+
+#[test]
+fn a_signed_deauthorize_revokes_a_forged_one_is_refused_and_a_deletion_request_gets_a_status_page()
+{
+    use common::consent::{APP_SECRET, business_with_meta, connect_meta_over_http};
+    let mut rig = ConsentRig::new(|_| {});
+    rig.start_serve();
+    let (key, page, _) = business_with_meta(&rig.sim);
+    connect_meta_over_http(&rig.link(&key), &page, true);
+    let user = {
+        let (id, _) = rig
+            .sim
+            .state
+            .world
+            .account_by_handle(Platform::Facebook, &page)
+            .unwrap();
+        let b = rig.sim.state.world.accounts[id as usize].business.unwrap();
+        jempol::sim::meta_consent::user_id(b)
+    };
+    let http = reqwest::blocking::Client::new();
+    let hook = format!("{}/webhooks/meta/deauthorize", rig.public);
+    let payload =
+        serde_json::json!({"algorithm": "HMAC-SHA256", "issued_at": 1795392000, "user_id": user});
+    // Signed with another secret, or a payload changed after signing: refused.
+    let forged = jempol::sim::meta_consent::signed_request("not-the-app-secret", &payload);
+    assert_eq!(
+        http.post(&hook)
+            .form(&[("signed_request", forged)])
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+    let genuine = jempol::sim::meta_consent::signed_request(APP_SECRET, &payload);
+    let (sig, _) = genuine.split_once('.').unwrap();
+    let other = jempol::sim::meta_consent::signed_request(
+        APP_SECRET,
+        &serde_json::json!({"algorithm": "HMAC-SHA256", "user_id": "1"}),
+    );
+    let swapped = format!("{sig}.{}", other.split_once('.').unwrap().1);
+    assert_eq!(
+        http.post(&hook)
+            .form(&[("signed_request", swapped)])
+            .send()
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        meta_connection(&rig, &key, "facebook").unwrap().0,
+        "connected"
+    );
+    // Meta's own deauthorize call, when the owner removes the app in Facebook.
+    let removed: serde_json::Value = http
+        .post(format!(
+            "{}/__sim/meta/remove?page={page}",
+            rig.sim.urls.root
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(removed["status"], 200);
+    for platform in ["facebook", "instagram"] {
+        assert_eq!(
+            meta_connection(&rig, &key, platform).unwrap().0,
+            "revoked",
+            "{platform}"
+        );
+    }
+    // A data-deletion request: a JSON reply with a code and a page that shows its status.
+    let deleted: serde_json::Value = http
+        .post(format!(
+            "{}/__sim/meta/delete?page={page}",
+            rig.sim.urls.root
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(deleted["status"], 200, "{deleted}");
+    let code = deleted["reply"]["confirmation_code"].as_str().unwrap();
+    assert!(code.starts_with("JMP-"), "{deleted}");
+    assert!(deleted["reply"]["url"].as_str().unwrap().contains(code));
+    assert_eq!(deleted["status_page"], 200);
+    let unknown = http
+        .get(format!("{}/hapus-data/status?kode=JMP-NOPE", rig.public))
+        .send()
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
 }

@@ -20,9 +20,13 @@ pub struct Keeper {
     platform: Platform,
     writer: Writer,
     vault: Arc<Vault>,
-    oauth: TiktokOauth,
+    /// Renews expiring tokens (TikTok); `None` where tokens do not expire (Meta's Page
+    /// tokens, §8.4).
+    oauth: Option<Arc<TiktokOauth>>,
     clock: Arc<dyn Clock>,
     renewing: tokio::sync::Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Tokens opened so far, redacted from every message.
+    opened: std::sync::RwLock<Vec<String>>,
 }
 
 /// Sealed forms of a grant's tokens and their deadlines, as the store keeps them.
@@ -48,7 +52,7 @@ impl Keeper {
         platform: Platform,
         writer: Writer,
         vault: Arc<Vault>,
-        oauth: TiktokOauth,
+        oauth: Option<Arc<TiktokOauth>>,
         clock: Arc<dyn Clock>,
     ) -> Keeper {
         Keeper {
@@ -58,11 +62,25 @@ impl Keeper {
             oauth,
             clock,
             renewing: tokio::sync::Mutex::new(HashMap::new()),
+            opened: std::sync::RwLock::new(Vec::new()),
         }
     }
 
-    pub fn oauth(&self) -> &TiktokOauth {
-        &self.oauth
+    /// The OAuth client that renews this platform's tokens, if they expire.
+    pub fn oauth(&self) -> Option<&TiktokOauth> {
+        self.oauth.as_deref()
+    }
+
+    /// `text` without any token this keeper opened or renewed.
+    pub fn redact(&self, text: &str) -> String {
+        let text = match &self.oauth {
+            Some(o) => o.redact(text),
+            None => text.to_string(),
+        };
+        crate::platform::http::redact(
+            &text,
+            &self.opened.read().unwrap_or_else(|e| e.into_inner()),
+        )
     }
 
     /// The connections jempol reads this platform with now.
@@ -80,7 +98,10 @@ impl Keeper {
             .open(&token_context(c.platform, &c.external_id, field), sealed)
         {
             Ok(token) => {
-                self.oauth.remember(&token);
+                let mut opened = self.opened.write().unwrap_or_else(|e| e.into_inner());
+                if !opened.contains(&token) {
+                    opened.push(token.clone());
+                }
                 Some(token)
             }
             Err(e) => {
@@ -106,6 +127,12 @@ impl Keeper {
     /// marked when the consent ended; a passing failure was logged).
     pub async fn access(&self, c: &ConsentConnection, force: bool) -> Option<String> {
         let now = self.clock.now().as_second();
+        let Some(oauth) = self.oauth.as_deref() else {
+            // Nothing to renew with: the token is good until the platform refuses it.
+            return (!force)
+                .then(|| self.open(c, "access", c.access_token.as_deref()))
+                .flatten();
+        };
         if !force && !Self::due(c, now) {
             return self.open(c, "access", c.access_token.as_deref());
         }
@@ -145,7 +172,7 @@ impl Keeper {
             .await;
             return None;
         };
-        match self.oauth.refresh(&refresh).await {
+        match oauth.refresh(&refresh).await {
             Ok(grant) => {
                 if grant.open_id != current.external_id {
                     tracing::error!(business = %current.business_key, "a renewal answered for another account; ignored");
@@ -170,7 +197,7 @@ impl Keeper {
                 }
             }
             Err(ApiError::TokenRefused(why)) => {
-                tracing::warn!(business = %current.business_key, platform = %self.platform, reason = %self.oauth.redact(&why), "renewal refused: the business must connect again");
+                tracing::warn!(business = %current.business_key, platform = %self.platform, reason = %self.redact(&why), "renewal refused: the business must connect again");
                 self.mark(
                     &current,
                     ConnectionStatus::NeedsReconsent,
@@ -180,7 +207,7 @@ impl Keeper {
                 None
             }
             Err(e) => {
-                tracing::warn!(business = %current.business_key, platform = %self.platform, error = %self.oauth.redact(&e.to_string()), "renewal failed; tried again next cycle");
+                tracing::warn!(business = %current.business_key, platform = %self.platform, error = %self.redact(&e.to_string()), "renewal failed; tried again next cycle");
                 if force {
                     None
                 } else {

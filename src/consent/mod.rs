@@ -3,6 +3,7 @@
 //! ([`tiktok`]), and the [`keeper`] that hands the pollers live tokens and renews them.
 
 pub mod keeper;
+pub mod meta;
 pub mod signing;
 pub mod tiktok;
 pub mod vault;

@@ -26,6 +26,9 @@ pub struct Facebook {
     tags: Vec<Hashtag>,
     /// `GET /?ids=…` allowed (apps created before 4 Nov 2026 that already use it).
     multi_id: bool,
+    /// With consent: each Page is read with its own Page token (platform-apis-consent.md
+    /// §8.4), only the Pages their businesses connected.
+    pages: Option<std::sync::Arc<crate::consent::Keeper>>,
 }
 
 /// A Page's posts listing may run at most this many pages in one read.
@@ -50,11 +53,78 @@ impl Facebook {
             token,
             tags,
             multi_id,
+            pages: None,
         }
     }
 
-    fn url(&self, path: &str, params: &[(&str, &str)]) -> Result<url::Url, ApiError> {
-        graph::url(&self.base, path, params, &self.token)
+    /// A client that reads only the Pages businesses connected, each with its own token.
+    pub fn with_consent(mut self, pages: std::sync::Arc<crate::consent::Keeper>) -> Facebook {
+        self.multi_id = false;
+        self.pages = Some(pages);
+        self
+    }
+
+    fn url(&self, token: &str, path: &str, params: &[(&str, &str)]) -> Result<url::Url, ApiError> {
+        graph::url(&self.base, path, params, token)
+    }
+
+    /// The token each of `accounts` is read with: the campaign's, or with consent the
+    /// Page's own (a Page nobody connected is left out).
+    async fn tokens_for(
+        &self,
+        accounts: &[TrackedAccount],
+    ) -> Result<
+        Vec<(
+            TrackedAccount,
+            String,
+            Option<crate::store::ConsentConnection>,
+        )>,
+        ApiError,
+    > {
+        let Some(keeper) = &self.pages else {
+            return Ok(accounts
+                .iter()
+                .map(|a| (a.clone(), self.token.clone(), None))
+                .collect());
+        };
+        let conns = keeper
+            .usable()
+            .await
+            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
+        let mut out = Vec::new();
+        for a in accounts {
+            let Some(c) = conns.iter().find(|c| {
+                a.platform_user_id.as_deref() == Some(c.external_id.as_str())
+                    || c.handle.as_deref() == Some(a.handle.as_str())
+                    || c.external_id == a.handle
+            }) else {
+                continue;
+            };
+            if let Some(token) = keeper.access(c, false).await {
+                let account = TrackedAccount {
+                    handle: a.handle.clone(),
+                    platform_user_id: Some(c.external_id.clone()),
+                };
+                out.push((account, token, Some(c.clone())));
+            }
+        }
+        Ok(out)
+    }
+
+    /// With consent, a Page whose token was refused is marked for its business and the
+    /// others go on; the campaign's own token refused stops the platform.
+    async fn refused(
+        &self,
+        c: &Option<crate::store::ConsentConnection>,
+        e: ApiError,
+    ) -> Result<(), ApiError> {
+        match (&self.pages, c, &e) {
+            (Some(keeper), Some(c), ApiError::Auth(_) | ApiError::TokenRefused(_)) => {
+                keeper.refused(c).await;
+                Ok(())
+            }
+            _ => Err(e),
+        }
     }
 
     /// A tagged post, if it parses. jempol's counts: likes = all reactions, comments,
@@ -73,7 +143,11 @@ impl Facebook {
         let mut wanted: Vec<String> = ids.to_vec();
         let mut missing = Vec::new();
         while !wanted.is_empty() {
-            let url = self.url("", &[("ids", &wanted.join(",")), ("fields", fields)])?;
+            let url = self.url(
+                &self.token,
+                "",
+                &[("ids", &wanted.join(",")), ("fields", fields)],
+            )?;
             match self
                 .http
                 .send(&Request::get(url, "ids"), graph::verdict)
@@ -115,6 +189,7 @@ impl Facebook {
     /// hands over no listing. Returns the error of a page that failed.
     async fn page_posts(
         &self,
+        token: &str,
         account: &TrackedAccount,
         horizon: jiff::Timestamp,
         wanted: &HashSet<&str>,
@@ -145,7 +220,7 @@ impl Facebook {
                         .collect(),
                     None => first.to_vec(),
                 };
-                let url = self.url(&format!("{page}/posts"), &params)?;
+                let url = self.url(token, &format!("{page}/posts"), &params)?;
                 let body = match self
                     .http
                     .send(&Request::get(url, "page_posts"), graph::verdict)
@@ -218,6 +293,7 @@ impl Facebook {
     /// One Page's figures (§2.2): one request per Page, no multi-ID request.
     async fn page_stats(
         &self,
+        token: &str,
         account: &TrackedAccount,
         harvest: &mut Harvest,
     ) -> Result<(), ApiError> {
@@ -225,7 +301,7 @@ impl Facebook {
             .platform_user_id
             .clone()
             .unwrap_or_else(|| account.handle.clone());
-        let url = self.url(&key, &[("fields", PAGE_FIELDS)])?;
+        let url = self.url(token, &key, &[("fields", PAGE_FIELDS)])?;
         match self
             .http
             .send(&Request::get(url, "page"), graph::verdict)
@@ -364,12 +440,16 @@ impl PlatformClient for Facebook {
                             .map(|a| a.handle.clone())
                     }));
             }
-        } else {
-            for account in accounts {
-                self.page_stats(account, &mut harvest).await?;
+        }
+        let read = self.tokens_for(accounts).await?;
+        if !self.multi_id {
+            for (account, token, c) in &read {
+                if let Err(e) = self.page_stats(token, account, &mut harvest).await {
+                    self.refused(c, e).await?;
+                }
             }
         }
-        for account in accounts {
+        for (account, token, c) in &read {
             if harvest.unreachable.contains(&account.handle) {
                 continue;
             }
@@ -383,8 +463,9 @@ impl PlatformClient for Facebook {
                 platform_user_id: resolved.or_else(|| account.platform_user_id.clone()),
             };
             if let Err(e) = self
-                .page_posts(&account, horizon, &HashSet::new(), &mut harvest)
+                .page_posts(token, &account, horizon, &HashSet::new(), &mut harvest)
                 .await
+                && let Err(e) = self.refused(c, e).await
             {
                 harvest.failure = Some(e);
                 break;
@@ -416,7 +497,11 @@ impl PlatformClient for Facebook {
                     .push(format!("facebook post {} has no Page to list it", post.id)),
             }
         }
-        for (page, wanted) in pages.values() {
+        let listed: Vec<TrackedAccount> = pages.values().map(|(page, _)| page.clone()).collect();
+        for (page, token, c) in self.tokens_for(&listed).await? {
+            let Some((_, wanted)) = pages.get(&page.handle) else {
+                continue;
+            };
             let horizon = wanted
                 .iter()
                 .map(|p| p.posted_at)
@@ -424,7 +509,11 @@ impl PlatformClient for Facebook {
                 .flatten()
                 .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
             let ids: HashSet<&str> = wanted.iter().map(|p| p.id.as_str()).collect();
-            if let Err(e) = self.page_posts(page, horizon, &ids, &mut harvest).await {
+            if let Err(e) = self
+                .page_posts(&token, &page, horizon, &ids, &mut harvest)
+                .await
+                && let Err(e) = self.refused(&c, e).await
+            {
                 harvest.failure = Some(e);
                 break;
             }
@@ -450,7 +539,10 @@ impl PlatformClient for Facebook {
     }
 
     fn redact(&self, text: &str) -> String {
-        self.http.redact(text)
+        match &self.pages {
+            Some(keeper) => keeper.redact(&self.http.redact(text)),
+            None => self.http.redact(text),
+        }
     }
 }
 

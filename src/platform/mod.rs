@@ -16,6 +16,11 @@ use std::str::FromStr;
 
 pub use http::ApiError;
 
+/// Graph's error classification, for the consent path's Graph calls.
+pub fn graph_verdict(raw: &http::Raw) -> http::Verdict {
+    graph::verdict(raw)
+}
+
 /// One of the four platforms jempol follows. Stored in the database by [`Platform::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -315,6 +320,7 @@ pub trait PlatformClient {
 /// The clients as one type, so the scheduler never names a platform.
 pub enum Client {
     Instagram(instagram::Instagram),
+    InstagramOwn(instagram::own::InstagramOwn),
     Facebook(facebook::Facebook),
     Tiktok(tiktok::Tiktok),
     TiktokDisplay(tiktok::display::TiktokDisplay),
@@ -325,6 +331,7 @@ macro_rules! each {
     ($self:ident, $c:ident => $e:expr) => {
         match $self {
             Client::Instagram($c) => $e,
+            Client::InstagramOwn($c) => $e,
             Client::Facebook($c) => $e,
             Client::Tiktok($c) => $e,
             Client::TiktokDisplay($c) => $e,

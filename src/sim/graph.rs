@@ -19,7 +19,10 @@ pub(super) fn routes() -> Router<Shared> {
     Router::new()
         .route("/graph/{version}/", get(root))
         .route("/graph/{version}/{node}", get(node))
-        .route("/graph/{version}/{node}/{edge}", get(edge))
+        .route(
+            "/graph/{version}/{node}/{edge}",
+            get(edge).delete(delete_edge),
+        )
 }
 
 // ---- the `fields` expansion syntax: `a,b.limit(5){c,d},e.summary(total_count).limit(0)` ----
@@ -105,7 +108,13 @@ fn ident(c: &[char], pos: &mut usize) -> String {
 
 // ---- errors and the request gate ----
 
-fn error(status: StatusCode, code: u32, subcode: Option<u32>, kind: &str, message: &str) -> Value {
+pub(super) fn error(
+    status: StatusCode,
+    code: u32,
+    subcode: Option<u32>,
+    kind: &str,
+    message: &str,
+) -> Value {
     let mut e =
         json!({"message": message, "type": kind, "code": code, "fbtrace_id": "AsimJempolTrace"});
     if let Some(s) = subcode {
@@ -117,7 +126,7 @@ fn error(status: StatusCode, code: u32, subcode: Option<u32>, kind: &str, messag
     json!({ "error": e })
 }
 
-fn error_response(
+pub(super) fn error_response(
     status: StatusCode,
     body: Value,
     headers: Vec<(&'static str, String)>,
@@ -125,7 +134,7 @@ fn error_response(
     finish(None, status, body, headers)
 }
 
-fn missing_object(id: &str, headers: Vec<(&'static str, String)>) -> Response {
+pub(super) fn missing_object(id: &str, headers: Vec<(&'static str, String)>) -> Response {
     error_response(
         StatusCode::BAD_REQUEST,
         error(
@@ -141,7 +150,7 @@ fn missing_object(id: &str, headers: Vec<(&'static str, String)>) -> Response {
     )
 }
 
-fn bad_parameter(message: &str, headers: Vec<(&'static str, String)>) -> Response {
+pub(super) fn bad_parameter(message: &str, headers: Vec<(&'static str, String)>) -> Response {
     error_response(
         StatusCode::BAD_REQUEST,
         error(
@@ -156,14 +165,14 @@ fn bad_parameter(message: &str, headers: Vec<(&'static str, String)>) -> Respons
 }
 
 /// What a request passed through the gate carries on.
-struct Passed {
-    fault: Option<Fault>,
-    token: String,
-    headers: Vec<(&'static str, String)>,
+pub(super) struct Passed {
+    pub fault: Option<Fault>,
+    pub token: String,
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// A Business Use Case object a call is charged to.
-enum Buc<'a> {
+pub(super) enum Buc<'a> {
     Instagram(&'a str),
     Page(&'a str),
     None,
@@ -171,7 +180,7 @@ enum Buc<'a> {
 
 /// Counts the call, checks the token, enforces the rate limits and serves the
 /// pre-response faults. Usage headers ride on every answer (§1.4).
-async fn gate(
+pub(super) async fn gate(
     state: &SimState,
     params: &HashMap<String, String>,
     headers: &HeaderMap,
@@ -247,6 +256,18 @@ async fn gate(
     }
     if fault == Some(Fault::TokenExpired) {
         state.kill_credential("graph", &token);
+    }
+    // A Page or user token of a consent that ended: the app was removed (§8.9).
+    if super::meta_consent::dead(state, &token) {
+        state.refuse_auth(platform);
+        let body = error(
+            StatusCode::BAD_REQUEST,
+            190,
+            Some(458),
+            "OAuthException",
+            "Error validating access token: The user has not authorized application.",
+        );
+        return Err(error_response(StatusCode::BAD_REQUEST, body, out_headers));
     }
     if state.credential_dead("graph", &token) {
         state.refuse_auth(platform);
@@ -405,13 +426,13 @@ fn decode_cursor(c: &str) -> Option<usize> {
 }
 
 /// A page of `items` starting at the request's `after`, with the faults that bend paging.
-struct PageOf<T> {
-    items: Vec<T>,
-    after: Option<String>,
-    more: bool,
+pub(super) struct PageOf<T> {
+    pub items: Vec<T>,
+    pub after: Option<String>,
+    pub more: bool,
 }
 
-fn paginate<T: Clone>(
+pub(super) fn paginate<T: Clone>(
     all: &[T],
     after: Option<&str>,
     limit: usize,
@@ -443,7 +464,7 @@ fn paginate<T: Clone>(
 }
 
 /// `next` repeats the request with the new cursor, token included, as Graph does.
-fn next_url(
+pub(super) fn next_url(
     headers: &HeaderMap,
     version: &str,
     path: &str,
@@ -469,7 +490,7 @@ fn next_url(
     url.to_string()
 }
 
-fn limit_param(params: &HashMap<String, String>, default: usize, max: usize) -> usize {
+pub(super) fn limit_param(params: &HashMap<String, String>, default: usize, max: usize) -> usize {
     params
         .get("limit")
         .and_then(|l| l.parse::<usize>().ok())
@@ -490,7 +511,7 @@ fn hashtag_id(tag: &str) -> String {
     format!("{HASHTAG_ID_PREFIX}{:012}", h % 1_000_000_000_000)
 }
 
-fn media_type(p: &SimPost) -> &'static str {
+pub(super) fn media_type(p: &SimPost) -> &'static str {
     ["IMAGE", "VIDEO", "CAROUSEL_ALBUM"][p.media_type as usize % 3]
 }
 
@@ -523,7 +544,7 @@ fn check_media_fields(fields: &[Field], owner_allowed: bool) -> Result<(), Strin
 
 /// An IG media object with the requested fields. `owner_allowed`: hashtag media cannot
 /// name their owner (§1.2). Unknown fields are an error, as on Graph.
-fn ig_media(
+pub(super) fn ig_media(
     state: &SimState,
     p: &SimPost,
     fields: &[Field],
@@ -865,7 +886,7 @@ fn fb_page(state: &SimState, a: &SimAccount, fields: &[Field], now: i64) -> Resu
     Ok(Value::Object(o))
 }
 
-fn fields_or(params: &HashMap<String, String>, default: &[&str]) -> Option<Vec<Field>> {
+pub(super) fn fields_or(params: &HashMap<String, String>, default: &[&str]) -> Option<Vec<Field>> {
     match params.get("fields") {
         Some(f) => parse_fields(f),
         None => Some(
@@ -1048,8 +1069,17 @@ async fn node(
     if id == "ig_hashtag_search" {
         return hashtag_search(&state, &params, &headers).await;
     }
+    if id == "me" {
+        return super::meta_consent::me(&state, None, &params, &headers).await;
+    }
     let now = state.now();
     let requested = params.get("fields").cloned().unwrap_or_default();
+    if !requested.contains("business_discovery")
+        && let Some(r) =
+            super::meta_consent::instagram(&state, &_version, &id, None, &params, &headers).await
+    {
+        return r;
+    }
     if !requested.contains("business_discovery")
         && let Some(found) = resolve(&state, &id, now)
     {
@@ -1145,6 +1175,19 @@ async fn edge(
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    if (id.as_str(), edge.as_str()) == ("oauth", "access_token") {
+        return super::meta_consent::access_token(&state, &params);
+    }
+    if (id.as_str(), edge.as_str()) == ("me", "accounts") {
+        return super::meta_consent::me(&state, Some("accounts"), &params, &headers).await;
+    }
+    if matches!(edge.as_str(), "media" | "insights")
+        && let Some(r) =
+            super::meta_consent::instagram(&state, &version, &id, Some(&edge), &params, &headers)
+                .await
+    {
+        return r;
+    }
     match edge.as_str() {
         "recent_media" | "top_media" if id.starts_with(HASHTAG_ID_PREFIX) => {
             hashtag_media(&state, &version, &id, &edge, &params, &headers).await
@@ -1220,6 +1263,18 @@ async fn edge(
             Err(r) => r,
         },
     }
+}
+
+/// `DELETE /{user}/permissions`: the whole login ends (§8.6).
+async fn delete_edge(
+    State(state): State<Shared>,
+    Path((_version, id, edge)): Path<(String, String, String)>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if edge == "permissions" {
+        return super::meta_consent::delete_permissions(&state, &id, &params);
+    }
+    bad_parameter(&format!("(#100) Unknown path components: /{edge}"), vec![])
 }
 
 #[cfg(test)]

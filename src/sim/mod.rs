@@ -17,6 +17,7 @@
 pub mod clock;
 pub mod faults;
 mod graph;
+pub mod meta_consent;
 mod tiktok;
 pub mod tiktok_consent;
 pub mod world;
@@ -120,6 +121,8 @@ pub struct SimConfig {
     pub graph_legacy_app: bool,
     /// The simulated TikTok Login Kit app (consent, platform-apis-consent.md §10.1).
     pub tiktok_app: tiktok_consent::TiktokApp,
+    /// The simulated Meta app (Facebook Login for Business, §10.2).
+    pub meta_app: meta_consent::MetaApp,
 }
 
 impl SimConfig {
@@ -135,6 +138,7 @@ impl SimConfig {
             retry_after_secs: (1, 2),
             graph_legacy_app: false,
             tiktok_app: tiktok_consent::TiktokApp::default(),
+            meta_app: meta_consent::MetaApp::default(),
         }
     }
 }
@@ -179,6 +183,7 @@ pub struct SimState {
     pub config: SimConfig,
     m: Mutex<Mutable>,
     consent: Mutex<tiktok_consent::ConsentState>,
+    meta: Mutex<meta_consent::MetaState>,
 }
 
 type Shared = Arc<SimState>;
@@ -216,6 +221,7 @@ impl SimState {
             clock,
             config,
             consent: Mutex::new(tiktok_consent::ConsentState::default()),
+            meta: Mutex::new(meta_consent::MetaState::default()),
         }
     }
 
@@ -436,6 +442,8 @@ pub struct BaseUrls {
     pub tiktok: String,
     /// TikTok's browser-facing host (the consent page), apart from its API host.
     pub tiktok_auth: String,
+    /// Facebook's browser-facing host (the login dialog): `{root}/facebook-www`.
+    pub facebook_www: String,
     pub youtube: String,
 }
 
@@ -446,6 +454,7 @@ impl BaseUrls {
             graph: format!("{root}/graph/{}", crate::platform::graph_version::DEFAULT),
             tiktok: format!("{root}/tiktok"),
             tiktok_auth: format!("{root}/tiktok-www"),
+            facebook_www: format!("{root}/facebook-www"),
             youtube: format!("{root}/youtube/v3"),
         }
     }
@@ -466,6 +475,7 @@ pub fn router(state: Shared) -> Router {
         .merge(graph::routes())
         .merge(tiktok::routes())
         .merge(tiktok_consent::routes())
+        .merge(meta_consent::routes())
         .merge(youtube::routes())
         .route("/__sim/truth", get(truth))
         .route("/__sim/registry.csv", get(registry_csv_route))

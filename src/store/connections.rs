@@ -57,6 +57,8 @@ pub struct NewConnection {
     pub platform: Platform,
     pub external_id: String,
     pub handle: Option<String>,
+    /// Meta: the app-scoped id of the user who granted it (deauthorize names it).
+    pub grantor: Option<String>,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
     pub scopes: String,
@@ -75,6 +77,8 @@ pub struct Connection {
     pub platform: Platform,
     pub external_id: String,
     pub handle: Option<String>,
+    /// Meta: the app-scoped id of the user who granted it.
+    pub grantor: Option<String>,
     pub status: ConnectionStatus,
     pub status_reason: Option<String>,
     pub scopes: String,
@@ -122,7 +126,7 @@ pub struct Lapsing {
 
 const COLUMNS: &str = "c.id, c.business_id, b.key, c.platform, c.external_id, c.handle, c.status,
     c.status_reason, c.scopes, c.access_token, c.refresh_token, c.access_expires_at,
-    c.refresh_expires_at, c.connected_at, c.updated_at";
+    c.refresh_expires_at, c.connected_at, c.updated_at, c.grantor_id";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<Connection> {
     let platform: String = r.get(3)?;
@@ -143,6 +147,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Connection> {
         refresh_expires_at: r.get(12)?,
         connected_at: r.get(13)?,
         updated_at: r.get(14)?,
+        grantor: r.get(15)?,
     })
 }
 
@@ -174,32 +179,52 @@ impl Store {
         now: i64,
     ) -> Result<ConnectionId, StoreError> {
         let tx = self.conn.transaction()?;
-        let account: Option<i64> = match &c.handle {
-            Some(handle) => {
+        // The account the registry already knows by this handle or the platform's id
+        // (a Page registered by its id, connected by its username), else a new one.
+        let handle = c.handle.clone().unwrap_or_else(|| c.external_id.clone());
+        let known: Option<(i64, Option<BusinessId>)> = tx
+            .prepare_cached(
+                "SELECT id, business_id FROM accounts WHERE platform = ?1
+                   AND (handle IN (?2, ?3) OR platform_user_id = ?3)
+                 ORDER BY business_id IS NOT ?4, id LIMIT 1",
+            )?
+            .query_row(
+                params![c.platform.as_str(), handle, c.external_id, c.business],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let account: Option<i64> = match known {
+            Some((id, Some(owner))) if owner == c.business => Some(id),
+            // The registry gives this account to another business: read, not credited here.
+            Some((_, Some(_))) => None,
+            Some((id, None)) => {
+                tx.prepare_cached(
+                    "UPDATE accounts SET business_id = ?2, origin = 'registered',
+                         platform_user_id = coalesce(platform_user_id, ?3) WHERE id = ?1",
+                )?
+                .execute(params![id, c.business, c.external_id])?;
+                Some(id)
+            }
+            None => Some(
                 tx.prepare_cached(
                     "INSERT INTO accounts (platform, handle, platform_user_id, business_id, origin, first_seen_at)
-                     VALUES (?1, ?2, ?3, ?4, 'registered', ?5)
-                     ON CONFLICT (platform, handle) DO UPDATE SET
-                         business_id = coalesce(accounts.business_id, excluded.business_id),
-                         platform_user_id = coalesce(accounts.platform_user_id, excluded.platform_user_id)",
+                     VALUES (?1, ?2, ?3, ?4, 'registered', ?5) RETURNING id",
                 )?
-                .execute(params![c.platform.as_str(), handle, c.external_id, c.business, now])?;
-                tx.prepare_cached(
-                    "SELECT id FROM accounts WHERE platform = ?1 AND handle = ?2 AND business_id = ?3",
-                )?
-                .query_row(params![c.platform.as_str(), handle, c.business], |r| r.get(0))
-                .optional()?
-            }
-            None => None,
+                .query_row(
+                    params![c.platform.as_str(), handle, c.external_id, c.business, now],
+                    |r| r.get(0),
+                )?,
+            ),
         };
         let id = tx
             .prepare_cached(
                 "INSERT INTO connections (business_id, platform, external_id, handle, account_id, status,
                      status_reason, scopes, access_token, refresh_token, access_expires_at,
-                     refresh_expires_at, connected_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)
+                     refresh_expires_at, connected_at, updated_at, grantor_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)
                  ON CONFLICT (platform, external_id) DO UPDATE SET
                      business_id = excluded.business_id, handle = excluded.handle,
+                     grantor_id = excluded.grantor_id,
                      account_id = excluded.account_id, status = excluded.status,
                      status_reason = excluded.status_reason, scopes = excluded.scopes,
                      access_token = excluded.access_token, refresh_token = excluded.refresh_token,
@@ -222,7 +247,8 @@ impl Store {
                     c.refresh_token,
                     c.access_expires_at,
                     c.refresh_expires_at,
-                    now
+                    now,
+                    c.grantor
                 ],
                 |r| r.get(0),
             )?;
@@ -325,6 +351,15 @@ impl Store {
             ))?
             .query_row(params![platform.as_str(), external_id], row)
             .optional()?)
+    }
+
+    /// The connections a Meta user granted (every Page and Instagram account of theirs).
+    pub fn connections_granted_by(&self, grantor: &str) -> Result<Vec<Connection>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM connections c JOIN businesses b ON b.id = c.business_id
+             WHERE c.grantor_id = ?1 ORDER BY c.id"
+        ))?;
+        Ok(stmt.query_map([grantor], row)?.collect::<Result<_, _>>()?)
     }
 
     /// Connections whose consent ends before `before`, or that already need re-consent,

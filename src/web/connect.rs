@@ -24,7 +24,7 @@ const STATE_SECONDS: i64 = 30 * 60;
 
 /// Headers every page carries: no caching of a page opened by a personal link, no
 /// `Referer` that would carry the link to the platform, no framing.
-fn html(status: StatusCode, body: String) -> Response {
+pub(super) fn html(status: StatusCode, body: String) -> Response {
     let mut r = (status, Html(body)).into_response();
     let h = r.headers_mut();
     for (k, v) in [
@@ -42,7 +42,7 @@ fn html(status: StatusCode, body: String) -> Response {
     r
 }
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -59,7 +59,7 @@ fn lang_of(q: &HashMap<String, String>) -> Lang {
 }
 
 /// The page for a link that cannot be used, with what to do.
-fn refused_link(lang: Lang, e: LinkError) -> Response {
+pub(super) fn refused_link(lang: Lang, e: LinkError) -> Response {
     match e {
         LinkError::Expired => html(
             StatusCode::GONE,
@@ -86,7 +86,19 @@ fn refused_link(lang: Lang, e: LinkError) -> Response {
     }
 }
 
-fn server_error(lang: Lang) -> Response {
+/// A platform this campaign does not let businesses connect.
+pub(super) fn not_offered() -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        pages::message(
+            Lang::Id,
+            "Tidak tersedia",
+            "Platform ini belum bisa dihubungkan dalam kampanye ini.",
+        ),
+    )
+}
+
+pub(super) fn server_error(lang: Lang) -> Response {
     html(
         StatusCode::INTERNAL_SERVER_ERROR,
         pages::message(
@@ -138,7 +150,7 @@ pub async fn privacy(Query(q): Query<HashMap<String, String>>) -> Response {
 }
 
 /// The connections the page shows for a platform: a usable one first, else the latest.
-fn shown(conns: &[ConsentConnection], platform: Platform) -> Option<&ConsentConnection> {
+pub(super) fn shown(conns: &[ConsentConnection], platform: Platform) -> Option<&ConsentConnection> {
     let of: Vec<&ConsentConnection> = conns.iter().filter(|c| c.platform == platform).collect();
     of.iter()
         .find(|c| c.status.usable())
@@ -180,13 +192,15 @@ pub async fn page(
                 name: "TikTok",
                 slug: "tiktok",
                 connection: shown(&conns, Platform::Tiktok),
-                available: true,
+                also: None,
+                available: web.tiktok.is_some(),
             },
             PlatformCard {
                 name: "Facebook & Instagram",
                 slug: "meta",
-                connection: None,
-                available: false,
+                connection: shown(&conns, Platform::Facebook),
+                also: shown(&conns, Platform::Instagram),
+                available: web.meta.is_some(),
             },
         ],
         tz: &web.tz,
@@ -195,7 +209,7 @@ pub async fn page(
 }
 
 /// A form's CSRF value against its link; the link itself must still be good.
-async fn checked_form(
+pub(super) async fn checked_form(
     web: &Web,
     token: &str,
     form: &HashMap<String, String>,
@@ -224,6 +238,9 @@ pub async fn start_tiktok(
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let Some(tt) = web.tiktok.as_ref() else {
+        return not_offered();
+    };
     let (business, _, link_expires) = match checked_form(&web, &token, &form).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -257,8 +274,7 @@ pub async fn start_tiktok(
         return server_error(Lang::Id);
     }
     see_other(
-        &web.tiktok
-            .oauth()
+        &tt.oauth
             .authorize_url(&web.tiktok_redirect(), &state, &challenge),
     )
 }
@@ -269,6 +285,9 @@ pub async fn tiktok_callback(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let lang = Lang::Id;
+    let Some(tt) = web.tiktok.as_ref() else {
+        return not_offered();
+    };
     let state = q.get("state").cloned().unwrap_or_default();
     let now = web.now();
     let taken = if state.is_empty() {
@@ -315,7 +334,7 @@ pub async fn tiktok_callback(
         .as_deref()
         .and_then(|v| web.vault.open(&format!("oauth|{state}|verifier"), v).ok())
         .unwrap_or_default();
-    let oauth = web.tiktok.oauth();
+    let oauth = &tt.oauth;
     let grant = match oauth
         .exchange(&q["code"], &web.tiktok_redirect(), &verifier)
         .await
@@ -348,6 +367,7 @@ pub async fn tiktok_callback(
         platform: Platform::Tiktok,
         external_id: grant.open_id.clone(),
         handle,
+        grantor: None,
         status: if missing.is_empty() {
             ConnectionStatus::Connected
         } else {
@@ -388,6 +408,9 @@ pub async fn disconnect_tiktok(
     Path(token): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let Some(tt) = web.tiktok.as_ref() else {
+        return not_offered();
+    };
     let (business, key, _) = match checked_form(&web, &token, &form).await {
         Ok(b) => b,
         Err(r) => return r,
@@ -402,10 +425,10 @@ pub async fn disconnect_tiktok(
         .filter(|c| c.platform == Platform::Tiktok && c.status != ConnectionStatus::Revoked)
     {
         if c.status.usable()
-            && let Some(access) = web.tiktok.access(&c, false).await
-            && let Err(e) = web.tiktok.oauth().revoke(&access).await
+            && let Some(access) = tt.keeper.access(&c, false).await
+            && let Err(e) = tt.oauth.revoke(&access).await
         {
-            tracing::warn!(business = %key, error = %web.tiktok.oauth().redact(&e.to_string()), "TikTok did not confirm the revocation; the tokens are deleted anyway");
+            tracing::warn!(business = %key, error = %tt.keeper.redact(&e.to_string()), "TikTok did not confirm the revocation; the tokens are deleted anyway");
         }
         let id = c.id;
         if let Err(e) = web

@@ -4,8 +4,13 @@
 //! consent tables, through a writer of its own, so it runs beside `jempol run` or a
 //! cron `poll --once`; it binds 127.0.0.1 by default, for a TLS reverse proxy.
 
+// Handlers return an early `Response` as their error: idiomatic in axum, and off any
+// hot path, so the size of `Response` does not matter here.
+#![allow(clippy::result_large_err)]
+
 mod callbacks;
 mod connect;
+mod meta;
 pub mod pages;
 
 use std::net::SocketAddr;
@@ -34,7 +39,8 @@ pub enum ServeError {
     NoPublicUrl,
     #[error(
         "no platform reads with businesses' consent: set platforms.tiktok.api = \"display\" \
-         (TikTok Login Kit app) to let businesses connect TikTok"
+         (a TikTok Login Kit app) or platforms.facebook.api / platforms.instagram.api = \
+         \"consent\" with a [consent.meta] table (a Meta app)"
     )]
     NothingToConnect,
     #[error(transparent)]
@@ -48,11 +54,18 @@ pub enum ServeError {
     },
 }
 
+/// TikTok's side of the web face: its Login Kit app, and its tokens for disconnects.
+pub(crate) struct TiktokSide {
+    pub(crate) oauth: Arc<TiktokOauth>,
+    pub(crate) keeper: Arc<Keeper>,
+}
+
 /// Everything the handlers share.
 pub struct Web {
     pub(crate) writer: Writer,
     pub(crate) vault: Arc<Vault>,
-    pub(crate) tiktok: Arc<Keeper>,
+    pub(crate) tiktok: Option<TiktokSide>,
+    pub(crate) meta: Option<crate::consent::meta::MetaOauth>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) public_url: String,
     pub(crate) link_seconds: i64,
@@ -75,50 +88,80 @@ impl Web {
             .public_url
             .clone()
             .ok_or(ServeError::NoPublicUrl)?;
-        let pc = config
-            .platform(Platform::Tiktok)
-            .filter(|p| p.tiktok_api == TiktokApi::Display)
-            .ok_or(ServeError::NothingToConnect)?;
         let vault = Arc::new(Vault::from_env(&config.consent.secret_key_env, |v| {
             secrets.get(v).map(|s| s.expose().to_string())
         })?);
-        let Credentials::Tiktok {
-            client_key,
-            client_secret,
-        } = secrets.credentials(pc)
-        else {
-            unreachable!("TikTok's config gives TikTok's credentials")
-        };
         let all: Vec<String> = secrets.values().map(|s| s.expose().to_string()).collect();
-        let http = Http::new(
-            Platform::Tiktok,
-            &HttpSettings {
-                requests_per_second: pc.requests_per_second.max(5),
-                ..HttpSettings::default()
-            },
-            all,
-            Arc::new(Unmetered),
-            shutdown,
-        )
-        .map_err(|e| ServeError::Http(e.to_string()))?;
-        let oauth = TiktokOauth::new(
-            http,
-            pc.auth_url.as_deref().unwrap_or_default(),
-            &pc.base_url,
-            client_key.expose().to_string(),
-            client_secret.expose().to_string(),
-        );
-        let tiktok = Arc::new(Keeper::new(
-            Platform::Tiktok,
-            writer.clone(),
-            vault.clone(),
-            oauth,
-            clock.clone(),
-        ));
+        let http = |platform: Platform, rps: u32| {
+            Http::new(
+                platform,
+                &HttpSettings {
+                    requests_per_second: rps.max(5),
+                    ..HttpSettings::default()
+                },
+                all.clone(),
+                Arc::new(Unmetered),
+                shutdown.clone(),
+            )
+            .map_err(|e| ServeError::Http(e.to_string()))
+        };
+        let tiktok = match config
+            .platform(Platform::Tiktok)
+            .filter(|p| p.tiktok_api == TiktokApi::Display)
+        {
+            Some(pc) => {
+                let Credentials::Tiktok {
+                    client_key,
+                    client_secret,
+                } = secrets.credentials(pc)
+                else {
+                    unreachable!("TikTok's config gives TikTok's credentials")
+                };
+                let oauth = Arc::new(TiktokOauth::new(
+                    http(Platform::Tiktok, pc.requests_per_second)?,
+                    pc.auth_url.as_deref().unwrap_or_default(),
+                    &pc.base_url,
+                    client_key.expose().to_string(),
+                    client_secret.expose().to_string(),
+                ));
+                let keeper = Arc::new(Keeper::new(
+                    Platform::Tiktok,
+                    writer.clone(),
+                    vault.clone(),
+                    Some(oauth.clone()),
+                    clock.clone(),
+                ));
+                Some(TiktokSide { oauth, keeper })
+            }
+            None => None,
+        };
+        let meta = match config
+            .consent
+            .meta
+            .as_ref()
+            .filter(|_| config.uses_meta_consent())
+        {
+            Some(app) => {
+                let secret = secrets
+                    .get(&app.app_secret_env)
+                    .map(|s| s.expose().to_string())
+                    .unwrap_or_default();
+                Some(crate::consent::meta::MetaOauth::new(
+                    http(Platform::Facebook, 5)?,
+                    app,
+                    secret,
+                ))
+            }
+            None => None,
+        };
+        if tiktok.is_none() && meta.is_none() {
+            return Err(ServeError::NothingToConnect);
+        }
         Ok(Web {
             writer,
             vault,
             tiktok,
+            meta,
             clock,
             public_url,
             link_seconds: config.consent.link_seconds,
@@ -133,6 +176,11 @@ impl Web {
     /// The redirect URI registered with TikTok: `{public_url}/oauth/tiktok`.
     pub(crate) fn tiktok_redirect(&self) -> String {
         format!("{}/oauth/tiktok", self.public_url)
+    }
+
+    /// The redirect URI registered with Meta: `{public_url}/oauth/meta`.
+    pub(crate) fn meta_redirect(&self) -> String {
+        format!("{}/oauth/meta", self.public_url)
     }
 
     /// A business's personal link, valid for the configured days from now.
@@ -158,7 +206,19 @@ impl Web {
                 post(connect::disconnect_tiktok),
             )
             .route("/oauth/tiktok", get(connect::tiktok_callback))
+            .route("/hubungkan/{token}/meta", post(meta::start))
+            .route("/hubungkan/{token}/meta/putuskan", post(meta::disconnect))
+            .route("/oauth/meta", get(meta::callback))
             .route("/webhooks/tiktok", post(callbacks::tiktok))
+            .route(
+                "/webhooks/meta/deauthorize",
+                post(callbacks::meta_deauthorize),
+            )
+            .route(
+                "/webhooks/meta/data-deletion",
+                post(callbacks::meta_deletion),
+            )
+            .route("/hapus-data/status", get(callbacks::deletion_status))
             .with_state(self)
     }
 }

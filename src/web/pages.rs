@@ -98,6 +98,18 @@ pub fn flash(lang: Lang, key: &str) -> Option<(&'static str, &'static str)> {
             "Proses masuk tadi sudah kedaluwarsa atau sudah dipakai. Silakan tekan tombol hubungkan sekali lagi.",
             "That sign-in expired or was already used. Please press the connect button once more.",
         )),
+        "meta-terhubung" => ("ok", lang.t(
+            "Facebook dan Instagram terhubung. Terima kasih!",
+            "Facebook and Instagram are connected. Thank you!",
+        )),
+        "meta-batal" => ("bad", lang.t(
+            "Anda membatalkan di halaman Facebook, jadi akun belum terhubung. Anda bisa mencoba lagi kapan saja.",
+            "You cancelled on Facebook's page, so the accounts are not connected. You can try again at any time.",
+        )),
+        "meta-kosong" => ("warn", lang.t(
+            "Tidak ada Halaman Facebook yang dipilih. Tekan hubungkan lagi dan pilih Halaman usaha Anda.",
+            "No Facebook Page was chosen. Press connect again and choose your business's Page.",
+        )),
         "gagal" => ("bad", lang.t(
             "TikTok tidak menjawab. Silakan coba lagi sebentar lagi.",
             "TikTok did not answer. Please try again in a moment.",
@@ -126,7 +138,9 @@ pub struct PlatformCard<'a> {
     pub name: &'static str,
     pub slug: &'static str,
     pub connection: Option<&'a ConsentConnection>,
-    /// Whether jempol can connect this platform yet.
+    /// A second account the same login connects (Instagram, with a Facebook Page).
+    pub also: Option<&'a ConsentConnection>,
+    /// Whether this campaign lets businesses connect this platform.
     pub available: bool,
 }
 
@@ -143,6 +157,9 @@ pub struct ConnectPage<'a> {
 }
 
 fn missing_scopes(c: &ConsentConnection) -> Vec<&'static str> {
+    if c.platform != crate::platform::Platform::Tiktok {
+        return Vec::new(); // Meta grants a configuration's permissions all or none (§8.0)
+    }
     crate::consent::tiktok::SCOPES
         .iter()
         .copied()
@@ -173,7 +190,10 @@ fn card_html(p: &ConnectPage, card: &PlatformCard) -> String {
         (
             format!(
                 "<p class=\"state muted\">{}</p>",
-                lang.t("Segera tersedia.", "Coming soon.")
+                lang.t(
+                    "Belum tersedia dalam kampanye ini.",
+                    "Not offered in this campaign yet."
+                )
             ),
             String::new(),
         )
@@ -209,6 +229,13 @@ fn card_html(p: &ConnectPage, card: &PlatformCard) -> String {
                                 "<p class=\"muted\">{} {}.</p>",
                                 lang.t("Persetujuan berlaku sampai", "Consent lasts until"),
                                 esc(&date(lang, end, p.tz))
+                            ));
+                        }
+                        if let Some(ig) = card.also.filter(|a| a.status.usable()) {
+                            s.push_str(&format!(
+                                "<p class=\"ok\" id=\"also-{}\">Instagram: <b>@{}</b></p>",
+                                card.slug,
+                                esc(ig.handle.as_deref().unwrap_or(""))
                             ));
                         }
                         let missing = missing_scopes(c);

@@ -16,10 +16,12 @@ use super::binary::{binary_rig_with, jempol};
 pub const KEY: &str = "5e1f0c9a7b3d2e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7";
 pub const CLIENT_KEY: &str = "sbawjempolsim01";
 pub const CLIENT_SECRET: &str = "sim-client-secret";
-pub const ENV: [(&str, &str); 3] = [
+pub const APP_SECRET: &str = "sim-app-secret";
+pub const ENV: [(&str, &str); 4] = [
     ("JEMPOL_SECRET_KEY", KEY),
     ("JEMPOL_TIKTOK_CLIENT_KEY", CLIENT_KEY),
     ("JEMPOL_TIKTOK_CLIENT_SECRET", CLIENT_SECRET),
+    ("JEMPOL_META_APP_SECRET", APP_SECRET),
 ];
 
 pub struct ConsentRig {
@@ -46,6 +48,21 @@ base_url = "{api}"
 auth_url = "{auth}"
 requests_per_second = 50
 
+[platforms.facebook]
+api = "consent"
+base_url = "{graph}"
+requests_per_second = 50
+
+[platforms.instagram]
+api = "consent"
+base_url = "{graph}"
+requests_per_second = 50
+
+[consent.meta]
+app_id = "1234567890"
+config_id = "990011223344"
+dialog_url = "{facebook}"
+
 [consent]
 public_url = "{public}"
 listen = "127.0.0.1:{port}"
@@ -61,6 +78,8 @@ enabled = false
         tag = sim.state.world.config.hashtag,
         api = sim.urls.tiktok,
         auth = sim.urls.tiktok_auth,
+        graph = sim.urls.graph,
+        facebook = sim.urls.facebook_www,
     )
 }
 
@@ -106,6 +125,9 @@ impl ConsentRig {
         config.credentials.tiktok_client_secret = Some(CLIENT_SECRET.into());
         config.tiktok_app.redirect_uris = vec![format!("{public}/oauth/tiktok")];
         config.tiktok_app.webhook_url = Some(format!("{public}/webhooks/tiktok"));
+        config.meta_app.redirect_uris = vec![format!("{public}/oauth/meta")];
+        config.meta_app.deauthorize_url = Some(format!("{public}/webhooks/meta/deauthorize"));
+        config.meta_app.deletion_url = Some(format!("{public}/webhooks/meta/data-deletion"));
         app(&mut config.tiktok_app);
         let (rt, sim, dir) = binary_rig_with(config);
         let text = config_text(&sim, &public, port);
@@ -284,6 +306,98 @@ pub fn connect_over_http(
     match location {
         Some(to) => (to.clone(), http.get(&to).send().unwrap().text().unwrap()),
         None => (format!("{callback} -> {status}"), body),
+    }
+}
+
+/// A business with a Facebook Page and a linked Instagram account, each with tagged
+/// posts now, as (key, Page username, Instagram username).
+pub fn business_with_meta(sim: &Simulator) -> (String, String, String) {
+    let w = &sim.state.world;
+    let now = sim.state.now();
+    w.businesses
+        .iter()
+        .find_map(|b| {
+            let of = |p: Platform| {
+                b.accounts
+                    .iter()
+                    .map(|&a| &w.accounts[a as usize])
+                    .find(|a| a.platform == p)
+            };
+            let (page, ig) = (of(Platform::Facebook)?, of(Platform::Instagram)?);
+            let tagged = |a: &jempol::sim::world::SimAccount| {
+                w.visible_posts(a, now)
+                    .any(|(_, p)| w.tagged(p) && p.posted_at > now - 20 * 86_400)
+            };
+            (tagged(page) && tagged(ig))
+                .then(|| (b.key.clone(), page.handle.clone(), ig.handle.clone()))
+        })
+        .expect("a business with a Page and an Instagram account, both with tagged posts")
+}
+
+/// Connects a business's Facebook Page and Instagram account over plain HTTP as a
+/// browser would: the link's button, Facebook's login and asset picker, the callback.
+pub fn connect_meta_over_http(link: &str, page: &str, approve: bool) -> (String, String) {
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = http.get(link).send().unwrap().text().unwrap();
+    let csrf = field(&html, "csrf");
+    let start = http
+        .post(format!("{link}/meta"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    let dialog = url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    let mut params: Vec<(String, String)> = dialog.query_pairs().into_owned().collect();
+    let mut with_user = params.clone();
+    with_user.push(("page".into(), page.into()));
+    let logged = http
+        .post(dialog.join("/facebook-www/login").unwrap())
+        .form(&with_user)
+        .send()
+        .unwrap();
+    assert_eq!(logged.status(), 303, "login");
+    let cookie = logged.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let picker = http
+        .get(dialog.as_str())
+        .header("cookie", &cookie)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(picker.contains("id=\"asset-page\""), "{picker}");
+    params.push((
+        "decision".into(),
+        if approve { "continue" } else { "cancel" }.into(),
+    ));
+    let decided = http
+        .post(dialog.join("/facebook-www/dialog/decide").unwrap())
+        .header("cookie", &cookie)
+        .form(&params)
+        .send()
+        .unwrap();
+    assert_eq!(decided.status(), 302);
+    let callback = decided.headers()["location"].to_str().unwrap().to_string();
+    assert!(callback.ends_with("#_=_"), "{callback}");
+    let back = http.get(&callback).send().unwrap();
+    let to = back
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    match to {
+        Some(to) => (to.clone(), http.get(&to).send().unwrap().text().unwrap()),
+        None => (
+            format!("{callback} -> {}", back.status()),
+            back.text().unwrap(),
+        ),
     }
 }
 

@@ -404,6 +404,6 @@ impl PlatformClient for TiktokDisplay {
     }
 
     fn redact(&self, text: &str) -> String {
-        self.keeper.oauth().redact(&self.http.redact(text))
+        self.keeper.redact(&self.http.redact(text))
     }
 }

@@ -6,13 +6,13 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::http::{ApiError, Http, Request};
-use super::pager::{End, Page, Pager};
-use super::{
+use crate::hashtag::Hashtag;
+use crate::platform::http::{ApiError, Http, Request};
+use crate::platform::pager::{End, Page, Pager};
+use crate::platform::{
     AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
     Post, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
 };
-use crate::hashtag::Hashtag;
 
 /// Business Discovery reads in flight at once (one per account).
 const IN_FLIGHT: usize = 8;
