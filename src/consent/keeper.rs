@@ -11,7 +11,7 @@ use super::tiktok::{Grant, TiktokOauth};
 use super::{Vault, token_context};
 use crate::model::ConnectionId;
 use crate::platform::ApiError;
-use crate::platform::Platform;
+use crate::platform::{Platform, TrackedAccount};
 use crate::store::{ConnectionStatus, ConsentConnection, StoreError, TokenUpdate, Writer};
 use crate::time::Clock;
 
@@ -109,6 +109,33 @@ impl Keeper {
                 None
             }
         }
+    }
+
+    /// The connected ones among `accounts` (matched by the platform's id or the handle),
+    /// each with its connection and live access token; the others are left out.
+    pub async fn holders(
+        &self,
+        accounts: &[TrackedAccount],
+    ) -> Result<Vec<(TrackedAccount, ConsentConnection, String)>, StoreError> {
+        let conns = self.usable().await?;
+        let mut out = Vec::new();
+        for a in accounts {
+            let Some(c) = conns.iter().find(|c| {
+                a.platform_user_id.as_deref() == Some(c.external_id.as_str())
+                    || c.handle.as_deref() == Some(a.handle.as_str())
+                    || c.external_id == a.handle
+            }) else {
+                continue;
+            };
+            if let Some(token) = self.access(c, false).await {
+                let account = TrackedAccount {
+                    handle: a.handle.clone(),
+                    platform_user_id: Some(c.external_id.clone()),
+                };
+                out.push((account, c.clone(), token));
+            }
+        }
+        Ok(out)
     }
 
     /// Whether the access token has under a fifth of its lifetime left.

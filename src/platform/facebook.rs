@@ -87,28 +87,13 @@ impl Facebook {
                 .map(|a| (a.clone(), self.token.clone(), None))
                 .collect());
         };
-        let conns = keeper
-            .usable()
+        Ok(keeper
+            .holders(accounts)
             .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
-        let mut out = Vec::new();
-        for a in accounts {
-            let Some(c) = conns.iter().find(|c| {
-                a.platform_user_id.as_deref() == Some(c.external_id.as_str())
-                    || c.handle.as_deref() == Some(a.handle.as_str())
-                    || c.external_id == a.handle
-            }) else {
-                continue;
-            };
-            if let Some(token) = keeper.access(c, false).await {
-                let account = TrackedAccount {
-                    handle: a.handle.clone(),
-                    platform_user_id: Some(c.external_id.clone()),
-                };
-                out.push((account, token, Some(c.clone())));
-            }
-        }
-        Ok(out)
+            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?
+            .into_iter()
+            .map(|(account, c, token)| (account, token, Some(c)))
+            .collect())
     }
 
     /// With consent, a Page whose token was refused is marked for its business and the

@@ -14,7 +14,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
@@ -105,30 +105,7 @@ fn assets(state: &SimState, business: u32) -> (Option<u32>, Option<u32>) {
 }
 
 fn page(title: &str, body: &str) -> Response {
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} | Facebook (simulated)</title>\
-         <style>body{{font-family:sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}}\
-         button{{font-size:1.1rem;padding:.6rem 1.2rem;margin:.3rem}}</style>\
-         </head><body><h1>{t}</h1>{body}</body></html>",
-        t = esc(title)
-    ))
-    .into_response()
-}
-
-fn hidden(params: &HashMap<String, String>) -> String {
-    let mut keys: Vec<&String> = params.keys().collect();
-    keys.sort();
-    keys.iter()
-        .map(|k| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                esc(k),
-                esc(&params[*k])
-            )
-        })
-        .collect()
+    super::site_page("Facebook", title, body)
 }
 
 fn check(state: &SimState, q: &HashMap<String, String>) -> Result<(), &'static str> {
@@ -155,12 +132,7 @@ fn check(state: &SimState, q: &HashMap<String, String>) -> Result<(), &'static s
 }
 
 fn session(state: &SimState, headers: &HeaderMap) -> Option<u32> {
-    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
-    let v = cookies
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)?
-        .1;
+    let v = super::cookie(headers, COOKIE)?;
     let b: u32 = v.parse().ok()?;
     ((b as usize) < state.world.businesses.len()).then_some(b)
 }
@@ -188,7 +160,7 @@ async fn dialog(
                 "<form method=\"post\" action=\"/facebook-www/login\">{}<label>Page username \
                  <input id=\"fb-user\" name=\"page\" autocomplete=\"off\"></label>\
                  <button id=\"fb-login\" type=\"submit\">Log in</button></form>",
-                hidden(&q)
+                super::hidden_fields(&q)
             ),
         );
     };
@@ -219,7 +191,7 @@ async fn dialog(
                 "Owner of {}",
                 w.businesses[business as usize].name
             )),
-            hidden(&q)
+            super::hidden_fields(&q)
         ),
     )
 }

@@ -379,6 +379,50 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
         .into_response()
 }
 
+/// A page of a simulated platform's own site (login, consent): minimal HTML, escaped.
+fn site_page(site: &str, title: &str, body: &str) -> Response {
+    use crate::report::html::esc;
+    axum::response::Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t} | {site} (simulated)</title>\
+         <style>body{{font-family:sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}}\
+         button{{font-size:1.1rem;padding:.6rem 1.2rem;margin:.3rem}}label{{display:block;margin:.4rem 0}}</style>\
+         </head><body><h1>{t}</h1>{body}</body></html>",
+        t = esc(title)
+    ))
+    .into_response()
+}
+
+/// A request's parameters as hidden form fields, so that a login or consent form
+/// carries them on.
+fn hidden_fields(params: &HashMap<String, String>) -> String {
+    use crate::report::html::esc;
+    let mut keys: Vec<&String> = params.keys().collect();
+    keys.sort();
+    keys.iter()
+        .map(|k| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                esc(k),
+                esc(&params[*k])
+            )
+        })
+        .collect()
+}
+
+/// The value of cookie `name` in a request.
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(header::COOKIE)?
+        .to_str()
+        .ok()?
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
 /// Applies the body faults (truncated, non-JSON) to a successful JSON answer.
 fn finish(
     fault: Option<Fault>,

@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
@@ -115,39 +115,11 @@ pub fn open_id(state: &SimState, account: u32) -> String {
 }
 
 fn page(title: &str, body: &str) -> Response {
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} | TikTok (simulated)</title>\
-         <style>body{{font-family:sans-serif;max-width:28rem;margin:2rem auto;padding:0 1rem}}\
-         button{{font-size:1.1rem;padding:.6rem 1.2rem;margin:.3rem}}label{{display:block;margin:.4rem 0}}</style>\
-         </head><body><h1>{t}</h1>{body}</body></html>",
-        t = esc(title)
-    ))
-    .into_response()
-}
-
-fn hidden(params: &HashMap<String, String>) -> String {
-    let mut keys: Vec<&String> = params.keys().collect();
-    keys.sort();
-    keys.iter()
-        .map(|k| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                esc(k),
-                esc(&params[*k])
-            )
-        })
-        .collect()
+    super::site_page("TikTok", title, body)
 }
 
 fn session(state: &SimState, headers: &HeaderMap) -> Option<u32> {
-    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
-    let handle = cookies
-        .split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)?
-        .1;
+    let handle = super::cookie(headers, COOKIE)?;
     state
         .world
         .account_by_handle(Platform::Tiktok, handle)
@@ -211,7 +183,7 @@ async fn authorize(
                 "<form method=\"post\" action=\"/tiktok-www/login\">{}<label>Username \
                  <input id=\"username\" name=\"username\" autocomplete=\"off\"></label>\
                  <button id=\"login\" type=\"submit\">Log in</button></form>",
-                hidden(&q)
+                super::hidden_fields(&q)
             ),
         );
     };
@@ -234,7 +206,7 @@ async fn authorize(
              <button id=\"authorize\" name=\"decision\" value=\"authorize\">Authorize</button>\
              <button id=\"cancel\" name=\"decision\" value=\"cancel\">Cancel</button></form>",
             esc(&user.handle),
-            hidden(&q)
+            super::hidden_fields(&q)
         ),
     )
 }

@@ -290,40 +290,15 @@ pub async fn tiktok_callback(
     };
     let state = q.get("state").cloned().unwrap_or_default();
     let now = web.now();
-    let taken = if state.is_empty() {
-        Ok(None)
-    } else {
-        let s = state.clone();
-        web.writer.run(move |st| st.take_oauth_state(&s, now)).await
-    };
-    let round = match taken {
-        Ok(Some(round)) if round.platform == Platform::Tiktok => round,
-        Ok(_) => {
-            // Unknown, used or expired: refused before anything reaches TikTok.
-            tracing::warn!("an OAuth callback with an unknown, used or expired state was refused");
-            return html(
-                StatusCode::BAD_REQUEST,
-                pages::message(
-                    lang,
-                    "Tautan masuk tidak berlaku",
-                    "Proses masuk ini sudah kedaluwarsa atau sudah dipakai. Buka lagi tautan pribadi Anda dan tekan tombol hubungkan sekali lagi.",
-                ),
-            );
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read an OAuth state");
-            return server_error(lang);
-        }
+    let Round {
+        state: round,
+        key,
+        link,
+    } = match take_round(&web, &state, Platform::Tiktok).await {
+        Ok(r) => r,
+        Err(r) => return r,
     };
     let business = round.business;
-    let Ok(Some((key, _))) = web.writer.run(move |s| s.business_by_id(business)).await else {
-        return server_error(lang);
-    };
-    // Back to the very link it came from (while it works; a fresh one once it expired).
-    let link = match round.link_expires_at.filter(|e| *e > now) {
-        Some(expires) => super::personal_link(&web.public_url, &web.vault, &key, expires),
-        None => web.link(&key),
-    };
     let back = |pesan: &str| see_other(&format!("{link}?pesan={pesan}"));
     if q.contains_key("error") || !q.contains_key("code") {
         tracing::info!(business = %key, error = q.get("error").map(String::as_str).unwrap_or(""), "the business did not grant access on TikTok");
@@ -399,6 +374,63 @@ pub async fn tiktok_callback(
             server_error(lang)
         }
     }
+}
+
+/// A finished round trip: what was kept for it, its business's key, and the link it
+/// started from (while that works; a fresh one once it expired) to go back to.
+pub(super) struct Round {
+    pub state: OauthState,
+    pub key: String,
+    pub link: String,
+}
+
+/// Takes the round trip `state` names for good, before anything else is done with a
+/// callback: an unknown, used or expired state (a reloaded callback, a forged one) is
+/// refused and nothing reaches the platform.
+pub(super) async fn take_round(
+    web: &Web,
+    state: &str,
+    platform: Platform,
+) -> Result<Round, Response> {
+    let lang = Lang::Id;
+    let now = web.now();
+    let taken = if state.is_empty() {
+        Ok(None)
+    } else {
+        let s = state.to_string();
+        web.writer.run(move |st| st.take_oauth_state(&s, now)).await
+    };
+    let round = match taken {
+        Ok(Some(round)) if round.platform == platform => round,
+        Ok(_) => {
+            tracing::warn!(%platform, "an OAuth callback with an unknown, used or expired state was refused");
+            return Err(html(
+                StatusCode::BAD_REQUEST,
+                pages::message(
+                    lang,
+                    "Tautan masuk tidak berlaku",
+                    "Proses masuk ini sudah kedaluwarsa atau sudah dipakai. Buka lagi tautan pribadi Anda dan tekan tombol hubungkan sekali lagi.",
+                ),
+            ));
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read an OAuth state");
+            return Err(server_error(lang));
+        }
+    };
+    let business = round.business;
+    let Ok(Some((key, _))) = web.writer.run(move |s| s.business_by_id(business)).await else {
+        return Err(server_error(lang));
+    };
+    let link = match round.link_expires_at.filter(|e| *e > now) {
+        Some(expires) => super::personal_link(&web.public_url, &web.vault, &key, expires),
+        None => web.link(&key),
+    };
+    Ok(Round {
+        state: round,
+        key,
+        link,
+    })
 }
 
 /// "Disconnect": revoke at TikTok with the access token (renewed first if need be,

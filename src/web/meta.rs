@@ -7,12 +7,11 @@ use std::collections::HashMap;
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::Shared;
-use super::connect::{checked_form, html, not_offered, see_other, server_error};
-use super::pages::{self, Lang};
+use super::connect::{Round, checked_form, not_offered, see_other, server_error, take_round};
+use super::pages::Lang;
 use crate::consent::signing;
 use crate::consent::token_context;
 use crate::platform::{ApiError, Platform};
@@ -72,30 +71,15 @@ pub async fn callback(
     };
     let state = q.get("state").cloned().unwrap_or_default();
     let now = web.now();
-    let s = state.clone();
-    let round = match web.writer.run(move |st| st.take_oauth_state(&s, now)).await {
-        Ok(Some(round)) if round.platform == Platform::Facebook => round,
-        Ok(_) => {
-            tracing::warn!("a Meta callback with an unknown, used or expired state was refused");
-            return html(
-                StatusCode::BAD_REQUEST,
-                pages::message(
-                    lang,
-                    "Tautan masuk tidak berlaku",
-                    "Proses masuk ini sudah kedaluwarsa atau sudah dipakai. Buka lagi tautan pribadi Anda dan tekan tombol hubungkan sekali lagi.",
-                ),
-            );
-        }
-        Err(_) => return server_error(lang),
+    let Round {
+        state: round,
+        key,
+        link,
+    } = match take_round(&web, &state, Platform::Facebook).await {
+        Ok(r) => r,
+        Err(r) => return r,
     };
     let business = round.business;
-    let Ok(Some((key, _))) = web.writer.run(move |s| s.business_by_id(business)).await else {
-        return server_error(lang);
-    };
-    let link = match round.link_expires_at.filter(|e| *e > now) {
-        Some(expires) => super::personal_link(&web.public_url, &web.vault, &key, expires),
-        None => web.link(&key),
-    };
     let back = |pesan: &str| see_other(&format!("{link}?pesan={pesan}"));
     if q.contains_key("error") || !q.contains_key("code") {
         tracing::info!(business = %key, reason = q.get("error_reason").map(String::as_str).unwrap_or(""), "the business did not grant access on Facebook");

@@ -4,7 +4,7 @@
 //! and `shares` where its media product type offers them. A metric Graph refuses is
 //! dropped, the call tried once more, and the refusal remembered for that type.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
@@ -17,7 +17,6 @@ use crate::platform::{
     AccountRef, AccountStats, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
     TrackedAccount, TrackedPost, count, graph,
 };
-use crate::store::ConsentConnection;
 
 const MEDIA_FIELDS: &str =
     "id,caption,like_count,comments_count,timestamp,permalink,media_type,media_product_type";
@@ -247,40 +246,6 @@ impl InstagramOwn {
         }
     }
 
-    /// The connected accounts among `accounts`, each with its Page's token.
-    async fn connected(
-        &self,
-        accounts: &[TrackedAccount],
-    ) -> Result<Vec<(TrackedAccount, ConsentConnection, String)>, ApiError> {
-        let conns = self
-            .keeper
-            .usable()
-            .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
-        let by: HashMap<&str, &ConsentConnection> = conns
-            .iter()
-            .flat_map(|c| {
-                [(c.external_id.as_str(), c)]
-                    .into_iter()
-                    .chain(c.handle.as_deref().map(|h| (h, c)))
-            })
-            .collect();
-        let mut out = Vec::new();
-        for a in accounts {
-            let c = a
-                .platform_user_id
-                .as_deref()
-                .and_then(|id| by.get(id))
-                .or_else(|| by.get(a.handle.as_str()));
-            if let Some(c) = c
-                && let Some(token) = self.keeper.access(c, false).await
-            {
-                out.push((a.clone(), (*c).clone(), token));
-            }
-        }
-        Ok(out)
-    }
-
     async fn read(
         &self,
         accounts: &[TrackedAccount],
@@ -288,7 +253,12 @@ impl InstagramOwn {
         wanted: &HashSet<&str>,
     ) -> Result<Harvest, ApiError> {
         let mut harvest = Harvest::default();
-        for (account, c, token) in self.connected(accounts).await? {
+        let holders = self
+            .keeper
+            .holders(accounts)
+            .await
+            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
+        for (account, c, token) in holders {
             match self
                 .read_one(
                     &token,
@@ -341,25 +311,9 @@ impl PlatformClient for InstagramOwn {
     /// Known media from their account's listing, back to the oldest asked for, with
     /// fresh insights.
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
-        let mut handles: Vec<String> = posts
-            .iter()
-            .filter_map(|p| p.account.as_ref()?.handle.clone())
-            .collect();
-        handles.sort();
-        handles.dedup();
-        let oldest = posts
-            .iter()
-            .filter_map(|p| p.posted_at)
-            .min()
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        let accounts: Vec<TrackedAccount> = handles
-            .into_iter()
-            .map(|handle| TrackedAccount {
-                handle,
-                platform_user_id: None,
-            })
-            .collect();
+        let (accounts, oldest) = super::accounts_of(posts);
         let wanted: HashSet<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+        let oldest = oldest.unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         self.read(&accounts, oldest, &wanted).await
     }
 

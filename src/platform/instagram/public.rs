@@ -307,25 +307,9 @@ impl PlatformClient for Instagram {
     /// Only the owner may read an IG media id (§1.2): posts of known accounts are
     /// refreshed by reading their account; others only while `recent_media` lists them.
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
-        let mut handles: Vec<String> = posts
-            .iter()
-            .filter_map(|p| p.account.as_ref()?.handle.clone())
-            .collect();
-        handles.sort();
-        handles.dedup();
-        let oldest = posts
-            .iter()
-            .filter_map(|p| p.posted_at)
-            .min()
-            .unwrap_or_else(jiff::Timestamp::now);
-        let accounts: Vec<TrackedAccount> = handles
-            .into_iter()
-            .map(|handle| TrackedAccount {
-                handle,
-                platform_user_id: None,
-            })
-            .collect();
-        self.read_accounts(&accounts, oldest).await
+        let (accounts, oldest) = super::accounts_of(posts);
+        self.read_accounts(&accounts, oldest.unwrap_or_else(jiff::Timestamp::now))
+            .await
     }
 
     fn refresh_batch(&self) -> usize {

@@ -3,7 +3,7 @@
 //! cursor) for the business's tagged videos, `video/query` (≤ 20 ids) for fresh counts.
 //! A business whose token fails is marked and skipped; the others go on.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -211,6 +211,19 @@ impl TiktokDisplay {
     }
 }
 
+impl TiktokDisplay {
+    /// The connected ones among `accounts`, with their connections.
+    async fn holders(
+        &self,
+        accounts: &[TrackedAccount],
+    ) -> Result<Vec<(TrackedAccount, ConsentConnection, String)>, ApiError> {
+        self.keeper
+            .holders(accounts)
+            .await
+            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))
+    }
+}
+
 impl PlatformClient for TiktokDisplay {
     fn platform(&self) -> Platform {
         Platform::Tiktok
@@ -280,20 +293,10 @@ impl PlatformClient for TiktokDisplay {
         accounts: &[TrackedAccount],
         _horizon: Timestamp,
     ) -> Result<Harvest, ApiError> {
-        let conns = self
-            .keeper
-            .usable()
-            .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
-        let by_handle: HashMap<&str, &ConsentConnection> = conns
-            .iter()
-            .filter_map(|c| Some((c.handle.as_deref()?, c)))
-            .collect();
         let mut harvest = Harvest::default();
-        for account in accounts {
-            let Some(c) = by_handle.get(account.handle.as_str()) else {
-                continue; // not connected: nothing to read it with
-            };
+        // An account nobody connected is left out: nothing to read it with.
+        for (_, c, _) in self.holders(accounts).await? {
+            let c = &c;
             let stats = c.scopes.split(',').any(|s| s.trim() == "user.info.stats");
             let fields = if stats {
                 "open_id,username,display_name,follower_count,following_count,likes_count,video_count"
@@ -331,29 +334,23 @@ impl PlatformClient for TiktokDisplay {
     /// Fresh counts, 20 ids a call per business; an id the answer leaves out is gone
     /// (deleted or made private, §7.3).
     async fn refresh(&self, posts: &[TrackedPost]) -> Result<Harvest, ApiError> {
-        let conns = self
-            .keeper
-            .usable()
-            .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
-        let by_handle: HashMap<&str, &ConsentConnection> = conns
-            .iter()
-            .filter_map(|c| Some((c.handle.as_deref()?, c)))
-            .collect();
-        let mut grouped: HashMap<&str, Vec<&TrackedPost>> = HashMap::new();
+        let mut grouped: std::collections::BTreeMap<&str, Vec<&TrackedPost>> = Default::default();
         for p in posts {
-            if let Some(h) = p.account.as_ref().and_then(|a| a.handle.as_deref())
-                && by_handle.contains_key(h)
-            {
+            if let Some(h) = p.account.as_ref().and_then(|a| a.handle.as_deref()) {
                 grouped.entry(h).or_default().push(p);
             }
         }
+        let accounts: Vec<TrackedAccount> = grouped
+            .keys()
+            .map(|h| TrackedAccount {
+                handle: h.to_string(),
+                platform_user_id: None,
+            })
+            .collect();
         let mut harvest = Harvest::default();
-        let mut handles: Vec<&str> = grouped.keys().copied().collect();
-        handles.sort_unstable();
-        for handle in handles {
-            let c = by_handle[handle];
-            for chunk in grouped[handle].chunks(MAX_IDS) {
+        for (account, c, _) in self.holders(&accounts).await? {
+            let c = &c;
+            for chunk in grouped[account.handle.as_str()].chunks(MAX_IDS) {
                 let ids: Vec<&str> = chunk.iter().map(|p| p.id.as_str()).collect();
                 let body = json!({"filters": {"video_ids": ids}});
                 let data = match self
