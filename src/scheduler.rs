@@ -334,7 +334,7 @@ impl Core {
             clients.push(match secrets.credentials(pc) {
                 Credentials::Instagram { .. } if pc.meta_api == MetaApi::Consent => {
                     Client::InstagramOwn(instagram::own::InstagramOwn::new(
-                        http,
+                        http.app_usage_only(),
                         &pc.base_url,
                         tags.clone(),
                         consent_keeper(None)?,
@@ -343,7 +343,7 @@ impl Core {
                 Credentials::Facebook { .. } if pc.meta_api == MetaApi::Consent => {
                     Client::Facebook(
                         facebook::Facebook::new(
-                            http,
+                            http.app_usage_only(),
                             &pc.base_url,
                             String::new(),
                             tags.clone(),

@@ -1145,3 +1145,90 @@ fn a_signed_deauthorize_revokes_a_forged_one_is_refused_and_a_deletion_request_g
         .unwrap();
     assert_eq!(unknown.status(), 404);
 }
+
+#[test]
+fn a_page_whose_own_limit_is_spent_waits_while_the_other_pages_are_read() {
+    use common::consent::connect_meta_over_http;
+    // Small Pages: a dozen calls a day each.
+    let mut rig = ConsentRig::with_sim(|c| c.quotas.page_calls_per_day = 12);
+    rig.start_serve();
+    // Two businesses with a Page that has tagged posts.
+    let w = &rig.sim.state.world;
+    let now = rig.sim.state.now();
+    let pages: Vec<(String, String)> = w
+        .businesses
+        .iter()
+        .filter_map(|b| {
+            let page = b
+                .accounts
+                .iter()
+                .map(|&a| &w.accounts[a as usize])
+                .find(|a| a.platform == Platform::Facebook)?;
+            w.visible_posts(page, now)
+                .any(|(_, p)| w.tagged(p) && p.posted_at > now - 20 * 86_400)
+                .then(|| (b.key.clone(), page.handle.clone()))
+        })
+        .take(2)
+        .collect();
+    assert_eq!(pages.len(), 2);
+    for (key, page) in &pages {
+        connect_meta_over_http(&rig.link(key), page, true);
+    }
+    // The first Page's Business Use Case limit is spent (calls with its own token).
+    let (page_id, sealed): (String, Vec<u8>) = Connection::open(rig.path("jempol.db"))
+        .unwrap()
+        .query_row(
+            "SELECT c.external_id, c.access_token FROM connections c JOIN businesses b ON b.id = c.business_id
+             WHERE b.key = ?1 AND c.platform = 'facebook'",
+            [&pages[0].0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    let vault = jempol::consent::Vault::from_env("K", |_| Some(KEY.into())).unwrap();
+    let token = vault
+        .open(
+            &jempol::consent::token_context(Platform::Facebook, &page_id, "access"),
+            &sealed,
+        )
+        .unwrap();
+    let limit = rig.sim.state.config.quotas.page_calls_per_day;
+    let url = format!(
+        "{}/{page_id}?fields=id&access_token={token}",
+        rig.sim.urls.graph
+    );
+    for _ in 0..=limit {
+        let _ = reqwest::blocking::get(&url);
+    }
+    let spent: serde_json::Value = reqwest::blocking::get(&url).unwrap().json().unwrap();
+    assert_eq!(spent["error"]["code"], 32, "{spent}");
+
+    let (out, err) = rig.run(&[
+        "poll",
+        "--once",
+        "--platform",
+        "facebook",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report[0]["outcome"], "ok",
+        "one Page's limit does not stop Facebook: {out}\n{err}"
+    );
+    let db = Connection::open(rig.path("jempol.db")).unwrap();
+    let posts_of = |key: &str| -> i64 {
+        db.query_row(
+            "SELECT count(*) FROM posts_latest WHERE platform = 'facebook' AND business_key = ?1",
+            [key],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(posts_of(&pages[0].0), 0, "the throttled Page waits");
+    assert!(posts_of(&pages[1].0) > 0, "the other Page is read");
+    assert_eq!(
+        meta_connection(&rig, &pages[0].0, "facebook").unwrap().0,
+        "connected",
+        "not marked: it only waits"
+    );
+}

@@ -96,8 +96,9 @@ impl Facebook {
             .collect())
     }
 
-    /// With consent, a Page whose token was refused is marked for its business and the
-    /// others go on; the campaign's own token refused stops the platform.
+    /// With consent, a Page whose token was refused is marked for its business, and one
+    /// whose Business Use Case limit is spent (80001, counted per Page: §8.8) waits for a
+    /// later cycle; the others go on. The campaign's own token refused stops the platform.
     async fn refused(
         &self,
         c: &Option<crate::store::ConsentConnection>,
@@ -106,6 +107,10 @@ impl Facebook {
         match (&self.pages, c, &e) {
             (Some(keeper), Some(c), ApiError::Auth(_) | ApiError::TokenRefused(_)) => {
                 keeper.refused(c).await;
+                Ok(())
+            }
+            (Some(_), Some(c), ApiError::Quota(why)) => {
+                tracing::info!(business = %c.business_key, reason = %self.redact(why), "a Page's own limit is spent; it is read again next cycle");
                 Ok(())
             }
             _ => Err(e),

@@ -360,6 +360,9 @@ pub struct Http {
     meter: Arc<dyn Meter>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     pub traffic: Traffic,
+    /// Only the app's usage (`X-App-Usage`) paces the platform: with consent, each
+    /// Page's Business Use Case usage is that Page's alone (platform-apis-consent.md §8.8).
+    app_usage_only: bool,
 }
 
 impl Http {
@@ -394,7 +397,15 @@ impl Http {
             meter,
             shutdown,
             traffic: Traffic::default(),
+            app_usage_only: false,
         })
+    }
+
+    /// Paces the platform by the app's usage only, not by one object's (a Page's or an
+    /// account's own limit is met by that object waiting, not by every object waiting).
+    pub fn app_usage_only(mut self) -> Http {
+        self.app_usage_only = true;
+        self
     }
 
     pub fn platform(&self) -> Platform {
@@ -492,7 +503,12 @@ impl Http {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    if let Some(pct) = graph_usage(&headers) {
+                    let usage = if self.app_usage_only {
+                        app_usage(&headers)
+                    } else {
+                        graph_usage(&headers)
+                    };
+                    if let Some(pct) = usage {
                         self.meter.usage(self.platform, pct);
                     }
                     if status.is_redirection() {
@@ -647,24 +663,32 @@ fn redact_error(e: ApiError, secrets: &[String]) -> ApiError {
     }
 }
 
+/// The highest figure of `X-App-Usage`, in percent.
+fn app_usage(headers: &HeaderMap) -> Option<u32> {
+    let v = headers
+        .get("x-app-usage")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())?;
+    usage_of(&v)
+}
+
+fn usage_of(v: &Value) -> Option<u32> {
+    ["call_count", "total_cputime", "total_time"]
+        .iter()
+        .filter_map(|k| v[*k].as_u64())
+        .map(|n| n.min(100) as u32)
+        .max()
+}
+
 /// The highest figure of the Graph usage headers (`X-App-Usage`,
 /// `X-Business-Use-Case-Usage`), in percent (platform-apis.md §1.4).
 pub fn graph_usage(headers: &HeaderMap) -> Option<u32> {
-    let mut max: Option<u32> = None;
+    let mut max: Option<u32> = app_usage(headers);
     let mut take = |v: &Value| {
-        for k in ["call_count", "total_cputime", "total_time"] {
-            if let Some(n) = v[k].as_u64() {
-                max = Some(max.unwrap_or(0).max(n.min(100) as u32));
-            }
+        if let Some(n) = usage_of(v) {
+            max = Some(max.unwrap_or(0).max(n));
         }
     };
-    if let Some(v) = headers
-        .get("x-app-usage")
-        .and_then(|h| h.to_str().ok())
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-    {
-        take(&v);
-    }
     if let Some(v) = headers
         .get("x-business-use-case-usage")
         .and_then(|h| h.to_str().ok())

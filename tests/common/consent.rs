@@ -116,11 +116,16 @@ pub fn business_with_tagged_videos(sim: &Simulator, skip: usize) -> (String, Str
 impl ConsentRig {
     /// A rig whose simulated TikTok app is set up by `app` (lifetimes, rotation).
     pub fn new(app: impl FnOnce(&mut jempol::sim::tiktok_consent::TiktokApp)) -> ConsentRig {
+        Self::with_sim(|c| app(&mut c.tiktok_app))
+    }
+
+    /// A rig whose simulator is set up by `sim` (quotas, apps).
+    pub fn with_sim(sim: impl FnOnce(&mut SimConfig)) -> ConsentRig {
         let port = free_port();
         let public = format!("http://127.0.0.1:{port}");
         // A stopped clock at the wall clock's now: the counts jempol reads are the ones
         // the spec compares with.
-        let mut config = SimConfig::new(11, 24, jiff::Timestamp::now());
+        let mut config = SimConfig::new(11, 40, jiff::Timestamp::now());
         config.credentials.tiktok_client_key = Some(CLIENT_KEY.into());
         config.credentials.tiktok_client_secret = Some(CLIENT_SECRET.into());
         config.tiktok_app.redirect_uris = vec![format!("{public}/oauth/tiktok")];
@@ -128,7 +133,7 @@ impl ConsentRig {
         config.meta_app.redirect_uris = vec![format!("{public}/oauth/meta")];
         config.meta_app.deauthorize_url = Some(format!("{public}/webhooks/meta/deauthorize"));
         config.meta_app.deletion_url = Some(format!("{public}/webhooks/meta/data-deletion"));
-        app(&mut config.tiktok_app);
+        sim(&mut config);
         let (rt, sim, dir) = binary_rig_with(config);
         let text = config_text(&sim, &public, port);
         std::fs::write(dir.path().join("jempol.toml"), text).unwrap();

@@ -276,6 +276,10 @@ impl InstagramOwn {
                     tracing::warn!(business = %c.business_key, reason = %self.redact(&why), "a business's Instagram token was refused");
                     self.keeper.refused(&c).await;
                 }
+                // That account's own limit (counted per account, §9.3): next cycle.
+                Err(ApiError::Quota(why)) => {
+                    tracing::info!(business = %c.business_key, reason = %self.redact(&why), "an Instagram account's own limit is spent; it is read again next cycle");
+                }
                 Err(e) => {
                     harvest.failure = Some(e);
                     break;
