@@ -521,3 +521,33 @@ fn serve_and_links_without_a_public_url_or_a_key_exit_2_naming_what_is_missing()
     assert_eq!(key.trim().len(), 64);
     assert!(key.trim().chars().all(|c| c.is_ascii_hexdigit()));
 }
+
+#[test]
+fn meta_consent_needs_its_app_table_and_reads_the_app_secret_from_its_variable() {
+    let consent = format!("{MINIMAL_CONFIG}\n[platforms.facebook]\napi = \"consent\"\n");
+    let err = error_of(&consent);
+    assert!(
+        err.contains("platforms.facebook.api") && err.contains("[consent.meta]"),
+        "{err}"
+    );
+    let err = error_of(&format!(
+        "{consent}\n[consent.meta]\napp_id = \"not digits\"\nconfig_id = \"1\"\n"
+    ));
+    assert!(err.contains("consent.meta.app_id"), "{err}");
+    let config = parse(&format!(
+        "{consent}\n[platforms.instagram]\napi = \"consent\"\n[consent.meta]\napp_id = \"1234567890\"\nconfig_id = \"99\"\n"
+    ))
+    .unwrap();
+    // Consent needs no campaign token and no ig_user_id, but the app secret and the key.
+    let env = |v: &str| (v == "JEMPOL_SECRET_KEY").then(|| "k".to_string());
+    let err = config.secrets(env).unwrap_err().to_string();
+    assert!(err.contains("consent.meta.app_secret_env"), "{err}");
+    assert!(err.contains("JEMPOL_META_APP_SECRET"), "{err}");
+    let all = |v: &str| {
+        matches!(v, "JEMPOL_SECRET_KEY" | "JEMPOL_META_APP_SECRET").then(|| "x".to_string())
+    };
+    assert!(config.secrets(all).is_ok());
+    let meta = config.consent.meta.as_ref().unwrap();
+    assert_eq!(meta.dialog_url, "https://www.facebook.com/v25.0");
+    assert_eq!(meta.graph_url, "https://graph.facebook.com/v25.0");
+}
