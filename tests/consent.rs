@@ -1232,3 +1232,81 @@ fn a_page_whose_own_limit_is_spent_waits_while_the_other_pages_are_read() {
         "not marked: it only waits"
     );
 }
+
+#[test]
+fn a_password_change_or_a_lost_page_task_marks_that_business_and_facebook_goes_on() {
+    use common::consent::connect_meta_over_http;
+    let mut rig = ConsentRig::new(|_| {});
+    rig.start_serve();
+    let (key, page, _) = common::consent::business_with_meta(&rig.sim);
+    connect_meta_over_http(&rig.link(&key), &page, true);
+    let http = reqwest::blocking::Client::new();
+    http.post(format!(
+        "{}/__sim/meta/password?page={page}",
+        rig.sim.urls.root
+    ))
+    .send()
+    .unwrap();
+    for platform in ["facebook", "instagram"] {
+        let (out, err) = rig.run(&["poll", "--once", "--platform", platform, "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report[0]["outcome"], "ok", "{platform}: {out}\n{err}");
+        assert_eq!(
+            meta_connection(&rig, &key, platform).unwrap().0,
+            "needs_reconsent",
+            "{platform}"
+        );
+    }
+    // Connecting again brings it back; then the person loses their task on the Page.
+    connect_meta_over_http(&rig.link(&key), &page, true);
+    assert_eq!(
+        meta_connection(&rig, &key, "facebook").unwrap().0,
+        "connected"
+    );
+    http.post(format!(
+        "{}/__sim/meta/remove-task?page={page}",
+        rig.sim.urls.root
+    ))
+    .send()
+    .unwrap();
+    rig.run(&["poll", "--once", "--platform", "facebook"]);
+    assert_eq!(
+        meta_connection(&rig, &key, "facebook").unwrap().0,
+        "needs_reconsent"
+    );
+}
+
+#[test]
+fn short_video_list_pages_are_followed_to_the_end_of_the_listing() {
+    // Fewer videos than asked on a page while has_more is true (§7.2).
+    let mut rig = ConsentRig::new(|app| app.short_pages = true);
+    rig.start_serve();
+    let (key, username) = rig.business_with_tagged_videos(0);
+    connect_over_http(&rig.link(&key), &username, true, &[]);
+    rig.run(&["poll", "--once", "--platform", "tiktok"]);
+    let w = &rig.sim.state.world;
+    let now = rig.sim.state.now();
+    let (_, account) = w.account_by_handle(Platform::Tiktok, &username).unwrap();
+    let expected: std::collections::BTreeSet<String> = w
+        .visible_posts(account, now)
+        .filter(|(_, p)| w.tagged(p) && p.posted_at >= now - 30 * 86_400)
+        .map(|(_, p)| p.id.clone())
+        .collect();
+    let db = Connection::open(rig.path("jempol.db")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT platform_post_id FROM posts WHERE platform = 'tiktok'")
+        .unwrap();
+    let stored: std::collections::BTreeSet<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored, expected);
+    assert!(w.visible_posts(account, now).count() >= 2);
+    assert!(
+        requests(&rig, "video/list") >= 2,
+        "the listing took several short pages: {} requests for {} videos",
+        requests(&rig, "video/list"),
+        w.visible_posts(account, now).count()
+    );
+}

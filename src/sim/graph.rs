@@ -257,15 +257,16 @@ pub(super) async fn gate(
     if fault == Some(Fault::TokenExpired) {
         state.kill_credential("graph", &token);
     }
-    // A Page or user token of a consent that ended: the app was removed (§8.9).
-    if super::meta_consent::dead(state, &token) {
+    // A Page or user token of a consent that ended (§8.9): the app removed (458), the
+    // password changed (460), the Page task removed.
+    if let Some((subcode, message)) = super::meta_consent::dead(state, &token) {
         state.refuse_auth(platform);
         let body = error(
             StatusCode::BAD_REQUEST,
             190,
-            Some(458),
+            subcode,
             "OAuthException",
-            "Error validating access token: The user has not authorized application.",
+            message,
         );
         return Err(error_response(StatusCode::BAD_REQUEST, body, out_headers));
     }

@@ -58,6 +58,36 @@ struct Code {
     expires_at: i64,
 }
 
+/// Why a business's tokens stopped working (§8.9, §10.2 admin actions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The user removed the app (or jempol ended the login): 190/458.
+    Removed,
+    /// The user changed the password: every token fails with 190/460.
+    PasswordChanged,
+    /// The person lost their task on the Page: its token fails with 190.
+    TaskRemoved,
+}
+
+impl Ended {
+    fn answer(self) -> (Option<u32>, &'static str) {
+        match self {
+            Ended::Removed => (
+                Some(458),
+                "Error validating access token: The user has not authorized application.",
+            ),
+            Ended::PasswordChanged => (
+                Some(460),
+                "Error validating access token: The session has been invalidated because the user changed their password.",
+            ),
+            Ended::TaskRemoved => (
+                None,
+                "Error validating access token: The user is not an admin of the Page.",
+            ),
+        }
+    }
+}
+
 /// Consent-side state of the simulated Meta.
 #[derive(Default)]
 pub struct MetaState {
@@ -67,8 +97,8 @@ pub struct MetaState {
     user_tokens: HashMap<String, (u32, i64)>,
     /// Page token → business (their Page and linked Instagram account)
     page_tokens: HashMap<String, u32>,
-    /// Businesses whose user removed the app or changed the password.
-    removed: HashSet<u32>,
+    /// Businesses whose tokens Meta no longer honours, and why.
+    ended: HashMap<u32, Ended>,
     counter: u64,
 }
 
@@ -79,6 +109,8 @@ pub(super) fn routes() -> Router<Shared> {
         .route("/facebook-www/dialog/decide", post(decide))
         .route("/__sim/meta/remove", post(remove_app))
         .route("/__sim/meta/delete", post(request_deletion))
+        .route("/__sim/meta/password", post(change_password))
+        .route("/__sim/meta/remove-task", post(remove_task))
 }
 
 /// The Facebook user who owns a simulated business: app-scoped id and name.
@@ -369,7 +401,7 @@ pub(super) fn access_token(state: &SimState, q: &HashMap<String, String>) -> Res
             "Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request",
         );
     }
-    m.removed.remove(&c.business);
+    m.ended.remove(&c.business);
     let short = format!("EAAJsimUserShort{n:08}");
     m.user_tokens
         .insert(short.clone(), (c.business, now + 3600));
@@ -385,21 +417,36 @@ pub(super) fn access_token(state: &SimState, q: &HashMap<String, String>) -> Res
 fn user_of(state: &SimState, token: &str) -> Option<u32> {
     let m = state.meta.lock().unwrap_or_else(|e| e.into_inner());
     let &(b, exp) = m.user_tokens.get(token)?;
-    (exp > state.now() && !m.removed.contains(&b)).then_some(b)
+    (exp > state.now() && !m.ended.contains_key(&b)).then_some(b)
 }
 
 /// The business a live Page token belongs to.
 fn page_owner(state: &SimState, token: &str) -> Option<u32> {
     let m = state.meta.lock().unwrap_or_else(|e| e.into_inner());
     let &b = m.page_tokens.get(token)?;
-    (!m.removed.contains(&b)).then_some(b)
+    (!m.ended.contains_key(&b)).then_some(b)
 }
 
-/// Whether `token` is one this simulated Meta issued and no longer honours.
-pub(super) fn dead(state: &SimState, token: &str) -> bool {
-    token.starts_with("EAAJsim")
-        && user_of(state, token).is_none()
-        && page_owner(state, token).is_none()
+/// Whether `token` is one this simulated Meta issued and no longer honours, with the
+/// error subcode and message it then answers.
+pub(super) fn dead(state: &SimState, token: &str) -> Option<(Option<u32>, &'static str)> {
+    if !token.starts_with("EAAJsim")
+        || user_of(state, token).is_some()
+        || page_owner(state, token).is_some()
+    {
+        return None;
+    }
+    let m = state.meta.lock().unwrap_or_else(|e| e.into_inner());
+    let business = m
+        .page_tokens
+        .get(token)
+        .copied()
+        .or_else(|| m.user_tokens.get(token).map(|(b, _)| *b));
+    let why = business
+        .and_then(|b| m.ended.get(&b))
+        .copied()
+        .unwrap_or(Ended::Removed);
+    Some(why.answer())
 }
 
 fn app_removed() -> Response {
@@ -493,7 +540,7 @@ pub(super) fn delete_permissions(
         );
     };
     let mut m = state.meta.lock().unwrap_or_else(|e| e.into_inner());
-    m.removed.insert(business);
+    m.ended.insert(business, Ended::Removed);
     m.page_tokens.retain(|_, b| *b != business);
     m.user_tokens.retain(|_, (b, _)| *b != business);
     finish(None, StatusCode::OK, json!({"success": true}), vec![])
@@ -551,7 +598,7 @@ pub(super) async fn instagram(
         page_owner(state, &passed.token) == Some(b) && assets(state, b).1 == Some(owner_acct)
     });
     if !linked {
-        return Some(if dead(state, &passed.token) {
+        return Some(if dead(state, &passed.token).is_some() {
             app_removed()
         } else {
             graph::error_response(
@@ -744,7 +791,7 @@ async fn remove_app(
     };
     {
         let mut m = state.meta.lock().unwrap_or_else(|e| e.into_inner());
-        m.removed.insert(business);
+        m.ended.insert(business, Ended::Removed);
     }
     let Some(url) = state.config.meta_app.deauthorize_url.clone() else {
         return Json(json!({"status": 0})).into_response();
@@ -757,6 +804,37 @@ async fn remove_app(
     )
     .await;
     Json(json!({"status": status})).into_response()
+}
+
+/// `POST /__sim/meta/password?page=…`: the Page's owner changes the password: every
+/// token of theirs fails with 190/460 (no callback).
+async fn change_password(
+    State(state): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    end(&state, &q, Ended::PasswordChanged)
+}
+
+/// `POST /__sim/meta/remove-task?page=…`: the person who connected loses their task on
+/// the Page: its token fails with 190.
+async fn remove_task(
+    State(state): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    end(&state, &q, Ended::TaskRemoved)
+}
+
+fn end(state: &SimState, q: &HashMap<String, String>, why: Ended) -> Response {
+    let Some(business) = user_param(state, q) else {
+        return (StatusCode::NOT_FOUND, "no such user").into_response();
+    };
+    state
+        .meta
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .ended
+        .insert(business, why);
+    Json(json!({"ended": format!("{why:?}")})).into_response()
 }
 
 /// `POST /__sim/meta/delete?page=…`: the user asks for their data to be deleted; answers

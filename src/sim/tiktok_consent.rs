@@ -46,6 +46,9 @@ pub struct TiktokApp {
     pub require_pkce: bool,
     /// Requests a minute per Display endpoint (§7.5).
     pub per_minute: usize,
+    /// `video/list` pages hold fewer videos than `max_count` while `has_more` is true
+    /// (documented for v1, §7.2).
+    pub short_pages: bool,
 }
 
 impl Default for TiktokApp {
@@ -59,6 +62,7 @@ impl Default for TiktokApp {
             webhook_url: None,
             require_pkce: true,
             per_minute: 600,
+            short_pages: false,
         }
     }
 }
@@ -708,7 +712,13 @@ async fn video_list(
         .map(|(_, p)| p)
         .filter(|p| p.posted_at.saturating_mul(1000) < before_ms)
         .collect();
-    let page: Vec<&super::world::SimPost> = visible.iter().take(max).copied().collect();
+    // Short pages: fewer than asked while more remain (trust-and-safety filtering, §7.2).
+    let take = if state.config.tiktok_app.short_pages && visible.len() > 1 {
+        (visible.len().min(max) / 2).max(1)
+    } else {
+        max
+    };
+    let page: Vec<&super::world::SimPost> = visible.iter().take(take).copied().collect();
     let has_more = visible.len() > page.len();
     let cursor = page
         .last()
