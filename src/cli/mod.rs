@@ -117,7 +117,7 @@ pub enum Command {
         period: crate::daily::PeriodKind,
     },
     /// The web face: businesses open their personal link (`businesses links`) and
-    /// connect their own TikTok account with their consent. Listens on `[consent]
+    /// connect their own TikTok, Facebook Page and Instagram account with their consent. Listens on `[consent]
     /// listen` (127.0.0.1:8080) for a TLS reverse proxy at `[consent] public_url`; runs
     /// beside `jempol run` (it writes only the consent tables). Needs the key in
     /// $JEMPOL_SECRET_KEY (`jempol config new-key`). Stops on SIGINT/SIGTERM.
