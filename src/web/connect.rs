@@ -245,34 +245,20 @@ pub async fn start_tiktok(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let state = signing::random_token();
     let verifier = signing::pkce_verifier();
+    let state = match begin_round(
+        &web,
+        business,
+        Platform::Tiktok,
+        link_expires,
+        Some(&verifier),
+    )
+    .await
+    {
+        Ok(state) => state,
+        Err(r) => return r,
+    };
     let challenge = signing::tiktok_challenge(&verifier);
-    let sealed = web
-        .vault
-        .seal(&format!("oauth|{state}|verifier"), &verifier);
-    let now = web.now();
-    let kept = state.clone();
-    let saved = web
-        .writer
-        .run(move |s| {
-            s.put_oauth_state(
-                &kept,
-                &OauthState {
-                    business,
-                    platform: Platform::Tiktok,
-                    verifier: Some(sealed),
-                    link_expires_at: Some(link_expires),
-                },
-                now,
-                now + STATE_SECONDS,
-            )
-        })
-        .await;
-    if let Err(e) = saved {
-        tracing::error!(error = %e, "cannot keep an OAuth state");
-        return server_error(Lang::Id);
-    }
     see_other(
         &tt.oauth
             .authorize_url(&web.tiktok_redirect(), &state, &challenge),
@@ -294,6 +280,7 @@ pub async fn tiktok_callback(
         state: round,
         key,
         link,
+        verifier,
     } = match take_round(&web, &state, Platform::Tiktok).await {
         Ok(r) => r,
         Err(r) => return r,
@@ -304,11 +291,7 @@ pub async fn tiktok_callback(
         tracing::info!(business = %key, error = q.get("error").map(String::as_str).unwrap_or(""), "the business did not grant access on TikTok");
         return back("batal");
     }
-    let verifier = round
-        .verifier
-        .as_deref()
-        .and_then(|v| web.vault.open(&format!("oauth|{state}|verifier"), v).ok())
-        .unwrap_or_default();
+    let verifier = verifier.unwrap_or_default();
     let oauth = &tt.oauth;
     let grant = match oauth
         .exchange(&q["code"], &web.tiktok_redirect(), &verifier)
@@ -376,12 +359,58 @@ pub async fn tiktok_callback(
     }
 }
 
-/// A finished round trip: what was kept for it, its business's key, and the link it
-/// started from (while that works; a fresh one once it expired) to go back to.
+/// A finished round trip: what was kept for it, its business's key, the link it
+/// started from (while that works; a fresh one once it expired) to go back to, and the
+/// PKCE verifier, opened, where one was kept.
 pub(super) struct Round {
     pub state: OauthState,
     pub key: String,
     pub link: String,
+    pub verifier: Option<String>,
+}
+
+/// What a kept verifier is sealed with: its round trip's `state`.
+fn verifier_context(state: &str) -> String {
+    format!("oauth|{state}|verifier")
+}
+
+/// Starts a round trip for `business` on `platform` from the link that expires at
+/// `link_expires`: a fresh one-time `state` kept (with `verifier`, sealed) for
+/// [`STATE_SECONDS`]; its value, or the page to show when it could not be kept.
+pub(super) async fn begin_round(
+    web: &Web,
+    business: BusinessId,
+    platform: Platform,
+    link_expires: i64,
+    verifier: Option<&str>,
+) -> Result<String, Response> {
+    let state = signing::random_token();
+    let sealed = verifier.map(|v| web.vault.seal(&verifier_context(&state), v));
+    let now = web.now();
+    let kept = state.clone();
+    let saved = web
+        .writer
+        .run(move |s| {
+            s.put_oauth_state(
+                &kept,
+                &OauthState {
+                    business,
+                    platform,
+                    verifier: sealed,
+                    link_expires_at: Some(link_expires),
+                },
+                now,
+                now + STATE_SECONDS,
+            )
+        })
+        .await;
+    match saved {
+        Ok(()) => Ok(state),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot keep an OAuth state");
+            Err(server_error(Lang::Id))
+        }
+    }
 }
 
 /// Takes the round trip `state` names for good, before anything else is done with a
@@ -426,10 +455,15 @@ pub(super) async fn take_round(
         Some(expires) => super::personal_link(&web.public_url, &web.vault, &key, expires),
         None => web.link(&key),
     };
+    let verifier = round
+        .verifier
+        .as_deref()
+        .and_then(|v| web.vault.open(&verifier_context(state), v).ok());
     Ok(Round {
         state: round,
         key,
         link,
+        verifier,
     })
 }
 

@@ -10,14 +10,14 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
 use super::Shared;
-use super::connect::{Round, checked_form, not_offered, see_other, server_error, take_round};
+use super::connect::{
+    Round, begin_round, checked_form, not_offered, see_other, server_error, take_round,
+};
 use super::pages::Lang;
-use crate::consent::signing;
 use crate::consent::token_context;
 use crate::platform::{ApiError, Platform};
-use crate::store::{ConnectionStatus, NewConnection, OauthState};
+use crate::store::{ConnectionStatus, NewConnection};
 
-const STATE_SECONDS: i64 = 30 * 60;
 /// What the Facebook Login for Business configuration grants (all or none, §8.0).
 const PERMISSIONS: &str =
     "pages_show_list,pages_read_engagement,instagram_basic,instagram_manage_insights";
@@ -35,28 +35,10 @@ pub async fn start(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let state = signing::random_token();
-    let now = web.now();
-    let kept = state.clone();
-    let saved = web
-        .writer
-        .run(move |s| {
-            s.put_oauth_state(
-                &kept,
-                &OauthState {
-                    business,
-                    platform: Platform::Facebook,
-                    verifier: None,
-                    link_expires_at: Some(link_expires),
-                },
-                now,
-                now + STATE_SECONDS,
-            )
-        })
-        .await;
-    if saved.is_err() {
-        return server_error(Lang::Id);
-    }
+    let state = match begin_round(&web, business, Platform::Facebook, link_expires, None).await {
+        Ok(state) => state,
+        Err(r) => return r,
+    };
     see_other(&meta.dialog_url(&web.meta_redirect(), &state))
 }
 
@@ -75,6 +57,7 @@ pub async fn callback(
         state: round,
         key,
         link,
+        ..
     } = match take_round(&web, &state, Platform::Facebook).await {
         Ok(r) => r,
         Err(r) => return r,
