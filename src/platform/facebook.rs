@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::http::{ApiError, Http, Request};
 use super::pager::{Page, Pager};
 use super::{
-    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    Post, Resolved, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
+    AccountRef, AccountStats, Counts, DiscoveryPage, Harvest, Platform, PlatformClient, Post,
+    Resolved, TrackedAccount, TrackedPost, count, fit, graph, stored_caption,
 };
 use crate::hashtag::Hashtag;
 
@@ -194,10 +194,7 @@ impl Facebook {
             platform_user_id: account.platform_user_id.clone(),
             display_name: None,
         };
-        let mut listed: Vec<String> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut found = 0;
-        let mut reached = false;
+        let mut tally = graph::Tally::new(wanted, horizon);
         let mut unreachable = false;
         let mut paging = PAGE_POSTS.start::<Vec<(String, String)>, ApiError>(None);
         while let Some(next) = paging.next_cursor() {
@@ -225,14 +222,9 @@ impl Facebook {
                 };
                 let mut ids = Vec::new();
                 for p in body["data"].as_array().into_iter().flatten() {
-                    if let Some(id) = p["id"].as_str() {
-                        ids.push(id.to_string());
-                        if seen.insert(id.to_string()) {
-                            found += usize::from(wanted.contains(id));
-                            listed.push(id.to_string());
-                        }
-                    }
-                    reached |= graph::time(&p["created_time"]).is_some_and(|t| t < horizon);
+                    let id = p["id"].as_str();
+                    ids.extend(id.map(String::from));
+                    tally.note(id, graph::time(&p["created_time"]));
                     match self.post(p, Some(&owner)) {
                         Ok(Some(post)) => harvest.posts.push(post),
                         Ok(None) => {}
@@ -241,12 +233,11 @@ impl Facebook {
                             .push(format!("facebook post of {}: {why}", account.handle)),
                     }
                 }
-                let all_wanted = !wanted.is_empty() && found == wanted.len();
                 Ok::<_, ApiError>(Page {
                     ids,
                     // None when `next` is absent or `data` is empty: the end (§1.5).
                     next: graph::next_query(&body).map(|q| graph::query_pairs(&q)),
-                    enough: reached || all_wanted,
+                    enough: tally.enough(),
                 })
             }
             .await;
@@ -258,17 +249,7 @@ impl Facebook {
             return Ok(());
         }
         if end.is_complete() {
-            let ended = reached || found < wanted.len() || wanted.is_empty();
-            harvest.listings.push(Listing {
-                handle: account.handle.clone(),
-                ids: listed,
-                // Listed newest first: everything after the oldest wanted post is in.
-                since: if ended {
-                    horizon
-                } else {
-                    horizon + jiff::SignedDuration::from_secs(1)
-                },
-            });
+            harvest.listings.push(tally.listing(&account.handle));
             return Ok(());
         }
         match end.into_error() {

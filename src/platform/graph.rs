@@ -113,6 +113,68 @@ pub(super) fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What a listing of one account's posts (newest first) has shown so far: each id
+/// once, how many of the ids asked for, whether it went past `horizon`. Facebook's Page
+/// listings and a business's own Instagram media share it, so both hand over the same
+/// [`Listing`](super::Listing).
+pub(super) struct Tally<'a> {
+    wanted: &'a std::collections::HashSet<&'a str>,
+    horizon: jiff::Timestamp,
+    seen: std::collections::HashSet<String>,
+    listed: Vec<String>,
+    found: usize,
+    reached: bool,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(
+        wanted: &'a std::collections::HashSet<&'a str>,
+        horizon: jiff::Timestamp,
+    ) -> Tally<'a> {
+        Tally {
+            wanted,
+            horizon,
+            seen: Default::default(),
+            listed: Vec::new(),
+            found: 0,
+            reached: false,
+        }
+    }
+
+    /// Counts one listed item; whether it is older than the horizon.
+    pub fn note(&mut self, id: Option<&str>, time: Option<jiff::Timestamp>) -> bool {
+        if let Some(id) = id
+            && self.seen.insert(id.to_string())
+        {
+            self.found += usize::from(self.wanted.contains(id));
+            self.listed.push(id.to_string());
+        }
+        let before = time.is_some_and(|t| t < self.horizon);
+        self.reached |= before;
+        before
+    }
+
+    /// Whether the listing may stop: past the horizon, or every wanted id listed.
+    pub fn enough(&self) -> bool {
+        self.reached || !self.wanted.is_empty() && self.found == self.wanted.len()
+    }
+
+    /// The complete listing of `handle`. Listed newest first: when it stopped at the
+    /// last wanted id, everything after the oldest wanted post is in, not that second.
+    pub fn listing(self, handle: &str) -> super::Listing {
+        let ended = self.reached || self.found < self.wanted.len() || self.wanted.is_empty();
+        super::Listing {
+            handle: handle.to_string(),
+            ids: self.listed,
+            since: if ended {
+                self.horizon
+            } else {
+                self.horizon + jiff::SignedDuration::from_secs(1)
+            },
+        }
+    }
+}
+
 /// Graph times carry `+0000` without a colon: parse with `%z`, not RFC 3339 (§1.2).
 pub(super) fn time(v: &Value) -> Option<jiff::Timestamp> {
     let s = v.as_str()?;

@@ -14,8 +14,8 @@ use crate::hashtag::Hashtag;
 use crate::platform::http::{ApiError, Http, Request};
 use crate::platform::pager::{Page, Pager};
 use crate::platform::{
-    AccountRef, AccountStats, DiscoveryPage, Harvest, Listing, Platform, PlatformClient,
-    TrackedAccount, TrackedPost, count, graph,
+    AccountRef, AccountStats, DiscoveryPage, Harvest, Platform, PlatformClient, TrackedAccount,
+    TrackedPost, count, graph,
 };
 
 const MEDIA_FIELDS: &str =
@@ -173,9 +173,7 @@ impl InstagramOwn {
             total_likes: None,
             total_views: None,
         });
-        let mut listed = Vec::new();
-        let mut found = 0;
-        let mut reached = false;
+        let mut tally = graph::Tally::new(wanted, horizon);
         let mut paging = MEDIA_PAGES.start::<Vec<(String, String)>, ApiError>(None);
         while let Some(next) = paging.next_cursor() {
             let read = async {
@@ -194,11 +192,7 @@ impl InstagramOwn {
                 for m in body["data"].as_array().into_iter().flatten() {
                     let Some(id) = m["id"].as_str() else { continue };
                     ids.push(id.to_string());
-                    listed.push(id.to_string());
-                    found += usize::from(wanted.contains(id));
-                    let before = graph::time(&m["timestamp"]).is_some_and(|t| t < horizon);
-                    reached |= before;
-                    if before {
+                    if tally.note(Some(id), graph::time(&m["timestamp"])) {
                         continue;
                     }
                     match super::media_item(&self.tags, m, Some(&owner)) {
@@ -221,11 +215,10 @@ impl InstagramOwn {
                             .push(format!("instagram media of {}: {why}", account.handle)),
                     }
                 }
-                let all_wanted = !wanted.is_empty() && found == wanted.len();
                 Ok::<_, ApiError>(Page {
                     ids,
                     next: graph::next_query(&body).map(|q| graph::query_pairs(&q)),
-                    enough: reached || all_wanted,
+                    enough: tally.enough(),
                 })
             }
             .await;
@@ -233,11 +226,7 @@ impl InstagramOwn {
         }
         let end = paging.end();
         if end.is_complete() {
-            harvest.listings.push(Listing {
-                handle: account.handle.clone(),
-                ids: listed,
-                since: horizon,
-            });
+            harvest.listings.push(tally.listing(&account.handle));
             return Ok(());
         }
         match end.into_error() {
