@@ -234,13 +234,7 @@ pub(super) async fn gate(
     let token = params
         .get("access_token")
         .cloned()
-        .or_else(|| {
-            headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_string)
-        })
+        .or_else(|| super::bearer(headers).map(str::to_string))
         .unwrap_or_default();
     let wanted = state.config.credentials.graph_token.as_deref();
     if token.trim().is_empty() || wanted.is_some_and(|w| w != token) {

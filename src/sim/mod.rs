@@ -411,6 +411,15 @@ fn hidden_fields(params: &HashMap<String, String>) -> String {
         .collect()
 }
 
+/// The token of an `Authorization: Bearer …` header, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+}
+
 /// The value of cookie `name` in a request.
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -116,12 +116,7 @@ async fn gate(
 ) -> Result<Option<Fault>, Response> {
     let fault = state.begin(Platform::Tiktok, endpoint);
     let now = state.now();
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_string();
+    let bearer = super::bearer(headers).unwrap_or_default().to_string();
     if fault == Some(Fault::TokenExpired) {
         state.lock().tiktok_tokens.remove(&bearer);
     }

@@ -479,23 +479,21 @@ async fn revoke(State(state): State<Shared>, body: Bytes) -> Response {
     finish(None, StatusCode::OK, json!({}), vec![])
 }
 
-/// The grant behind a Display call, after the limiter and the token checks.
+/// A Display call let through: after the 600-a-minute limiter (§7.5), the token (401
+/// `access_token_invalid`), the endpoint's scope (401 `scope_not_authorized`) and each
+/// requested field against the granted scopes (400 `invalid_params`,
+/// `scope_permission_missed`). The account it reads and the fields asked for.
 fn gate(
     state: &SimState,
     headers: &HeaderMap,
+    q: &HashMap<String, String>,
     endpoint: &'static str,
     needs: &str,
-) -> Result<(u32, String), Response> {
+    allowed: &[(&str, &str)],
+) -> Result<(u32, Vec<String>), Response> {
+    use super::tiktok::fail;
     state.begin(Platform::Tiktok, endpoint);
     let now = state.now();
-    let fail = |status: StatusCode, code: &str, message: &str| {
-        finish(
-            None,
-            status,
-            json!({"data": {}, "error": {"code": code, "message": message, "log_id": super::tiktok::log_id(state)}}),
-            vec![],
-        )
-    };
     let mut c = state.consent.lock().unwrap_or_else(|e| e.into_inner());
     let calls = c.calls.entry(endpoint).or_default();
     while calls.front().is_some_and(|t| *t <= now - 60) {
@@ -505,55 +503,40 @@ fn gate(
         drop(c);
         state.refuse_quota(Platform::Tiktok);
         return Err(fail(
+            state,
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limit_exceeded",
             "Rate limit exceeded.",
         ));
     }
     calls.push_back(now);
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    let Some(&(grant, expires)) = c.access.get(bearer).filter(|(_, exp)| *exp > now) else {
+    let bearer = super::bearer(headers).unwrap_or_default();
+    let Some(&(grant, _)) = c.access.get(bearer).filter(|(_, exp)| *exp > now) else {
         drop(c);
         state.refuse_auth(Platform::Tiktok);
         return Err(fail(
+            state,
             StatusCode::UNAUTHORIZED,
             "access_token_invalid",
             "The access token is invalid or not found in the request.",
         ));
     };
-    let _ = expires;
     let g = &c.grants[grant];
-    if !needs.is_empty() && !g.scopes.split(',').any(|s| s == needs) {
+    let (account, scopes) = (g.account, g.scopes.clone());
+    drop(c);
+    let granted = |scope: &str| scopes.split(',').any(|s| s == scope);
+    if !needs.is_empty() && !granted(needs) {
         return Err(fail(
+            state,
             StatusCode::UNAUTHORIZED,
             "scope_not_authorized",
             "The user did not authorize the scope required for completing this request.",
         ));
     }
-    Ok((g.account, g.scopes.clone()))
-}
-
-fn fields_of(
-    q: &HashMap<String, String>,
-    allowed: &[(&str, &str)],
-    scopes: &str,
-    state: &SimState,
-) -> Result<Vec<String>, Response> {
-    let fail = |status: StatusCode, code: &str, message: &str| {
-        finish(
-            None,
-            status,
-            json!({"data": {}, "error": {"code": code, "message": message, "log_id": super::tiktok::log_id(state)}}),
-            vec![],
-        )
-    };
     let fields = super::comma_list(q, "fields");
     if fields.is_empty() {
         return Err(fail(
+            state,
             StatusCode::BAD_REQUEST,
             "invalid_params",
             "fields is required",
@@ -563,13 +546,15 @@ fn fields_of(
     for f in fields {
         let Some((_, scope)) = allowed.iter().find(|(name, _)| *name == f) else {
             return Err(fail(
+                state,
                 StatusCode::BAD_REQUEST,
                 "invalid_params",
                 &format!("Invalid field: {f}"),
             ));
         };
-        if !scope.is_empty() && !scopes.split(',').any(|s| s == *scope) {
+        if !scope.is_empty() && !granted(scope) {
             return Err(fail(
+                state,
                 StatusCode::BAD_REQUEST,
                 "scope_permission_missed",
                 &format!("The field {f} needs the scope {scope}"),
@@ -577,7 +562,7 @@ fn fields_of(
         }
         out.push(f.to_string());
     }
-    Ok(out)
+    Ok((account, out))
 }
 
 const USER_FIELDS: [(&str, &str); 9] = [
@@ -620,12 +605,8 @@ async fn user_info(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let (account, scopes) = match gate(&state, &headers, "user/info", "") {
+    let (account, fields) = match gate(&state, &headers, &q, "user/info", "", &USER_FIELDS) {
         Ok(g) => g,
-        Err(r) => return r,
-    };
-    let fields = match fields_of(&q, &USER_FIELDS, &scopes, &state) {
-        Ok(f) => f,
         Err(r) => return r,
     };
     let a = &state.world.accounts[account as usize];
@@ -685,12 +666,15 @@ async fn video_list(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let (account, scopes) = match gate(&state, &headers, "video/list", "video.list") {
+    let (account, fields) = match gate(
+        &state,
+        &headers,
+        &q,
+        "video/list",
+        "video.list",
+        &VIDEO_FIELDS,
+    ) {
         Ok(g) => g,
-        Err(r) => return r,
-    };
-    let fields = match fields_of(&q, &VIDEO_FIELDS, &scopes, &state) {
-        Ok(f) => f,
         Err(r) => return r,
     };
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -739,12 +723,15 @@ async fn video_query(
     Query(q): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let (account, scopes) = match gate(&state, &headers, "video/query", "video.list") {
+    let (account, fields) = match gate(
+        &state,
+        &headers,
+        &q,
+        "video/query",
+        "video.list",
+        &VIDEO_FIELDS,
+    ) {
         Ok(g) => g,
-        Err(r) => return r,
-    };
-    let fields = match fields_of(&q, &VIDEO_FIELDS, &scopes, &state) {
-        Ok(f) => f,
         Err(r) => return r,
     };
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
