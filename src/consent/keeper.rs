@@ -12,7 +12,7 @@ use super::{Vault, token_context};
 use crate::model::ConnectionId;
 use crate::platform::ApiError;
 use crate::platform::{Platform, TrackedAccount};
-use crate::store::{ConnectionStatus, ConsentConnection, StoreError, TokenUpdate, Writer};
+use crate::store::{ConnectionStatus, ConsentConnection, TokenUpdate, Writer};
 use crate::time::Clock;
 
 /// The tokens of one platform's connections.
@@ -84,11 +84,14 @@ impl Keeper {
     }
 
     /// The connections jempol reads this platform with now.
-    pub async fn usable(&self) -> Result<Vec<ConsentConnection>, StoreError> {
+    /// The connections jempol reads this platform with now (for the pollers: a store
+    /// that cannot be read fails the step like a platform that cannot be).
+    pub async fn usable(&self) -> Result<Vec<ConsentConnection>, ApiError> {
         let platform = self.platform;
         self.writer
             .run(move |s| s.usable_connections(platform))
             .await
+            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))
     }
 
     fn open(&self, c: &ConsentConnection, field: &str, sealed: Option<&[u8]>) -> Option<String> {
@@ -116,7 +119,7 @@ impl Keeper {
     pub async fn holders(
         &self,
         accounts: &[TrackedAccount],
-    ) -> Result<Vec<(TrackedAccount, ConsentConnection, String)>, StoreError> {
+    ) -> Result<Vec<(TrackedAccount, ConsentConnection, String)>, ApiError> {
         let conns = self.usable().await?;
         let mut out = Vec::new();
         for a in accounts {

@@ -89,8 +89,7 @@ impl Facebook {
         };
         Ok(keeper
             .holders(accounts)
-            .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?
+            .await?
             .into_iter()
             .map(|(account, c, token)| (account, token, Some(c)))
             .collect())

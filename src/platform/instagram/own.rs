@@ -242,11 +242,7 @@ impl InstagramOwn {
         wanted: &HashSet<&str>,
     ) -> Result<Harvest, ApiError> {
         let mut harvest = Harvest::default();
-        let holders = self
-            .keeper
-            .holders(accounts)
-            .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
+        let holders = self.keeper.holders(accounts).await?;
         for (account, c, token) in holders {
             match self
                 .read_one(

@@ -211,19 +211,6 @@ impl TiktokDisplay {
     }
 }
 
-impl TiktokDisplay {
-    /// The connected ones among `accounts`, with their connections.
-    async fn holders(
-        &self,
-        accounts: &[TrackedAccount],
-    ) -> Result<Vec<(TrackedAccount, ConsentConnection, String)>, ApiError> {
-        self.keeper
-            .holders(accounts)
-            .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))
-    }
-}
-
 impl PlatformClient for TiktokDisplay {
     fn platform(&self) -> Platform {
         Platform::Tiktok
@@ -236,11 +223,7 @@ impl PlatformClient for TiktokDisplay {
         since: Timestamp,
         cursor: Option<String>,
     ) -> Result<DiscoveryPage, ApiError> {
-        let conns = self
-            .keeper
-            .usable()
-            .await
-            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
+        let conns = self.keeper.usable().await?;
         let mut parts = cursor.as_deref().unwrap_or("").splitn(2, ':');
         let from: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
         let video_cursor: Option<i64> = parts.next().and_then(|s| s.parse().ok());
@@ -295,7 +278,7 @@ impl PlatformClient for TiktokDisplay {
     ) -> Result<Harvest, ApiError> {
         let mut harvest = Harvest::default();
         // An account nobody connected is left out: nothing to read it with.
-        for (_, c, _) in self.holders(accounts).await? {
+        for (_, c, _) in self.keeper.holders(accounts).await? {
             let c = &c;
             let stats = c.scopes.split(',').any(|s| s.trim() == "user.info.stats");
             let fields = if stats {
@@ -348,7 +331,7 @@ impl PlatformClient for TiktokDisplay {
             })
             .collect();
         let mut harvest = Harvest::default();
-        for (account, c, _) in self.holders(&accounts).await? {
+        for (account, c, _) in self.keeper.holders(&accounts).await? {
             let c = &c;
             for chunk in grouped[account.handle.as_str()].chunks(MAX_IDS) {
                 let ids: Vec<&str> = chunk.iter().map(|p| p.id.as_str()).collect();
