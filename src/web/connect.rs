@@ -274,19 +274,13 @@ pub async fn tiktok_callback(
     let Some(tt) = web.tiktok.as_ref() else {
         return not_offered();
     };
-    let state = q.get("state").cloned().unwrap_or_default();
     let now = web.now();
-    let Round {
-        state: round,
-        key,
-        link,
-        verifier,
-    } = match take_round(&web, &state, Platform::Tiktok).await {
+    let round = match take_round(&web, &q, Platform::Tiktok).await {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let business = round.business;
-    let back = |pesan: &str| see_other(&format!("{link}?pesan={pesan}"));
+    let (business, key, verifier) = (round.state.business, &round.key, round.verifier.clone());
+    let back = |pesan: &str| round.back(pesan);
     if q.contains_key("error") || !q.contains_key("code") {
         tracing::info!(business = %key, error = q.get("error").map(String::as_str).unwrap_or(""), "the business did not grant access on TikTok");
         return back("batal");
@@ -413,14 +407,22 @@ pub(super) async fn begin_round(
     }
 }
 
-/// Takes the round trip `state` names for good, before anything else is done with a
-/// callback: an unknown, used or expired state (a reloaded callback, a forged one) is
-/// refused and nothing reaches the platform.
+impl Round {
+    /// Back to the business's link, with what happened to show there.
+    pub fn back(&self, pesan: &str) -> Response {
+        see_other(&format!("{}?pesan={pesan}", self.link))
+    }
+}
+
+/// Takes the round trip the callback's `state` names for good, before anything else is
+/// done with it: an unknown, used or expired state (a reloaded callback, a forged one)
+/// is refused and nothing reaches the platform.
 pub(super) async fn take_round(
     web: &Web,
-    state: &str,
+    q: &HashMap<String, String>,
     platform: Platform,
 ) -> Result<Round, Response> {
+    let state = q.get("state").map(String::as_str).unwrap_or_default();
     let lang = Lang::Id;
     let now = web.now();
     let taken = if state.is_empty() {

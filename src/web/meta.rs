@@ -10,9 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 
 use super::Shared;
-use super::connect::{
-    Round, begin_round, checked_form, not_offered, see_other, server_error, take_round,
-};
+use super::connect::{begin_round, checked_form, not_offered, see_other, server_error, take_round};
 use super::pages::Lang;
 use crate::consent::token_context;
 use crate::platform::{ApiError, Platform};
@@ -51,19 +49,13 @@ pub async fn callback(
     let Some(meta) = web.meta.as_ref() else {
         return not_offered();
     };
-    let state = q.get("state").cloned().unwrap_or_default();
     let now = web.now();
-    let Round {
-        state: round,
-        key,
-        link,
-        ..
-    } = match take_round(&web, &state, Platform::Facebook).await {
+    let round = match take_round(&web, &q, Platform::Facebook).await {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let business = round.business;
-    let back = |pesan: &str| see_other(&format!("{link}?pesan={pesan}"));
+    let (business, key) = (round.state.business, &round.key);
+    let back = |pesan: &str| round.back(pesan);
     if q.contains_key("error") || !q.contains_key("code") {
         tracing::info!(business = %key, reason = q.get("error_reason").map(String::as_str).unwrap_or(""), "the business did not grant access on Facebook");
         return back("meta-batal");
