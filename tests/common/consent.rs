@@ -230,6 +230,87 @@ pub fn field(html: &str, name: &str) -> String {
     rest[..rest.find('"').unwrap()].replace("&amp;", "&")
 }
 
+/// A client that shows every redirect instead of following it.
+fn no_redirects() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Presses the link page's connect button for `slug`: where it sends the browser.
+fn press_connect(http: &reqwest::blocking::Client, link: &str, slug: &str) -> url::Url {
+    let page = http.get(link).send().unwrap().text().unwrap();
+    let csrf = field(&page, "csrf");
+    let start = http
+        .post(format!("{link}/{slug}"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(start.status(), 303);
+    url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+/// Logs in on a simulated platform's site (`login` path, the request's parameters
+/// plus `who`): its session cookie.
+fn log_in(
+    http: &reqwest::blocking::Client,
+    site: &url::Url,
+    login: &str,
+    params: &[(String, String)],
+    who: (&str, &str),
+) -> String {
+    let mut with_user = params.to_vec();
+    with_user.push((who.0.into(), who.1.into()));
+    let logged = http
+        .post(site.join(login).unwrap())
+        .form(&with_user)
+        .send()
+        .unwrap();
+    assert_eq!(logged.status(), 303, "login");
+    logged.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The consent page's form sent (`decide` path): the callback URL it redirects to.
+fn decide(
+    http: &reqwest::blocking::Client,
+    site: &url::Url,
+    decide: &str,
+    cookie: &str,
+    params: &[(String, String)],
+) -> String {
+    let decided = http
+        .post(site.join(decide).unwrap())
+        .header("cookie", cookie)
+        .form(params)
+        .send()
+        .unwrap();
+    assert_eq!(decided.status(), 302);
+    decided.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// jempol's callback as the browser reaches it: where it leads and that page.
+fn follow_callback(http: &reqwest::blocking::Client, callback: &str) -> (String, String) {
+    let back = http.get(callback).send().unwrap();
+    let location = back
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    match location {
+        Some(to) => (to.clone(), http.get(&to).send().unwrap().text().unwrap()),
+        None => (
+            format!("{callback} -> {}", back.status()),
+            back.text().unwrap(),
+        ),
+    }
+}
+
 /// Connects `username`'s TikTok to the business behind `link` with plain HTTP, as a
 /// browser would (the browser spec does it in Chromium): the link's page, its button,
 /// TikTok's login and consent pages, the callback. `approve` false presses Cancel;
@@ -240,32 +321,16 @@ pub fn connect_over_http(
     approve: bool,
     untick: &[&str],
 ) -> (String, String) {
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = http.get(link).send().unwrap().text().unwrap();
-    let csrf = field(&page, "csrf");
-    let to_tiktok = http
-        .post(format!("{link}/tiktok"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .unwrap();
-    assert_eq!(to_tiktok.status(), 303);
-    let authorize = url::Url::parse(to_tiktok.headers()["location"].to_str().unwrap()).unwrap();
+    let http = no_redirects();
+    let authorize = press_connect(&http, link, "tiktok");
     let mut params: Vec<(String, String)> = authorize.query_pairs().into_owned().collect();
-    let login = authorize.join("/tiktok-www/login").unwrap();
-    let mut with_user = params.clone();
-    with_user.push(("username".into(), username.into()));
-    let logged = http.post(login).form(&with_user).send().unwrap();
-    assert_eq!(logged.status(), 303, "login");
-    let cookie = logged.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = log_in(
+        &http,
+        &authorize,
+        "/tiktok-www/login",
+        &params,
+        ("username", username),
+    );
     let consent = http
         .get(authorize.as_str())
         .header("cookie", &cookie)
@@ -289,29 +354,14 @@ pub fn connect_over_http(
         "decision".into(),
         if approve { "authorize" } else { "cancel" }.into(),
     ));
-    let decided = http
-        .post(
-            authorize
-                .join("/tiktok-www/v2/auth/authorize/decide")
-                .unwrap(),
-        )
-        .header("cookie", &cookie)
-        .form(&params)
-        .send()
-        .unwrap();
-    assert_eq!(decided.status(), 302);
-    let callback = decided.headers()["location"].to_str().unwrap().to_string();
-    let back = http.get(&callback).send().unwrap();
-    let location = back
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string());
-    let status = back.status();
-    let body = back.text().unwrap();
-    match location {
-        Some(to) => (to.clone(), http.get(&to).send().unwrap().text().unwrap()),
-        None => (format!("{callback} -> {status}"), body),
-    }
+    let callback = decide(
+        &http,
+        &authorize,
+        "/tiktok-www/v2/auth/authorize/decide",
+        &cookie,
+        &params,
+    );
+    follow_callback(&http, &callback)
 }
 
 /// A business with a Facebook Page and a linked Instagram account, each with tagged
@@ -342,35 +392,16 @@ pub fn business_with_meta(sim: &Simulator) -> (String, String, String) {
 /// Connects a business's Facebook Page and Instagram account over plain HTTP as a
 /// browser would: the link's button, Facebook's login and asset picker, the callback.
 pub fn connect_meta_over_http(link: &str, page: &str, approve: bool) -> (String, String) {
-    let http = reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let html = http.get(link).send().unwrap().text().unwrap();
-    let csrf = field(&html, "csrf");
-    let start = http
-        .post(format!("{link}/meta"))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .unwrap();
-    assert_eq!(start.status(), 303);
-    let dialog = url::Url::parse(start.headers()["location"].to_str().unwrap()).unwrap();
+    let http = no_redirects();
+    let dialog = press_connect(&http, link, "meta");
     let mut params: Vec<(String, String)> = dialog.query_pairs().into_owned().collect();
-    let mut with_user = params.clone();
-    with_user.push(("page".into(), page.into()));
-    let logged = http
-        .post(dialog.join("/facebook-www/login").unwrap())
-        .form(&with_user)
-        .send()
-        .unwrap();
-    assert_eq!(logged.status(), 303, "login");
-    let cookie = logged.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = log_in(
+        &http,
+        &dialog,
+        "/facebook-www/login",
+        &params,
+        ("page", page),
+    );
     let picker = http
         .get(dialog.as_str())
         .header("cookie", &cookie)
@@ -383,27 +414,15 @@ pub fn connect_meta_over_http(link: &str, page: &str, approve: bool) -> (String,
         "decision".into(),
         if approve { "continue" } else { "cancel" }.into(),
     ));
-    let decided = http
-        .post(dialog.join("/facebook-www/dialog/decide").unwrap())
-        .header("cookie", &cookie)
-        .form(&params)
-        .send()
-        .unwrap();
-    assert_eq!(decided.status(), 302);
-    let callback = decided.headers()["location"].to_str().unwrap().to_string();
+    let callback = decide(
+        &http,
+        &dialog,
+        "/facebook-www/dialog/decide",
+        &cookie,
+        &params,
+    );
     assert!(callback.ends_with("#_=_"), "{callback}");
-    let back = http.get(&callback).send().unwrap();
-    let to = back
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string());
-    match to {
-        Some(to) => (to.clone(), http.get(&to).send().unwrap().text().unwrap()),
-        None => (
-            format!("{callback} -> {}", back.status()),
-            back.text().unwrap(),
-        ),
-    }
+    follow_callback(&http, &callback)
 }
 
 /// Bytes of a file and its write-ahead log.
