@@ -84,12 +84,16 @@ impl Keeper {
     }
 
     /// The connections jempol reads this platform with now.
-    /// The connections jempol reads this platform with now (for the pollers: a store
-    /// that cannot be read fails the step like a platform that cannot be).
-    pub async fn usable(&self) -> Result<Vec<ConsentConnection>, ApiError> {
+    /// The usable connections from row `from` on, at most `limit` (for the pollers: a
+    /// store that cannot be read fails the step like a platform that cannot be).
+    pub async fn usable_from(
+        &self,
+        from: i64,
+        limit: usize,
+    ) -> Result<Vec<ConsentConnection>, ApiError> {
         let platform = self.platform;
         self.writer
-            .run(move |s| s.usable_connections(platform))
+            .run(move |s| s.usable_connections_from(platform, from, limit))
             .await
             .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))
     }
@@ -120,14 +124,35 @@ impl Keeper {
         &self,
         accounts: &[TrackedAccount],
     ) -> Result<Vec<(TrackedAccount, ConsentConnection, String)>, ApiError> {
-        let conns = self.usable().await?;
+        let platform = self.platform;
+        // Only the connections these accounts may have, read by their ids and handles.
+        let keys: Vec<String> = accounts
+            .iter()
+            .flat_map(|a| std::iter::once(a.handle.clone()).chain(a.platform_user_id.clone()))
+            .collect();
+        let conns = self
+            .writer
+            .run(move |s| {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                s.usable_connections_matching(platform, &keys)
+            })
+            .await
+            .map_err(|e| ApiError::Invalid(format!("reading the connections: {e}")))?;
+        let mut by_key: HashMap<&str, &ConsentConnection> = HashMap::new();
+        for c in &conns {
+            by_key.entry(c.external_id.as_str()).or_insert(c);
+            if let Some(h) = c.handle.as_deref() {
+                by_key.entry(h).or_insert(c);
+            }
+        }
         let mut out = Vec::new();
         for a in accounts {
-            let Some(c) = conns.iter().find(|c| {
-                a.platform_user_id.as_deref() == Some(c.external_id.as_str())
-                    || c.handle.as_deref() == Some(a.handle.as_str())
-                    || c.external_id == a.handle
-            }) else {
+            let Some(&c) = a
+                .platform_user_id
+                .as_deref()
+                .and_then(|id| by_key.get(id))
+                .or_else(|| by_key.get(a.handle.as_str()))
+            else {
                 continue;
             };
             if let Some(token) = self.access(c, false).await {

@@ -265,16 +265,42 @@ impl Store {
         Ok(stmt.query_map([business], row)?.collect::<Result<_, _>>()?)
     }
 
-    /// The connections jempol reads `platform` with (connected or partial).
-    pub fn usable_connections(&self, platform: Platform) -> Result<Vec<Connection>, StoreError> {
+    /// The usable connections of `platform` from row `from` on, at most `limit`, in row
+    /// order: a listing over every connected business walks them a few at a time.
+    pub fn usable_connections_from(
+        &self,
+        platform: Platform,
+        from: i64,
+        limit: usize,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM connections c JOIN businesses b ON b.id = c.business_id
+             WHERE c.platform = ?1 AND c.status IN ('connected', 'partial')
+               AND c.access_token IS NOT NULL AND c.id >= ?2
+             ORDER BY c.id LIMIT ?3"
+        ))?;
+        Ok(stmt
+            .query_map(params![platform.as_str(), from, limit as i64], row)?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The usable connections of `platform` whose platform id or handle is one of `keys`.
+    pub fn usable_connections_matching(
+        &self,
+        platform: Platform,
+        keys: &[&str],
+    ) -> Result<Vec<Connection>, StoreError> {
+        let keys = serde_json::to_string(keys).unwrap_or_else(|_| "[]".into());
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM connections c JOIN businesses b ON b.id = c.business_id
              WHERE c.platform = ?1 AND c.status IN ('connected', 'partial')
                AND c.access_token IS NOT NULL
+               AND (c.external_id IN (SELECT value FROM json_each(?2))
+                    OR c.handle IN (SELECT value FROM json_each(?2)))
              ORDER BY c.id"
         ))?;
         Ok(stmt
-            .query_map([platform.as_str()], row)?
+            .query_map(params![platform.as_str(), keys], row)?
             .collect::<Result<_, _>>()?)
     }
 

@@ -223,9 +223,10 @@ impl PlatformClient for TiktokDisplay {
         since: Timestamp,
         cursor: Option<String>,
     ) -> Result<DiscoveryPage, ApiError> {
-        let conns = self.keeper.usable().await?;
         let mut parts = cursor.as_deref().unwrap_or("").splitn(2, ':');
         let from: i64 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        // This business's connection and the next one: a page never reads them all.
+        let conns = self.keeper.usable_from(from, 2).await?;
         let video_cursor: Option<i64> = parts.next().and_then(|s| s.parse().ok());
         let mut page = DiscoveryPage::default();
         let Some(c) = conns.iter().find(|c| c.id.0 >= from) else {
