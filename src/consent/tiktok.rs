@@ -16,6 +16,16 @@ pub const SCOPES: [&str; 4] = [
     "video.list",
 ];
 
+/// The scopes jempol asks for that `granted` (comma-separated, as TikTok writes them)
+/// leaves out: a partial connection names them (§6.2).
+pub fn missing_scopes(granted: &str) -> Vec<&'static str> {
+    SCOPES
+        .iter()
+        .copied()
+        .filter(|s| !granted.split(',').any(|g| g.trim() == *s))
+        .collect()
+}
+
 /// A grant from the token endpoint (the seven fields of §6.3).
 #[derive(Clone)]
 pub struct Grant {

@@ -91,6 +91,13 @@ pub struct Connection {
     pub updated_at: i64,
 }
 
+impl Connection {
+    /// Whether the platform granted `scope` (scopes are kept comma-separated).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.split(',').any(|s| s.trim() == scope)
+    }
+}
+
 /// Renewed tokens, written together or not at all (TikTok kills the old refresh token
 /// the moment it issues a new one: §6.4).
 #[derive(Debug, Clone)]

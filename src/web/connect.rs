@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 use super::pages::{self, ConnectPage, Lang, PlatformCard};
 use super::{Shared, Web};
 use crate::consent::signing::{self, LinkError};
-use crate::consent::tiktok::SCOPES;
 use crate::model::BusinessId;
 use crate::platform::{ApiError, Platform};
 use crate::store::{ConnectionStatus, ConsentConnection, NewConnection, OauthState};
@@ -308,11 +307,7 @@ pub async fn tiktok_callback(
             return back("gagal");
         }
     };
-    let missing: Vec<&str> = SCOPES
-        .iter()
-        .copied()
-        .filter(|s| !grant.scope.split(',').any(|g| g.trim() == *s))
-        .collect();
+    let missing = crate::consent::tiktok::missing_scopes(&grant.scope);
     let update = crate::consent::keeper::sealed(&web.vault, Platform::Tiktok, &grant, now);
     let connection = NewConnection {
         business,

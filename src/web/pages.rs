@@ -160,11 +160,7 @@ fn missing_scopes(c: &ConsentConnection) -> Vec<&'static str> {
     if c.platform != crate::platform::Platform::Tiktok {
         return Vec::new(); // Meta grants a configuration's permissions all or none (§8.0)
     }
-    crate::consent::tiktok::SCOPES
-        .iter()
-        .copied()
-        .filter(|s| !c.scopes.split(',').any(|g| g.trim() == *s))
-        .collect()
+    crate::consent::tiktok::missing_scopes(&c.scopes)
 }
 
 fn card_html(p: &ConnectPage, card: &PlatformCard) -> String {

@@ -237,7 +237,7 @@ impl PlatformClient for TiktokDisplay {
         if video_cursor.is_none() {
             page.listed.push(format!("connection:{}", c.id)); // a new business's listing
         }
-        if !c.scopes.split(',').any(|s| s.trim() == "video.list") {
+        if !c.has_scope("video.list") {
             page.next = after(c);
             return Ok(page);
         }
@@ -281,7 +281,7 @@ impl PlatformClient for TiktokDisplay {
         // An account nobody connected is left out: nothing to read it with.
         for (_, c, _) in self.keeper.holders(accounts).await? {
             let c = &c;
-            let stats = c.scopes.split(',').any(|s| s.trim() == "user.info.stats");
+            let stats = c.has_scope("user.info.stats");
             let fields = if stats {
                 "open_id,username,display_name,follower_count,following_count,likes_count,video_count"
             } else {
