@@ -547,6 +547,14 @@ pub struct PlatformConfig {
     pub quota: u64,
 }
 
+impl PlatformConfig {
+    /// Whether this platform reads with businesses' own consent.
+    pub fn consents(&self) -> bool {
+        self.platform == Platform::Tiktok && self.tiktok_api == TiktokApi::Display
+            || self.meta_api == MetaApi::Consent
+    }
+}
+
 /// How often the daemon polls, in seconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
@@ -1173,75 +1181,52 @@ impl Config {
     /// `std::env::var`). A missing or empty variable is an error naming its key.
     pub fn secrets(&self, env: impl Fn(&str) -> Option<String>) -> Result<Secrets, ConfigError> {
         let text = std::fs::read_to_string(&self.file).unwrap_or_default();
-        let mut secrets = BTreeMap::new();
+        // Every variable an enabled platform needs: (dotted key, variable, platform).
+        let mut needed: Vec<(String, &str, Platform)> = Vec::new();
         for pc in &self.platforms {
             for (key, var) in &pc.secret_envs {
-                let dotted = format!("platforms.{}.{key}", pc.platform);
-                match env(var).filter(|v| !v.trim().is_empty()) {
-                    Some(value) => {
-                        secrets.insert(var.clone(), Secret(value));
-                    }
-                    None => {
-                        return Err(ConfigError::MissingEnv {
-                            file: self.file.clone(),
-                            line: line_of(&text, &dotted),
-                            key: dotted,
-                            var: var.clone(),
-                            platform: pc.platform,
-                        });
-                    }
-                }
+                needed.push((format!("platforms.{}.{key}", pc.platform), var, pc.platform));
             }
         }
-        if self.uses_consent() {
-            let var = &self.consent.secret_key_env;
-            match env(var).filter(|v| !v.trim().is_empty()) {
-                Some(value) => {
-                    secrets.insert(var.clone(), Secret(value));
-                }
-                None => {
-                    return Err(ConfigError::MissingEnv {
-                        file: self.file.clone(),
-                        line: line_of(&text, "consent.secret_key_env"),
-                        key: "consent.secret_key_env".into(),
-                        var: var.clone(),
-                        platform: Platform::Tiktok,
-                    });
-                }
-            }
+        let consenting = self.platforms.iter().find(|p| p.consents());
+        if let Some(pc) = consenting {
+            needed.push((
+                "consent.secret_key_env".into(),
+                &self.consent.secret_key_env,
+                pc.platform,
+            ));
         }
-        if let Some(meta) = self
-            .consent
-            .meta
-            .as_ref()
-            .filter(|_| self.uses_meta_consent())
+        if let Some(meta) = self.consent.meta.as_ref()
+            && let Some(pc) = self
+                .platforms
+                .iter()
+                .find(|p| p.meta_api == MetaApi::Consent)
         {
-            let var = &meta.app_secret_env;
+            needed.push((
+                "consent.meta.app_secret_env".into(),
+                &meta.app_secret_env,
+                pc.platform,
+            ));
+        }
+        let mut secrets = BTreeMap::new();
+        for (key, var, platform) in needed {
             match env(var).filter(|v| !v.trim().is_empty()) {
                 Some(value) => {
-                    secrets.insert(var.clone(), Secret(value));
+                    secrets.insert(var.to_string(), Secret(value));
                 }
                 None => {
                     return Err(ConfigError::MissingEnv {
                         file: self.file.clone(),
-                        line: line_of(&text, "consent.meta.app_secret_env"),
-                        key: "consent.meta.app_secret_env".into(),
-                        var: var.clone(),
-                        platform: Platform::Facebook,
+                        line: line_of(&text, &key),
+                        key,
+                        var: var.to_string(),
+                        platform,
                     });
                 }
             }
         }
         secrets.extend(self.report_secrets(env).0);
         Ok(Secrets(secrets))
-    }
-
-    /// Whether a platform reads with businesses' own consent (and so needs the key).
-    pub fn uses_consent(&self) -> bool {
-        self.platforms.iter().any(|p| {
-            p.platform == Platform::Tiktok && p.tiktok_api == TiktokApi::Display
-                || p.meta_api == MetaApi::Consent
-        })
     }
 
     /// Whether Facebook or Instagram reads with businesses' consent (and so needs the
