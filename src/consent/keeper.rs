@@ -11,6 +11,7 @@ use super::tiktok::{Grant, TiktokOauth};
 use super::{Vault, token_context};
 use crate::model::ConnectionId;
 use crate::platform::ApiError;
+use crate::platform::http::SecretSet;
 use crate::platform::{Platform, TrackedAccount};
 use crate::store::{ConnectionStatus, ConsentConnection, TokenUpdate, Writer};
 use crate::time::Clock;
@@ -26,7 +27,7 @@ pub struct Keeper {
     clock: Arc<dyn Clock>,
     renewing: tokio::sync::Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
     /// Tokens opened so far, redacted from every message.
-    opened: std::sync::RwLock<Vec<String>>,
+    opened: std::sync::RwLock<SecretSet>,
 }
 
 /// Sealed forms of a grant's tokens and their deadlines, as the store keeps them.
@@ -62,7 +63,7 @@ impl Keeper {
             oauth,
             clock,
             renewing: tokio::sync::Mutex::new(HashMap::new()),
-            opened: std::sync::RwLock::new(Vec::new()),
+            opened: std::sync::RwLock::new(SecretSet::default()),
         }
     }
 
@@ -77,13 +78,12 @@ impl Keeper {
             Some(o) => o.redact(text),
             None => text.to_string(),
         };
-        crate::platform::http::redact(
-            &text,
-            &self.opened.read().unwrap_or_else(|e| e.into_inner()),
-        )
+        self.opened
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .redact(&text)
     }
 
-    /// The connections jempol reads this platform with now.
     /// The usable connections from row `from` on, at most `limit` (for the pollers: a
     /// store that cannot be read fails the step like a platform that cannot be).
     pub async fn usable_from(
@@ -105,10 +105,10 @@ impl Keeper {
             .open(&token_context(c.platform, &c.external_id, field), sealed)
         {
             Ok(token) => {
-                let mut opened = self.opened.write().unwrap_or_else(|e| e.into_inner());
-                if !opened.contains(&token) {
-                    opened.push(token.clone());
-                }
+                self.opened
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .add(&token);
                 Some(token)
             }
             Err(e) => {

@@ -109,6 +109,76 @@ fn encodings(secret: &str) -> Vec<String> {
     forms
 }
 
+/// Bytes of a secret's form that find it in a text (see [`SecretSet`]).
+const PREFIX: usize = 8;
+
+/// The secrets to keep out of every message: the few configured ones, and any number
+/// learned at run time (business tokens and codes on the consent path). A learned
+/// secret is found in a text by the first bytes of each of its forms, so redacting
+/// costs the text's length, not the number of secrets held (tens of thousands with a
+/// city's businesses connected).
+#[derive(Debug, Default)]
+pub struct SecretSet {
+    /// Configured secrets, and learned ones too short to index: always tried.
+    few: Vec<String>,
+    /// The first [`PREFIX`] bytes of every form of a learned secret → the secrets.
+    by_prefix: std::collections::HashMap<String, Vec<String>>,
+    held: std::collections::HashSet<String>,
+}
+
+impl SecretSet {
+    pub fn new(configured: Vec<String>) -> SecretSet {
+        SecretSet {
+            held: configured.iter().cloned().collect(),
+            few: configured,
+            by_prefix: Default::default(),
+        }
+    }
+
+    /// Keeps `secret` out of every later message.
+    pub fn add(&mut self, secret: &str) {
+        if secret.is_empty() || !self.held.insert(secret.to_string()) {
+            return;
+        }
+        let forms = encodings(secret);
+        if forms
+            .iter()
+            .any(|f| f.len() < PREFIX || !f.is_char_boundary(PREFIX))
+        {
+            self.few.push(secret.to_string());
+            return;
+        }
+        let mut prefixes: Vec<&str> = forms.iter().map(|f| &f[..PREFIX]).collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        for prefix in prefixes {
+            self.by_prefix
+                .entry(prefix.to_string())
+                .or_default()
+                .push(secret.to_string());
+        }
+    }
+
+    /// `text` without any of these secrets, in any of their forms.
+    pub fn redact(&self, text: &str) -> String {
+        let mut candidates = self.few.clone();
+        let mut taken = std::collections::HashSet::new();
+        for i in 0..text.len().saturating_sub(PREFIX - 1) {
+            if let Some(list) = text
+                .get(i..i + PREFIX)
+                .and_then(|window| self.by_prefix.get(window))
+            {
+                for s in list {
+                    if taken.insert(s.as_str()) {
+                        candidates.push(s.clone());
+                    }
+                }
+            }
+        }
+        redact(text, &candidates)
+    }
+}
+
 /// How a client judged one response.
 #[derive(Debug)]
 pub enum Verdict {
@@ -356,7 +426,7 @@ pub struct Http {
     limiter: Arc<DefaultDirectRateLimiter>,
     retry: RetryPolicy,
     /// Every secret to redact: the configured ones, and tokens issued at run time.
-    secrets: std::sync::RwLock<Vec<String>>,
+    secrets: std::sync::RwLock<SecretSet>,
     meter: Arc<dyn Meter>,
     shutdown: tokio::sync::watch::Receiver<bool>,
     pub traffic: Traffic,
@@ -393,7 +463,7 @@ impl Http {
             client,
             limiter: Arc::new(RateLimiter::direct(Quota::per_second(rps))),
             retry: settings.retry.clone(),
-            secrets: std::sync::RwLock::new(secrets),
+            secrets: std::sync::RwLock::new(SecretSet::new(secrets)),
             meter,
             shutdown,
             traffic: Traffic::default(),
@@ -421,18 +491,18 @@ impl Http {
 
     /// Redacts this platform's secrets from text.
     pub fn redact(&self, text: &str) -> String {
-        redact(
-            text,
-            &self.secrets.read().unwrap_or_else(|e| e.into_inner()),
-        )
+        self.secrets
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .redact(text)
     }
 
     /// A secret the platform issued at run time (a TikTok client token): redacted from
     /// then on like the configured ones.
     pub fn add_secret(&self, secret: &str) {
         let mut secrets = self.secrets.write().unwrap_or_else(|e| e.into_inner());
-        if !secret.is_empty() && !secrets.iter().any(|s| s == secret) {
-            secrets.push(secret.to_string());
+        if !secret.is_empty() {
+            secrets.add(secret);
         }
     }
 
@@ -540,10 +610,7 @@ impl Http {
             tracing::debug!(platform = %self.platform, endpoint = req.endpoint, attempt, ms = started.elapsed().as_millis() as u64, url = %self.redact(req.url.as_str()), "request");
             match verdict {
                 Verdict::Ok(v) => return Ok(v),
-                Verdict::Fail(e) => {
-                    let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
-                    return Err(redact_error(e, &secrets));
-                }
+                Verdict::Fail(e) => return Err(self.redact_error(e)),
                 Verdict::Retry { reason, after } => {
                     last = self.redact(&reason);
                     if attempt == self.retry.attempts {
@@ -652,14 +719,17 @@ pub(crate) fn redirected(headers: &HeaderMap, status: reqwest::StatusCode) -> St
     )
 }
 
-fn redact_error(e: ApiError, secrets: &[String]) -> ApiError {
-    match e {
-        ApiError::Auth(m) => ApiError::Auth(redact(&m, secrets)),
-        ApiError::TokenRefused(m) => ApiError::TokenRefused(redact(&m, secrets)),
-        ApiError::Quota(m) => ApiError::Quota(redact(&m, secrets)),
-        ApiError::NotFound(m) => ApiError::NotFound(redact(&m, secrets)),
-        ApiError::Invalid(m) => ApiError::Invalid(redact(&m, secrets)),
-        other => other,
+impl Http {
+    fn redact_error(&self, e: ApiError) -> ApiError {
+        let redact = |m: &str| self.redact(m);
+        match e {
+            ApiError::Auth(m) => ApiError::Auth(redact(&m)),
+            ApiError::TokenRefused(m) => ApiError::TokenRefused(redact(&m)),
+            ApiError::Quota(m) => ApiError::Quota(redact(&m)),
+            ApiError::NotFound(m) => ApiError::NotFound(redact(&m)),
+            ApiError::Invalid(m) => ApiError::Invalid(redact(&m)),
+            other => other,
+        }
     }
 }
 
@@ -724,6 +794,37 @@ impl Http {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_of_many_learned_secrets_redacts_each_form_as_the_one_by_one_redaction_does() {
+        let mut set = SecretSet::new(vec!["configuredKey01".into()]);
+        for n in 0..20_000 {
+            set.add(&format!("act.business{n:06}Token"));
+        }
+        set.add("rft.with space*and!bang");
+        set.add("short");
+        set.add("act.business000042Token"); // again: held once
+        let text = "refused act.business000042Token and act.business019999Token; \
+                    form rft.with+space*and%21bang, strict rft.with%20space%2Aand%21bang, \
+                    short, configuredKey01, act.business99Token stays";
+        let one_by_one = redact(
+            text,
+            &[
+                "configuredKey01".into(),
+                "act.business000042Token".into(),
+                "act.business019999Token".into(),
+                "rft.with space*and!bang".into(),
+                "short".into(),
+            ],
+        );
+        assert_eq!(set.redact(text), one_by_one);
+        assert!(!one_by_one.contains("business000042"), "{one_by_one}");
+        assert!(!one_by_one.contains("with+space"), "{one_by_one}");
+        assert!(
+            one_by_one.contains("act.business99Token stays"),
+            "{one_by_one}"
+        );
+    }
 
     #[test]
     fn redaction_removes_secret_parameters_and_known_values() {
