@@ -611,6 +611,35 @@ CREATE TABLE consent_events (
     PRIMARY KEY (platform, event_key)
 ) STRICT;
 
+-- @migration 10
+-- The dashboard's sign-in (`jempol serve`): coordinators, created with `jempol users
+-- add`, their sessions and their API tokens. A password is kept as its Argon2id hash; a
+-- session or API token only as a keyed hash (HMAC with a subkey of JEMPOL_SECRET_KEY),
+-- so neither this file nor a copy of it lets anyone in.
+
+CREATE TABLE coordinators (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT NOT NULL,               -- PHC string: $argon2id$v=19$...
+    created_at    INTEGER NOT NULL,
+    last_login_at INTEGER
+) STRICT;
+
+CREATE TABLE sessions (
+    id_hash        TEXT PRIMARY KEY,
+    coordinator_id INTEGER NOT NULL REFERENCES coordinators(id),
+    created_at     INTEGER NOT NULL,
+    expires_at     INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sessions_coordinator ON sessions(coordinator_id);
+
+CREATE TABLE api_tokens (
+    token_hash     TEXT PRIMARY KEY,
+    coordinator_id INTEGER NOT NULL REFERENCES coordinators(id),
+    label          TEXT,
+    created_at     INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
 -- @views
 -- The public contract for dashboards (README, "Views for dashboards"). Column names of
 -- posts_latest, business_daily and campaign_daily are fixed; columns may be added.

@@ -9,10 +9,12 @@ mod businesses;
 mod checkpoint;
 mod clock;
 mod connections;
+mod coordinators;
 pub mod datasette;
 mod discovery;
 mod due;
 mod gains;
+mod history;
 mod ingest;
 pub mod migrate;
 mod observed;
@@ -40,8 +42,10 @@ pub use connections::{
     Connection as ConsentConnection, ConnectionStatus, Lapsing, NewConnection, OauthState,
     TokenUpdate,
 };
+pub use coordinators::{Coordinator, CoordinatorRow};
 pub use discovery::SyncState;
 pub use gains::{AccountFollowers, DayGain, Gains, Outsider, PostDay, PostGain, Published};
+pub use history::{AccountInfo, BusinessDay, BusinessInfo, DayScore, PostInfo, Snapshot};
 pub use migrate::Migration;
 pub use posts::IngestSummary;
 pub use registry_reads::{RegistryEntry, RegistryField};
