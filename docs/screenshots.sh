@@ -26,3 +26,7 @@ ls -l docs/*.png
 # before and after connecting TikTok, after a cancel, and on a desktop in English.
 JEMPOL_SCREENSHOTS="$PWD/docs" cargo test --locked --test consent in_chromium -- --quiet
 ls -l docs/consent-*.png
+# The dashboard (jempol demo --serve) in Chromium at 390×844 and 1366×768, from its
+# browser spec: sign-in, overview, leaderboard filtered by a district, a business, a post.
+JEMPOL_SCREENSHOTS="$PWD/docs" cargo test --locked --test dashboard in_chromium -- --quiet
+ls -l docs/dashboard-*.png

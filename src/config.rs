@@ -108,6 +108,30 @@ struct RawConfig {
     alerts: RawAlerts,
     #[serde(default)]
     consent: RawConsent,
+    #[serde(default)]
+    dashboard: RawDashboard,
+}
+
+/// The coordinators' dashboard in `jempol serve`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDashboard {
+    /// How long a coordinator stays signed in.
+    session_hours: u32,
+    /// The campaign figures are computed again at most this often while the daemon writes.
+    refresh_seconds: u32,
+    /// Leaderboard and list rows per page.
+    page_size: u32,
+}
+
+impl Default for RawDashboard {
+    fn default() -> Self {
+        RawDashboard {
+            session_hours: 12,
+            refresh_seconds: 300,
+            page_size: 50,
+        }
+    }
 }
 
 /// How businesses connect their own accounts: `jempol serve` and its links.
@@ -639,6 +663,7 @@ pub struct Config {
     pub reports: Reports,
     pub alerts: Alerts,
     pub consent: Consent,
+    pub dashboard: Dashboard,
     raw: RawConfig,
 }
 
@@ -652,6 +677,14 @@ pub struct Consent {
     pub secret_key_env: String,
     pub lapse_warning_seconds: i64,
     pub meta: Option<MetaApp>,
+}
+
+/// The coordinators' dashboard (`[dashboard]`).
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub session_seconds: i64,
+    pub refresh: std::time::Duration,
+    pub page_size: usize,
 }
 
 /// The Meta app businesses connect with (`[consent.meta]`).
@@ -691,6 +724,12 @@ pub enum Credentials {
 impl Secrets {
     pub fn get(&self, var: &str) -> Option<&Secret> {
         self.0.get(var)
+    }
+
+    /// These secrets and one more (the demo's own key, tests).
+    pub fn with(mut self, var: &str, value: impl Into<String>) -> Secrets {
+        self.0.insert(var.to_string(), Secret::new(value));
+        self
     }
 
     /// The credentials of an enabled platform, from the variables its config names
@@ -1138,9 +1177,29 @@ impl Config {
             lapse_warning_seconds: i64::from(rc.lapse_warning_days) * 86_400,
         };
 
+        let rd = &raw.dashboard;
+        if rd.session_hours == 0 {
+            return Err(invalid(
+                "dashboard.session_hours",
+                "must be at least 1".into(),
+            ));
+        }
+        if !(1..=1000).contains(&rd.page_size) {
+            return Err(invalid(
+                "dashboard.page_size",
+                format!("{} rows: write 1 to 1000", rd.page_size),
+            ));
+        }
+        let dashboard = Dashboard {
+            session_seconds: i64::from(rd.session_hours) * 3600,
+            refresh: std::time::Duration::from_secs(u64::from(rd.refresh_seconds)),
+            page_size: rd.page_size as usize,
+        };
+
         Ok(Config {
             alerts,
             consent,
+            dashboard,
             file: path.to_path_buf(),
             campaign: Campaign {
                 name: c.name.clone(),

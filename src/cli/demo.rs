@@ -36,6 +36,11 @@ pub struct DemoArgs {
     /// Report language: `en` or `id`.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
+    /// Then open the dashboard on the demo's database (`jempol serve` at the end of
+    /// the simulated week), with a coordinator `demo` whose password is printed; until
+    /// Ctrl-C. Optionally where to listen [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "HOST:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:8080")]
+    pub serve: Option<std::net::SocketAddr>,
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -148,7 +153,75 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         config.display(),
         opts.lang.code()
     );
-    Ok(())
+    match args.serve {
+        Some(addr) => {
+            // The dashboard's "today" is the simulated week's last day.
+            let end =
+                opts.start + jiff::SignedDuration::from_secs(i64::from(opts.days) * 86_400 - 1);
+            serve(&config, addr, end)
+        }
+        None => {
+            println!(
+                "{:<21}jempol demo --serve",
+                match opts.lang {
+                    Lang::Id => "Dasbor web:",
+                    Lang::En => "Web dashboard:",
+                }
+            );
+            Ok(())
+        }
+    }
+}
+
+/// `jempol serve` on the demo's database, with a key of its own and a coordinator.
+fn serve(
+    config: &std::path::Path,
+    addr: std::net::SocketAddr,
+    end: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    use std::sync::Arc;
+    let mut config = crate::config::Config::load(config)?;
+    config.consent.public_url = Some(format!("http://{addr}"));
+    // The key from the environment when set (links made elsewhere then open here).
+    let key = std::env::var(&config.consent.secret_key_env)
+        .unwrap_or_else(|_| crate::consent::Vault::new_key_hex());
+    let secrets = crate::config::Secrets::default().with(&config.consent.secret_key_env, key);
+    let store = crate::store::Store::open(&config.database)?;
+    // The week ends with the morning after its last day: the latest observation then.
+    let latest: Option<i64> = store
+        .connection()
+        .query_row("SELECT max(taken_at) FROM post_snapshots", [], |r| r.get(0))
+        .ok()
+        .flatten();
+    let end = latest
+        .and_then(|t| jiff::Timestamp::from_second(t).ok())
+        .map_or(end, |t| t.max(end));
+    let password = crate::web::auth::new_token()[..16].to_string();
+    store.add_coordinator(
+        "demo",
+        &crate::web::auth::hash_password(&password),
+        end.as_second(),
+    )?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        super::poll::on_signals(tx);
+        let writer = crate::store::Writer::start(store, config.wal_limit, rx.clone())?;
+        let web = crate::web::Web::new(
+            &config,
+            &secrets,
+            writer,
+            Arc::new(crate::time::FixedClock(end)),
+            rx.clone(),
+        )?;
+        crate::web::serve(web, addr, rx, |addr| {
+            println!();
+            println!("Dashboard: http://{addr}/masuk   user: demo   password: {password}");
+            println!("(Ctrl-C stops it)");
+        })
+        .await?;
+        anyhow::Ok(())
+    })
 }
 
 /// The widest line the demo's final report takes (a terminal of 100 columns).

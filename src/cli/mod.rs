@@ -10,6 +10,7 @@ mod poll;
 mod report;
 mod serve;
 mod sim;
+mod users;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Database maintenance.
     #[command(subcommand)]
     Db(DbCommand),
+    /// The coordinators who sign in to the dashboard (`jempol serve`), and API tokens.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// One polling cycle (discovery + due refreshes) for every enabled platform, then
     /// exit: 0 when all succeeded, 1 when one failed. For cron.
     #[command(
@@ -116,8 +120,10 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = crate::daily::PeriodKind::Day)]
         period: crate::daily::PeriodKind,
     },
-    /// The web face: businesses open their personal link (`businesses links`) and
-    /// connect their own TikTok, Facebook Page and Instagram account with their consent. Listens on `[consent]
+    /// The web face: the coordinators' dashboard (sign in at /masuk with an account from
+    /// `jempol users add`; JSON at /api/v1), and the pages where businesses open their
+    /// personal link (`businesses links`) to see their figures and connect their own
+    /// TikTok, Facebook Page and Instagram account with their consent. Listens on `[consent]
     /// listen` (127.0.0.1:8080) for a TLS reverse proxy at `[consent] public_url`; runs
     /// beside `jempol run` (it writes only the consent tables). Needs the key in
     /// $JEMPOL_SECRET_KEY (`jempol config new-key`). Stops on SIGINT/SIGTERM.
@@ -325,6 +331,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             serve::reconnect(&cli.config, format, days)
         }
         Command::Serve { listen } => serve::serve(&cli.config, listen),
+        Command::Users(cmd) => users::run(&cli.config, cmd),
         Command::Config(ConfigCommand::NewKey) => {
             println!("{}", crate::consent::Vault::new_key_hex());
             Ok(())

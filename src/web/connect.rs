@@ -33,7 +33,7 @@ pub(super) fn html(status: StatusCode, body: String) -> Response {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-ancestors 'none'",
         ),
     ] {
         h.insert(k, HeaderValue::from_static(v));
@@ -112,13 +112,13 @@ pub(super) fn server_error(lang: Lang) -> Response {
 }
 
 /// The business a link names, with the link's expiry.
-async fn business_of(
+pub(super) async fn business_of(
     web: &Web,
     token: &str,
 ) -> Result<(BusinessId, String, String, i64), LinkError> {
     let (key, expires) = signing::open_link(&web.vault, token, web.now())?;
     let lookup = key.clone();
-    match web.writer.run(move |s| s.business_by_key(&lookup)).await {
+    match web.readers.read(move |s| s.business_by_key(&lookup)).await {
         Ok(Some((id, name))) => Ok((id, key, name, expires)),
         // A link to a business no longer in the registry.
         _ => Err(LinkError::Invalid),
@@ -127,21 +127,6 @@ async fn business_of(
 
 fn csrf(web: &Web, token: &str) -> String {
     web.vault.sign(&format!("csrf|{token}"))
-}
-
-pub async fn home(Query(q): Query<HashMap<String, String>>) -> Response {
-    let lang = lang_of(&q);
-    html(
-        StatusCode::OK,
-        pages::message(
-            lang,
-            "jempol",
-            lang.t(
-                "Halaman ini untuk usaha yang menerima tautan pribadi dari koordinator kampanye. Buka tautan itu untuk menghubungkan akun Anda.",
-                "This site is for businesses that received a personal link from the campaign's coordinator. Open that link to connect your accounts.",
-            ),
-        ),
-    )
 }
 
 pub async fn privacy(Query(q): Query<HashMap<String, String>>) -> Response {
@@ -171,7 +156,7 @@ pub async fn page(
         Ok(b) => b,
         Err(e) => return refused_link(lang, e),
     };
-    let conns = match web.writer.run(move |s| s.connections_of(business)).await {
+    let conns = match web.readers.read(move |s| s.connections_of(business)).await {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot read a business's connections");

@@ -8,10 +8,18 @@
 // hot path, so the size of `Response` does not matter here.
 #![allow(clippy::result_large_err)]
 
+mod api;
+pub mod auth;
 mod callbacks;
+mod chart;
 mod connect;
+pub mod dashboard;
+pub mod figures;
 mod meta;
 pub mod pages;
+pub mod readers;
+pub mod table;
+mod views;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,12 +45,6 @@ pub enum ServeError {
          (their links and the OAuth redirect URIs start with it)"
     )]
     NoPublicUrl,
-    #[error(
-        "no platform reads with businesses' consent: set platforms.tiktok.api = \"display\" \
-         (a TikTok Login Kit app) or platforms.facebook.api / platforms.instagram.api = \
-         \"consent\" with a [consent.meta] table (a Meta app)"
-    )]
-    NothingToConnect,
     #[error(transparent)]
     Vault(#[from] crate::consent::VaultError),
     #[error("cannot build the HTTP client: {0}")]
@@ -70,6 +72,12 @@ pub struct Web {
     pub(crate) public_url: String,
     pub(crate) link_seconds: i64,
     pub(crate) tz: jiff::tz::TimeZone,
+    pub(crate) readers: Arc<readers::Readers>,
+    pub(crate) figures: Arc<figures::Figures>,
+    pub(crate) auth: auth::Auth,
+    pub(crate) reports_dir: std::path::PathBuf,
+    pub(crate) page_size: usize,
+    pub(crate) campaign: String,
 }
 
 type Shared = Arc<Web>;
@@ -88,8 +96,12 @@ impl Web {
             .public_url
             .clone()
             .ok_or(ServeError::NoPublicUrl)?;
+        // The key signs sessions and links even where no platform reads with consent.
         let vault = Arc::new(Vault::from_env(&config.consent.secret_key_env, |v| {
-            secrets.get(v).map(|s| s.expose().to_string())
+            secrets
+                .get(v)
+                .map(|s| s.expose().to_string())
+                .or_else(|| std::env::var(v).ok())
         })?);
         let all: Vec<String> = secrets.values().map(|s| s.expose().to_string()).collect();
         let http = |platform: Platform, rps: u32| {
@@ -154,10 +166,33 @@ impl Web {
             }
             None => None,
         };
-        if tiktok.is_none() && meta.is_none() {
-            return Err(ServeError::NothingToConnect);
-        }
+        let readers = Arc::new(readers::Readers::new(writer.path().to_path_buf()));
+        let figures = Arc::new(figures::Figures::new(
+            readers.clone(),
+            crate::daily::request(
+                config,
+                clock
+                    .now()
+                    .to_zoned(config.campaign.timezone.clone())
+                    .date(),
+                clock
+                    .now()
+                    .to_zoned(config.campaign.timezone.clone())
+                    .date(),
+            ),
+            config.dashboard.refresh,
+            clock.clone(),
+        ));
         Ok(Web {
+            readers,
+            figures,
+            auth: auth::Auth::new(
+                config.dashboard.session_seconds,
+                public_url.starts_with("https://"),
+            ),
+            reports_dir: config.reports.directory.clone(),
+            page_size: config.dashboard.page_size,
+            campaign: config.campaign.name.clone(),
             writer,
             vault,
             tiktok,
@@ -196,7 +231,23 @@ impl Web {
     /// The routes.
     pub fn router(self: Arc<Self>) -> Router {
         Router::new()
-            .route("/", get(connect::home))
+            .route("/", get(dashboard::home))
+            .route("/masuk", get(auth::sign_in_page).post(auth::sign_in))
+            .route("/keluar", post(auth::sign_out))
+            .route("/dasbor", get(dashboard::overview))
+            .route("/dasbor/peringkat", get(dashboard::leaderboard))
+            .route("/dasbor/usaha/{key}", get(dashboard::business))
+            .route("/dasbor/pos/{id}", get(dashboard::post))
+            .route("/dasbor/daftar/{name}", get(dashboard::list))
+            .route("/dasbor/laporan", get(dashboard::reports))
+            .route("/dasbor/laporan/{name}", get(dashboard::report_file))
+            .route("/api/v1/overview", get(api::overview))
+            .route("/api/v1/leaderboard", get(api::leaderboard))
+            .route("/api/v1/businesses/{key}", get(api::business))
+            .route("/api/v1/posts/{id}", get(api::post))
+            .route("/api/v1/lists/{name}", get(api::list))
+            .route("/usaha/{token}", get(dashboard::own))
+            .route("/usaha/{token}/pos/{id}", get(dashboard::own_post))
             .route("/jempol.css", get(stylesheet))
             .route("/privasi", get(connect::privacy))
             .route("/hubungkan/{token}", get(connect::page))
@@ -222,6 +273,42 @@ impl Web {
             .with_state(self)
     }
 }
+
+/// The page language: `?lang=` first, then the cookie an earlier `?lang=` set, then
+/// Bahasa Indonesia.
+pub(crate) fn lang_of(
+    q: &std::collections::HashMap<String, String>,
+    headers: &axum::http::HeaderMap,
+) -> pages::Lang {
+    match q.get("lang") {
+        Some(l) => pages::Lang::from_query(Some(l)),
+        None => pages::Lang::from_query(auth::cookie(headers, LANG_COOKIE)),
+    }
+}
+
+const LANG_COOKIE: &str = "jempol_bahasa";
+
+/// Keeps a `?lang=` choice for the next pages.
+pub(crate) fn with_lang(
+    mut r: axum::response::Response,
+    q: &std::collections::HashMap<String, String>,
+) -> axum::response::Response {
+    if let Some(l) = q.get("lang") {
+        let l = if l.eq_ignore_ascii_case("en") {
+            "en"
+        } else {
+            "id"
+        };
+        if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+            "{LANG_COOKIE}={l}; Path=/; SameSite=Lax; Max-Age=31536000"
+        )) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
+}
+
+use connect::server_error;
 
 /// The personal link of a business: its connect page, signed, until `expires_at`.
 pub fn personal_link(

@@ -53,6 +53,47 @@ ul{padding-left:1.2rem;margin:.3rem 0}
 nav{font-size:.9rem;margin-bottom:.4rem}
 footer{font-size:.85rem;color:#5b6570;margin-top:1.5rem}
 form{display:inline}
+body.dash main{max-width:1180px}
+nav.top{display:flex;flex-wrap:wrap;gap:.2rem .9rem;align-items:center;padding:.4rem 0 .6rem;border-bottom:1px solid #d5dbe1;margin-bottom:.6rem}
+nav.top a,nav.tabs a{text-decoration:none;color:#0b57d0;padding:.25rem 0}
+nav.top a[aria-current],nav.tabs a[aria-current]{font-weight:700;color:#1d2329;border-bottom:2px solid #0b57d0}
+nav.tabs{display:flex;gap:1rem;margin:.3rem 0 .6rem}
+.signout{margin-left:auto}
+button.link{background:none;border:none;color:#0b57d0;padding:0;margin:0;text-decoration:underline}
+.small{font-size:.85rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px}
+.cards .card{margin:0}
+.big{font-size:1.9rem;font-weight:700;margin:.1rem 0}
+.badge{font-size:.7rem;font-weight:600;background:#fef7e0;color:#9a5b00;border-radius:6px;padding:.1rem .4rem;vertical-align:middle}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;margin:.4rem 0}
+table{border-collapse:collapse;width:100%;font-size:.9rem;background:#fff}
+th,td{padding:.4rem .5rem;border-bottom:1px solid #e3e7eb;text-align:left;white-space:nowrap}
+th{background:#eef1f4;font-weight:600;position:sticky;top:0}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+th:first-child,td:first-child{position:sticky;left:0;background:inherit;z-index:1}
+tbody tr{background:#fff}
+tbody tr:nth-child(even){background:#f8f9fb}
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem .8rem;align-items:flex-end;margin:.4rem 0}
+form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#5b6570}
+form.filters select,form.filters input{font:inherit;font-size:.95rem;padding:.35rem;border:1px solid #c3cad1;border-radius:6px;min-width:8rem}
+form.filters button{margin:0}
+form.stack{display:flex;flex-direction:column;gap:.35rem}
+form.stack input{font:inherit;padding:.55rem;border:1px solid #c3cad1;border-radius:6px}
+.narrow{max-width:420px}
+.pager{font-size:.9rem}
+.caption{white-space:pre-wrap;overflow-wrap:anywhere}
+svg.chart{width:100%;height:auto;display:block}
+svg .grid{stroke:#e3e7eb;stroke-width:1}
+svg .axis{font-size:11px;fill:#5b6570}
+svg .bar{fill:#0b57d0}
+svg .bar.provisional{fill:#9fbdf0}
+svg .unknown{font-size:12px;fill:#9a5b00}
+svg .line{fill:none;stroke-width:2.2}
+svg .s1{stroke:#0b57d0;fill:#0b57d0}svg .s2{stroke:#12703a;fill:#12703a}svg .s3{stroke:#b3261e;fill:#b3261e}svg .s4{stroke:#9a5b00;fill:#9a5b00}
+svg path.line{fill:none}
+.legend .key{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin:0 .25rem 0 .6rem;vertical-align:middle}
+.legend .s1{background:#0b57d0}.legend .s2{background:#12703a}.legend .s3{background:#b3261e}.legend .s4{background:#9a5b00}
+@media (max-width:600px){body{padding:10px}th,td{padding:.35rem .4rem}.big{font-size:1.6rem}}
 ";
 
 /// A whole page around `body`.
@@ -131,6 +172,25 @@ pub fn date(lang: Lang, t: i64, tz: &jiff::tz::TimeZone) -> String {
             Lang::En => crate::config::Lang::En,
         },
     )
+}
+
+/// An instant as a day and time in the campaign zone: "23 Nov 2026 06.00" (Bahasa
+/// Indonesia writes the time with a dot).
+pub fn date_time(lang: Lang, t: i64, tz: &jiff::tz::TimeZone) -> String {
+    let z = jiff::Timestamp::from_second(t)
+        .unwrap_or_default()
+        .to_zoned(tz.clone());
+    let day = crate::report::labels::short_date(
+        &z.date().to_string(),
+        match lang {
+            Lang::Id => crate::config::Lang::Id,
+            Lang::En => crate::config::Lang::En,
+        },
+    );
+    match lang {
+        Lang::Id => format!("{day} {} {}", z.year(), z.strftime("%H.%M")),
+        Lang::En => format!("{day} {} {}", z.year(), z.strftime("%H:%M")),
+    }
 }
 
 /// What the connect page says of one platform.

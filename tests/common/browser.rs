@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub enum Screen {
     /// A 390×844 phone (device metrics emulated: the page's viewport meta applies).
     Phone,
-    /// A 1366×900 desktop window.
+    /// A 1366×768 desktop window.
     Desktop,
 }
 
@@ -92,7 +92,7 @@ impl Browser {
                 options["args"]
                     .as_array_mut()
                     .unwrap()
-                    .push(json!("--window-size=1366,900"));
+                    .push(json!("--window-size=1366,768"));
             }
         }
         let created: Value = http
@@ -237,6 +237,12 @@ impl Browser {
     /// Runs `script` (a function body; `return` gives the result) in the page.
     pub fn eval(&self, script: &str) -> Value {
         self.call("execute/sync", json!({ "script": script, "args": [] }))
+    }
+
+    /// Runs `script`, which ends by calling `done(value)` (WebDriver's async script).
+    pub fn eval_async(&self, script: &str) -> Value {
+        let script = format!("const done = arguments[arguments.length - 1]; {script}");
+        self.call("execute/async", json!({ "script": script, "args": [] }))
     }
 }
 

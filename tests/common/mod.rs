@@ -6,6 +6,7 @@ pub mod binary;
 pub mod bot;
 pub mod browser;
 pub mod consent;
+pub mod dashboard;
 pub mod dataset;
 pub mod truth;
 
