@@ -86,7 +86,7 @@ impl Span {
     }
 
     fn label(&self, lang: Lang) -> String {
-        let rl = report_lang(lang);
+        let rl = lang.report();
         if self.from == self.to {
             labels::long_date(&self.from.to_string(), rl)
         } else {
@@ -99,15 +99,8 @@ impl Span {
     }
 }
 
-pub(crate) fn report_lang(lang: Lang) -> crate::report::Lang {
-    match lang {
-        Lang::Id => crate::report::Lang::Id,
-        Lang::En => crate::report::Lang::En,
-    }
-}
-
 fn words(lang: Lang) -> &'static Labels {
-    report_lang(lang).labels()
+    lang.report().labels()
 }
 
 /// A refused query: 400 with what to write instead.
@@ -144,7 +137,7 @@ impl Web {
         let t = super::pages::date_time(lang, at, &self.tz);
         let until = report
             .and_then(|r| r.data_until.clone())
-            .map(|d| labels::long_time(&d, report_lang(lang)))
+            .map(|d| labels::long_time(&d, lang.report()))
             .unwrap_or_else(|| "?".into());
         match lang {
             Lang::Id => format!("Angka dihitung {t}; data sampai {until}."),
@@ -229,7 +222,7 @@ pub async fn overview(
         }
     }
     let l = words(lang);
-    let rl = report_lang(lang);
+    let rl = lang.report();
     let (month, week) = (&cards[2].1, &cards[1].1);
     if let Some(which) = q.get("table") {
         let table = match which.as_str() {
@@ -706,7 +699,7 @@ pub async fn leaderboard(
         .copied()
         .collect();
     let l = words(lang);
-    let rl = report_lang(lang);
+    let rl = lang.report();
     let (districts, categories) = match web
         .readers
         .read(|s| {
@@ -1028,7 +1021,7 @@ pub fn business_body(
     download_base: &str,
 ) -> String {
     let l = words(lang);
-    let rl = report_lang(lang);
+    let rl = lang.report();
     let b = &p.business;
     let mut body = format!(
         "<p class=\"muted\" id=\"business-meta\">{} · {} · {}</p>",
@@ -1382,7 +1375,7 @@ pub fn post_body(
             lang.t("Buka posting di platform ↗", "Open the post on the platform ↗")
         ));
     }
-    let rl = report_lang(lang);
+    let rl = lang.report();
     let c = &post.counts;
     body.push_str(&format!(
         "<p>{} {} · {} {} · {} {} · {} {}</p></section>",

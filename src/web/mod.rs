@@ -167,19 +167,14 @@ impl Web {
             None => None,
         };
         let readers = Arc::new(readers::Readers::new(writer.path().to_path_buf()));
+        // The template's days are set per request.
+        let today = clock
+            .now()
+            .to_zoned(config.campaign.timezone.clone())
+            .date();
         let figures = Arc::new(figures::Figures::new(
             readers.clone(),
-            crate::daily::request(
-                config,
-                clock
-                    .now()
-                    .to_zoned(config.campaign.timezone.clone())
-                    .date(),
-                clock
-                    .now()
-                    .to_zoned(config.campaign.timezone.clone())
-                    .date(),
-            ),
+            crate::daily::request(config, today, today),
             config.dashboard.refresh,
             clock.clone(),
         ));

@@ -26,6 +26,14 @@ impl Lang {
         }
     }
 
+    /// The same language as the reports name it.
+    pub fn report(self) -> crate::report::Lang {
+        match self {
+            Lang::Id => crate::report::Lang::Id,
+            Lang::En => crate::report::Lang::En,
+        }
+    }
+
     /// `id` or `en` words.
     pub fn t(self, id: &'static str, en: &'static str) -> &'static str {
         match self {
@@ -165,13 +173,7 @@ pub fn date(lang: Lang, t: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_default()
         .to_zoned(tz.clone())
         .date();
-    crate::report::labels::long_date(
-        &d.to_string(),
-        match lang {
-            Lang::Id => crate::config::Lang::Id,
-            Lang::En => crate::config::Lang::En,
-        },
-    )
+    crate::report::labels::long_date(&d.to_string(), lang.report())
 }
 
 /// An instant as a day and time in the campaign zone: "23 Nov 2026 06.00" (Bahasa
@@ -180,13 +182,7 @@ pub fn date_time(lang: Lang, t: i64, tz: &jiff::tz::TimeZone) -> String {
     let z = jiff::Timestamp::from_second(t)
         .unwrap_or_default()
         .to_zoned(tz.clone());
-    let day = crate::report::labels::short_date(
-        &z.date().to_string(),
-        match lang {
-            Lang::Id => crate::config::Lang::Id,
-            Lang::En => crate::config::Lang::En,
-        },
-    );
+    let day = crate::report::labels::short_date(&z.date().to_string(), lang.report());
     match lang {
         Lang::Id => format!("{day} {} {}", z.year(), z.strftime("%H.%M")),
         Lang::En => format!("{day} {} {}", z.year(), z.strftime("%H:%M")),

@@ -6,7 +6,7 @@
 
 use crate::report::html::esc;
 use crate::report::labels::number;
-use crate::report::{Lang as ReportLang, neutral};
+use crate::report::neutral;
 
 /// A cell.
 #[derive(Debug, Clone)]
@@ -66,17 +66,10 @@ impl Download {
     }
 }
 
-fn report_lang(lang: super::pages::Lang) -> ReportLang {
-    match lang {
-        super::pages::Lang::Id => ReportLang::Id,
-        super::pages::Lang::En => ReportLang::En,
-    }
-}
-
 impl Table {
     /// The table as HTML (`numeric` cells right-aligned; unknown as `?`).
     pub fn html(&self, lang: super::pages::Lang, id: &str) -> String {
-        let rl = report_lang(lang);
+        let rl = lang.report();
         let mut out = format!("<div class=\"scroll\"><table id=\"{id}\"><thead><tr>");
         for c in &self.columns {
             out.push_str(&format!("<th>{}</th>", esc(c)));
